@@ -1,0 +1,104 @@
+package persistence
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	pairsync "github.com/pairpad/pairpad/sync"
+)
+
+// Memory is an in-memory sync.Store for tests. FailSaves makes saves fail,
+// to test error paths.
+type Memory struct {
+	mu        sync.Mutex
+	rooms     map[string]pairsync.RoomRecord
+	failSaves error
+	saves     int
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory { return &Memory{rooms: map[string]pairsync.RoomRecord{}} }
+
+// FailSaves makes every Save return err (nil restores normal saves).
+func (m *Memory) FailSaves(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failSaves = err
+}
+
+// Saves counts successful saves.
+func (m *Memory) Saves() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.saves
+}
+
+// Create implements sync.Store.
+func (m *Memory) Create(_ context.Context, rec pairsync.RoomRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.rooms[rec.ID]; ok {
+		return pairsync.ErrExists
+	}
+	if rec.Version == 0 {
+		rec.Version = 1
+	}
+	rec.Data = slices.Clone(rec.Data)
+	m.rooms[rec.ID] = rec
+	return nil
+}
+
+// Load implements sync.Store.
+func (m *Memory) Load(_ context.Context, id string) (pairsync.RoomRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.rooms[id]
+	if !ok {
+		return rec, pairsync.ErrNotFound
+	}
+	rec.Data = slices.Clone(rec.Data)
+	return rec, nil
+}
+
+// Meta implements sync.Store.
+func (m *Memory) Meta(_ context.Context, id string) (pairsync.RoomMeta, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.rooms[id]
+	if !ok {
+		return pairsync.RoomMeta{}, pairsync.ErrNotFound
+	}
+	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version,
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
+}
+
+// Save implements sync.Store.
+func (m *Memory) Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failSaves != nil {
+		return 0, m.failSaves
+	}
+	rec, ok := m.rooms[id]
+	if !ok {
+		return 0, pairsync.ErrNotFound
+	}
+	if rec.Version != base {
+		return 0, pairsync.ErrConflict
+	}
+	rec.Data, rec.Language, rec.Version, rec.UpdatedAt = slices.Clone(data), language, base+1, time.Now().UTC()
+	m.rooms[id] = rec
+	m.saves++
+	return rec.Version, nil
+}
+
+// Ping implements sync.Store.
+func (m *Memory) Ping(context.Context) error { return nil }
+
+// Close implements sync.Store.
+func (m *Memory) Close() error { return nil }

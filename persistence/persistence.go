@@ -1,0 +1,254 @@
+// Package persistence stores rooms for the sync core: GORM over SQLite (the
+// zero-configuration default) or PostgreSQL, plus an in-memory store for
+// tests. It implements sync.Store and is the only package that imports GORM.
+//
+// All stores are safe for concurrent use. Saves are conditional on the
+// version they were based on, so two server instances writing the same room
+// get sync.ErrConflict instead of overwriting each other; the sync core then
+// merges and retries.
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	gormlogger "gorm.io/gorm/logger"
+
+	pairsync "github.com/pairpad/pairpad/sync"
+)
+
+// DefaultSQLiteFile is used when DATABASE_URL is empty.
+const DefaultSQLiteFile = "pairpad.db"
+
+// Room is the stored form of a room.
+type Room struct {
+	ID        string    `gorm:"primaryKey;size:64"`
+	Language  string    `gorm:"size:32;not null"`
+	Data      []byte    `gorm:"not null"`
+	SizeBytes int       `gorm:"not null"`
+	Version   int64     `gorm:"not null"`
+	CreatedAt time.Time `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null;index"`
+}
+
+// Kind names a database driver.
+type Kind string
+
+// Supported drivers.
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// ParseURL maps DATABASE_URL to a driver and its DSN:
+//   - ""                       SQLite file pairpad.db in the working directory
+//   - "sqlite:PATH", "file:PATH" SQLite file PATH
+//   - "postgres://…", "postgresql://…" PostgreSQL
+func ParseURL(url string) (Kind, string, error) {
+	switch {
+	case url == "":
+		return SQLite, DefaultSQLiteFile, nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return Postgres, url, nil
+	case strings.HasPrefix(url, "sqlite://"):
+		return sqlitePath(strings.TrimPrefix(url, "sqlite://"))
+	case strings.HasPrefix(url, "sqlite:"):
+		return sqlitePath(strings.TrimPrefix(url, "sqlite:"))
+	case strings.HasPrefix(url, "file:"):
+		return sqlitePath(strings.TrimPrefix(url, "file:"))
+	}
+	return "", "", fmt.Errorf("DATABASE_URL %q: want empty (SQLite %s), sqlite:PATH or postgres://…", redact(url), DefaultSQLiteFile)
+}
+
+func sqlitePath(p string) (Kind, string, error) {
+	if p == "" {
+		return "", "", errors.New("DATABASE_URL: sqlite: needs a file path, e.g. sqlite:pairpad.db")
+	}
+	return SQLite, p, nil
+}
+
+// redact hides a password in a URL for error messages.
+func redact(url string) string {
+	if at := strings.Index(url, "@"); at > 0 {
+		if colon := strings.LastIndex(url[:at], ":"); colon > strings.Index(url, "://")+2 {
+			return url[:colon+1] + "***" + url[at:]
+		}
+	}
+	return url
+}
+
+// GormStore is a sync.Store over GORM.
+type GormStore struct {
+	db   *gorm.DB
+	kind Kind
+}
+
+// Open connects to the database named by url (see ParseURL) and migrates
+// the schema.
+func Open(ctx context.Context, url string, log *zap.Logger) (*GormStore, error) {
+	kind, dsn, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		Logger: gormlogger.New(zapWriter{log.Sugar()}, gormlogger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  gormlogger.Warn,
+			IgnoreRecordNotFoundError: true,
+		}),
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+		TranslateError: true,
+	}
+	var dialector gorm.Dialector
+	switch kind {
+	case SQLite:
+		// WAL lets readers run beside the writer; busy_timeout makes
+		// concurrent writers wait instead of failing.
+		dialector = sqlite.Open("file:" + dsn + "?_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate")
+	case Postgres:
+		dialector = postgres.Open(dsn)
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", kind, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if kind == SQLite {
+		sqlDB.SetMaxOpenConns(4)
+	} else {
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(8)
+	}
+	s := &GormStore{db: db, kind: kind}
+	if err := s.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", kind, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("migrate %s database: %w", kind, err)
+	}
+	return s, nil
+}
+
+// Kind reports the driver in use.
+func (s *GormStore) Kind() Kind { return s.kind }
+
+func (s *GormStore) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if s.kind != Postgres {
+		return db.AutoMigrate(&Room{})
+	}
+	// Serialise migrations of concurrently starting instances.
+	return db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(727370)").Error; err != nil {
+			return err
+		}
+		return tx.AutoMigrate(&Room{})
+	})
+}
+
+// Create implements sync.Store.
+func (s *GormStore) Create(ctx context.Context, rec pairsync.RoomRecord) error {
+	row := Room{ID: rec.ID, Language: rec.Language, Data: rec.Data, SizeBytes: len(rec.Data),
+		Version: rec.Version, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}
+	if row.Version == 0 {
+		row.Version = 1
+	}
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return pairsync.ErrExists
+	}
+	return err
+}
+
+// Load implements sync.Store.
+func (s *GormStore) Load(ctx context.Context, id string) (pairsync.RoomRecord, error) {
+	var row Room
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return pairsync.RoomRecord{}, pairsync.ErrNotFound
+	}
+	if err != nil {
+		return pairsync.RoomRecord{}, err
+	}
+	return pairsync.RoomRecord{ID: row.ID, Language: row.Language, Data: row.Data, Version: row.Version,
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+}
+
+// Meta implements sync.Store.
+func (s *GormStore) Meta(ctx context.Context, id string) (pairsync.RoomMeta, error) {
+	var row Room
+	err := s.db.WithContext(ctx).Select("id", "language", "size_bytes", "version", "created_at", "updated_at").
+		Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return pairsync.RoomMeta{}, pairsync.ErrNotFound
+	}
+	if err != nil {
+		return pairsync.RoomMeta{}, err
+	}
+	return pairsync.RoomMeta{ID: row.ID, Language: row.Language, SizeBytes: row.SizeBytes, Version: row.Version,
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+}
+
+// Save implements sync.Store: a compare-and-set on the version.
+func (s *GormStore) Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
+		"data":       data,
+		"size_bytes": len(data),
+		"language":   language,
+		"version":    base + 1,
+		"updated_at": time.Now().UTC(),
+	})
+	if res.Error != nil {
+		return 0, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return base + 1, nil
+	}
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Room{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, pairsync.ErrNotFound
+	}
+	return 0, pairsync.ErrConflict
+}
+
+// Ping implements sync.Store.
+func (s *GormStore) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close implements sync.Store.
+func (s *GormStore) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// DeleteAllForTests empties the rooms table. Tests only.
+func (s *GormStore) DeleteAllForTests(ctx context.Context) error {
+	return s.db.WithContext(ctx).Where("1 = 1").Delete(&Room{}).Error
+}
+
+type zapWriter struct{ s *zap.SugaredLogger }
+
+func (w zapWriter) Printf(format string, args ...any) { w.s.Warnf(format, args...) }

@@ -1,0 +1,392 @@
+// Package sync owns Pairpad's rooms: each room is one Automerge document in
+// memory, served to its peers over automerge-repo's network protocol.
+//
+// Design (see README "Goroutines"): one goroutine per room owns its document,
+// its peer set and every peer's sync state; each WebSocket has a reader and a
+// writer goroutine; the Hub keeps the registry of loaded rooms and one
+// flusher that asks dirty rooms to save every FlushInterval. Saves run on
+// bytes already taken from the document, in a bounded pool, never inside a
+// room's loop. A room is saved and unloaded when its last peer leaves, and on
+// Shutdown.
+//
+// This package's name shadows the standard library's sync, which is imported
+// here as stdsync. Hub methods are safe for concurrent use.
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/crdt"
+)
+
+// Config tunes the hub. The zero value of a field means its default.
+type Config struct {
+	// FlushInterval: how often dirty rooms are saved. Default 60s.
+	FlushInterval time.Duration
+	// MaxFrameBytes: largest frame accepted from a peer. Default 16 MiB.
+	MaxFrameBytes int64
+	// SendQueue: frames queued per peer before it is closed as a slow
+	// consumer. Default 512.
+	SendQueue int
+	// WriteWait: deadline for one socket write. Default 10s.
+	WriteWait time.Duration
+	// PongWait: a peer that sends nothing (not even a pong) for this long is
+	// dropped. Default 30s.
+	PongWait time.Duration
+	// PingPeriod: how often the server pings. Must be below PongWait.
+	// Default 10s.
+	PingPeriod time.Duration
+	// JoinTimeout: time allowed between upgrade and the join message.
+	// Default 10s.
+	JoinTimeout time.Duration
+	// SaveTimeout bounds one database save. Default 10s.
+	SaveTimeout time.Duration
+	// MaxConcurrentSaves bounds saves in flight. Default 8.
+	MaxConcurrentSaves int
+	// FramesPerSecond and FrameBurst bound each connection's frame rate;
+	// a peer over it is closed with 4429. Defaults 500 and 2000.
+	FramesPerSecond float64
+	FrameBurst      float64
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.FlushInterval, 60*time.Second)
+	def(&c.WriteWait, 10*time.Second)
+	def(&c.PongWait, 30*time.Second)
+	def(&c.PingPeriod, 10*time.Second)
+	def(&c.JoinTimeout, 10*time.Second)
+	def(&c.SaveTimeout, 10*time.Second)
+	if c.PingPeriod >= c.PongWait {
+		c.PingPeriod = c.PongWait * 9 / 10
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 16 << 20
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 512
+	}
+	if c.MaxConcurrentSaves <= 0 {
+		c.MaxConcurrentSaves = 8
+	}
+	if c.FramesPerSecond <= 0 {
+		c.FramesPerSecond = 500
+	}
+	if c.FrameBurst <= 0 {
+		c.FrameBurst = 2000
+	}
+	return c
+}
+
+// Hub errors.
+var (
+	ErrShuttingDown = errors.New("server is shutting down")
+)
+
+// Hub is the registry of loaded rooms.
+type Hub struct {
+	cfg     Config
+	store   Store
+	log     *zap.Logger
+	metrics *Metrics
+	peerID  string
+
+	mu      stdsync.Mutex
+	rooms   map[string]*room
+	closing map[string]*room // rooms saving on their way out
+	closed  bool
+
+	saveSem   chan struct{}
+	stopFlush chan struct{}
+	wg        stdsync.WaitGroup // room and flusher goroutines
+}
+
+// NewHub starts a hub (and its flusher) over store.
+func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
+	cfg = cfg.withDefaults()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	h := &Hub{
+		cfg:       cfg,
+		store:     store,
+		log:       log,
+		metrics:   &Metrics{},
+		peerID:    "pairpad-" + hex.EncodeToString(b[:]),
+		rooms:     map[string]*room{},
+		closing:   map[string]*room{},
+		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
+		stopFlush: make(chan struct{}),
+	}
+	h.wg.Add(1)
+	go h.flusher()
+	return h
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (h *Hub) Config() Config { return h.cfg }
+
+// Metrics returns the hub's counters.
+func (h *Hub) Metrics() *Metrics { return h.metrics }
+
+// PeerID is the server's automerge-repo peer id.
+func (h *Hub) PeerID() string { return h.peerID }
+
+// CreateRoom creates and stores a new room document; it returns the room id.
+func (h *Hub) CreateRoom(ctx context.Context, language string) (RoomRecord, error) {
+	doc, err := crdt.New(language)
+	if err != nil {
+		return RoomRecord{}, err
+	}
+	data, err := doc.Save()
+	if err != nil {
+		return RoomRecord{}, err
+	}
+	now := time.Now().UTC()
+	rec := RoomRecord{ID: crdt.NewDocumentID(), Language: language, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := h.store.Create(ctx, rec); err != nil {
+		return RoomRecord{}, err
+	}
+	return rec, nil
+}
+
+// RoomStatus is what the hub knows of a room right now.
+type RoomStatus struct {
+	Loaded bool
+	Peers  int
+	Dirty  bool
+}
+
+// Status reports whether a room is loaded and how many peers it has.
+func (h *Hub) Status(id string) RoomStatus {
+	h.mu.Lock()
+	r := h.rooms[id]
+	h.mu.Unlock()
+	if r == nil {
+		return RoomStatus{}
+	}
+	return RoomStatus{Loaded: true, Peers: int(r.peerCount.Load()), Dirty: r.dirtyFlag.Load()}
+}
+
+// Snapshot returns the room's current document: from memory when it is
+// loaded, else as stored.
+func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
+	h.mu.Lock()
+	r := h.rooms[id]
+	var prev chan struct{}
+	if c := h.closing[id]; c != nil {
+		prev = c.done
+	}
+	h.mu.Unlock()
+	if r != nil {
+		data, err := r.snapshot(ctx)
+		if err == nil {
+			return data, nil
+		}
+		if !errors.Is(err, errRoomGone) {
+			return nil, err
+		}
+		prev = r.done
+	}
+	if prev != nil { // let the final save land first
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	rec, err := h.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Data, nil
+}
+
+// attach returns the loaded room for id, loading it if needed, and counts
+// one more user of it. Each attach is paired with a detach.
+func (h *Hub) attach(id string) (*room, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrShuttingDown
+	}
+	r := h.rooms[id]
+	if r == nil {
+		var prev chan struct{}
+		if c := h.closing[id]; c != nil {
+			prev = c.done
+		}
+		r = newRoom(h, id, prev)
+		h.rooms[id] = r
+		h.wg.Add(1)
+		go r.run()
+	}
+	r.refs++
+	return r, nil
+}
+
+// detach drops one user of r; the last one stops it (save and unload).
+func (h *Hub) detach(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.refs--
+	if r.refs > 0 || h.rooms[r.id] != r {
+		return
+	}
+	delete(h.rooms, r.id)
+	h.closing[r.id] = r
+	r.stop(CloseNormal)
+}
+
+// forget removes r from the registry after its goroutine ended.
+func (h *Hub) forget(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+	if h.closing[r.id] == r {
+		delete(h.closing, r.id)
+	}
+}
+
+func (h *Hub) flusher() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stopFlush:
+			return
+		case <-t.C:
+			h.FlushAll()
+		}
+	}
+}
+
+// FlushAll asks every loaded room to save if it is dirty. It does not wait.
+func (h *Hub) FlushAll() {
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.requestFlush()
+	}
+}
+
+// Shutdown stops accepting peers, closes every room's peers with 1001 and
+// saves every dirty room. It returns when all rooms are saved or ctx ends;
+// then it reports the rooms whose state could not be saved.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	for _, r := range h.closing {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	close(h.stopFlush)
+
+	for _, r := range rooms {
+		r.shutdownDeadline(ctx)
+		r.stop(CloseGoingAway)
+	}
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		var unsaved []string
+		for _, r := range rooms {
+			select {
+			case <-r.done:
+			default:
+				unsaved = append(unsaved, r.id)
+			}
+		}
+		return fmt.Errorf("shutdown timed out with %d room(s) not saved: %v", len(unsaved), unsaved)
+	}
+}
+
+// saveResult is what a background save tells its room.
+type saveResult struct {
+	version int64
+	// merged holds another writer's document that the save merged in; the
+	// room folds it into its live document so its peers get those edits.
+	merged []byte
+	err    error
+}
+
+// save writes data for room id, based on version base. On a conflict it
+// merges the stored document with ours and retries.
+func (h *Hub) save(ctx context.Context, id string, data []byte, language string, base int64) saveResult {
+	select {
+	case h.saveSem <- struct{}{}:
+	case <-ctx.Done():
+		return saveResult{err: ctx.Err()}
+	}
+	defer func() { <-h.saveSem }()
+
+	start := time.Now()
+	var res saveResult
+	for attempt := 0; attempt < 5; attempt++ {
+		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
+		v, err := h.store.Save(sctx, id, data, language, base)
+		cancel()
+		if err == nil {
+			res.version, res.err = v, nil
+			break
+		}
+		res.err = err
+		if !errors.Is(err, ErrConflict) {
+			break
+		}
+		h.metrics.SaveConflicts.Add(1)
+		lctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
+		stored, lerr := h.store.Load(lctx, id)
+		cancel()
+		if lerr != nil {
+			res.err = lerr
+			break
+		}
+		doc, err := crdt.Load(data)
+		if err != nil {
+			res.err = err
+			break
+		}
+		if err := doc.Merge(stored.Data); err != nil {
+			res.err = fmt.Errorf("merge stored document: %w", err)
+			break
+		}
+		if data, err = doc.Save(); err != nil {
+			res.err = err
+			break
+		}
+		base = stored.Version
+		res.merged = stored.Data
+	}
+	h.metrics.observeSave(time.Since(start), res.err)
+	return res
+}

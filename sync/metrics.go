@@ -1,0 +1,68 @@
+package sync
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+)
+
+// Metrics are the hub's counters, exported in Prometheus text format. All
+// fields are safe for concurrent use.
+type Metrics struct {
+	RoomsLoaded    atomic.Int64
+	PeersConnected atomic.Int64
+	FramesIn       atomic.Int64
+	FramesOut      atomic.Int64
+	BytesIn        atomic.Int64
+	BytesOut       atomic.Int64
+	FramesDropped  atomic.Int64
+	Saves          atomic.Int64
+	SaveErrors     atomic.Int64
+	SaveConflicts  atomic.Int64
+	SaveNanos      atomic.Int64 // total time spent saving
+	DirtyRooms     atomic.Int64
+	FastJoins      atomic.Int64
+	SlowConsumers  atomic.Int64
+	ClosedByCode   [5000]atomic.Int64
+}
+
+func (m *Metrics) observeSave(d time.Duration, err error) {
+	m.Saves.Add(1)
+	m.SaveNanos.Add(int64(d))
+	if err != nil {
+		m.SaveErrors.Add(1)
+	}
+}
+
+func (m *Metrics) closed(code CloseCode) {
+	if code >= 0 && int(code) < len(m.ClosedByCode) {
+		m.ClosedByCode[code].Add(1)
+	}
+}
+
+// WritePrometheus writes the metrics in Prometheus text exposition format.
+func (m *Metrics) WritePrometheus(w io.Writer) {
+	g := func(name, help, typ string, v int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, typ, name, v)
+	}
+	g("pairpad_rooms_loaded", "Rooms held in memory.", "gauge", m.RoomsLoaded.Load())
+	g("pairpad_peers_connected", "WebSocket peers joined to a room.", "gauge", m.PeersConnected.Load())
+	g("pairpad_dirty_rooms", "Loaded rooms with unsaved changes.", "gauge", m.DirtyRooms.Load())
+	g("pairpad_frames_in_total", "Frames received from peers.", "counter", m.FramesIn.Load())
+	g("pairpad_frames_out_total", "Frames sent to peers.", "counter", m.FramesOut.Load())
+	g("pairpad_bytes_in_total", "Bytes received from peers.", "counter", m.BytesIn.Load())
+	g("pairpad_bytes_out_total", "Bytes sent to peers.", "counter", m.BytesOut.Load())
+	g("pairpad_frames_dropped_total", "Frames dropped (wrong sender, duplicate ephemeral, unknown type).", "counter", m.FramesDropped.Load())
+	g("pairpad_fast_joins_total", "Fresh peers served the whole document as one v2 message.", "counter", m.FastJoins.Load())
+	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
+	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
+	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
+	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())
+	fmt.Fprintf(w, "# HELP pairpad_save_seconds_total Time spent saving documents.\n# TYPE pairpad_save_seconds_total counter\npairpad_save_seconds_total %g\n",
+		time.Duration(m.SaveNanos.Load()).Seconds())
+	fmt.Fprintf(w, "# HELP pairpad_closes_total Connections closed, by close code.\n# TYPE pairpad_closes_total counter\n")
+	for _, ci := range CloseTable {
+		fmt.Fprintf(w, "pairpad_closes_total{code=\"%d\"} %d\n", ci.Code, m.ClosedByCode[ci.Code].Load())
+	}
+}

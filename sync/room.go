@@ -1,0 +1,455 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	stdsync "sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/crdt"
+)
+
+var errRoomGone = errors.New("room unloaded")
+
+// maxBatch bounds how many inbox events a room handles before it generates
+// sync messages: under load, one generation covers many keystrokes.
+const maxBatch = 64
+
+// event is something a room's goroutine is asked to do.
+type event struct {
+	kind  eventKind
+	peer  *peer
+	msg   Message
+	reply chan snapshotReply
+}
+
+type eventKind int
+
+const (
+	evJoin eventKind = iota
+	evLeave
+	evFrame
+	evSnapshot
+)
+
+type snapshotReply struct {
+	data []byte
+	err  error
+}
+
+// peerSync is the room's view of one peer.
+type peerSync struct {
+	state *crdt.PeerState
+	gen   bool // a sync message may be due
+}
+
+// room is one loaded document. Everything below "owned by run" is touched
+// only by the room's goroutine.
+type room struct {
+	hub  *Hub
+	id   string
+	log  *zap.Logger
+	prev chan struct{} // previous incarnation's done, waited for before load
+
+	inbox   chan event
+	flushCh chan struct{}
+	saveCh  chan saveResult
+	stopCh  chan struct{}
+	done    chan struct{}
+
+	stopOnce  stdsync.Once
+	stopCode  CloseCode
+	deadline  atomic.Pointer[time.Time] // shutdown deadline for the final save
+	refs      int                       // guarded by hub.mu
+	peerCount atomic.Int64
+	dirtyFlag atomic.Bool
+
+	// owned by run
+	doc       *crdt.Doc
+	version   int64
+	peers     map[*peer]*peerSync
+	byID      map[string]*peer
+	ephemeral map[string]map[string]uint64 // sender -> session -> last count
+	dirty     bool
+	saving    bool
+	lastHeads string
+}
+
+func newRoom(h *Hub, id string, prev chan struct{}) *room {
+	return &room{
+		hub:       h,
+		id:        id,
+		log:       h.log.With(zap.String("room", id)),
+		prev:      prev,
+		inbox:     make(chan event, 256),
+		flushCh:   make(chan struct{}, 1),
+		saveCh:    make(chan saveResult, 1),
+		stopCh:    make(chan struct{}),
+		done:      make(chan struct{}),
+		peers:     map[*peer]*peerSync{},
+		byID:      map[string]*peer{},
+		ephemeral: map[string]map[string]uint64{},
+	}
+}
+
+// post hands an event to the room; false if the room has ended.
+func (r *room) post(ev event) bool {
+	select {
+	case r.inbox <- ev:
+		return true
+	case <-r.done:
+		return false
+	}
+}
+
+func (r *room) requestFlush() {
+	select {
+	case r.flushCh <- struct{}{}:
+	default:
+	}
+}
+
+func (r *room) stop(code CloseCode) {
+	r.stopOnce.Do(func() {
+		r.stopCode = code
+		close(r.stopCh)
+	})
+}
+
+func (r *room) shutdownDeadline(ctx context.Context) {
+	if d, ok := ctx.Deadline(); ok {
+		r.deadline.Store(&d)
+	}
+}
+
+func (r *room) snapshot(ctx context.Context) ([]byte, error) {
+	reply := make(chan snapshotReply, 1)
+	select {
+	case r.inbox <- event{kind: evSnapshot, reply: reply}:
+	case <-r.done:
+		return nil, errRoomGone
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case rep := <-reply:
+		return rep.data, rep.err
+	case <-r.done:
+		return nil, errRoomGone
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *room) run() {
+	defer r.hub.wg.Done()
+	defer close(r.done)
+	defer r.hub.forget(r)
+
+	if r.prev != nil {
+		<-r.prev // the previous incarnation's final save
+	}
+	if err := r.load(); err != nil {
+		code := CloseInternal
+		if errors.Is(err, ErrNotFound) {
+			code = CloseRoomNotFound
+		}
+		r.log.Warn("room load failed", zap.Error(err))
+		r.failPending(code)
+		return
+	}
+	m := r.hub.metrics
+	m.RoomsLoaded.Add(1)
+	defer m.RoomsLoaded.Add(-1)
+	r.log.Debug("room loaded", zap.Int64("version", r.version))
+
+	for {
+		select {
+		case ev := <-r.inbox:
+			r.handle(ev)
+			for i := 1; i < maxBatch; i++ {
+				select {
+				case ev := <-r.inbox:
+					r.handle(ev)
+					continue
+				default:
+				}
+				break
+			}
+			r.generate()
+		case <-r.flushCh:
+			r.startSave()
+		case res := <-r.saveCh:
+			r.saveDone(res)
+		case <-r.stopCh:
+			r.finish()
+			return
+		}
+	}
+}
+
+func (r *room) load() error {
+	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.SaveTimeout)
+	defer cancel()
+	rec, err := r.hub.store.Load(ctx, r.id)
+	if err != nil {
+		return err
+	}
+	doc, err := crdt.Load(rec.Data)
+	if err != nil {
+		return err
+	}
+	r.doc, r.version, r.lastHeads = doc, rec.Version, doc.HeadsKey()
+	return nil
+}
+
+// failPending closes every peer that joined while the room was loading.
+func (r *room) failPending(code CloseCode) {
+	for {
+		select {
+		case ev := <-r.inbox:
+			if ev.kind == evJoin {
+				ev.peer.kick(code)
+			}
+			if ev.reply != nil {
+				ev.reply <- snapshotReply{err: errRoomGone}
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (r *room) handle(ev event) {
+	switch ev.kind {
+	case evJoin:
+		p := ev.peer
+		if old := r.byID[p.id]; old != nil && old != p {
+			old.kick(CloseReplaced)
+			r.removePeer(old)
+		}
+		r.peers[p] = &peerSync{state: r.doc.NewPeerState()}
+		r.byID[p.id] = p
+		r.peerCount.Store(int64(len(r.peers)))
+		r.hub.metrics.PeersConnected.Add(1)
+		p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
+	case evLeave:
+		r.removePeer(ev.peer)
+	case evFrame:
+		r.handleFrame(ev.peer, ev.msg)
+	case evSnapshot:
+		data, err := r.doc.Save()
+		ev.reply <- snapshotReply{data: data, err: err}
+	}
+}
+
+func (r *room) removePeer(p *peer) {
+	if _, ok := r.peers[p]; !ok {
+		return
+	}
+	delete(r.peers, p)
+	if r.byID[p.id] == p {
+		delete(r.byID, p.id)
+		delete(r.ephemeral, p.id)
+	}
+	r.peerCount.Store(int64(len(r.peers)))
+	r.hub.metrics.PeersConnected.Add(-1)
+}
+
+func (r *room) handleFrame(p *peer, msg Message) {
+	ps := r.peers[p]
+	if ps == nil {
+		return // left or replaced meanwhile
+	}
+	switch msg.Type {
+	case TypeRequest, TypeSync:
+		if msg.DocumentID != r.id {
+			r.send(p, Message{Type: TypeDocUnavailable, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: msg.DocumentID})
+			return
+		}
+		fast := r.doc.WantsFastJoin(ps.state, msg.Data)
+		changed, err := r.doc.Receive(ps.state, msg.Data)
+		if err != nil {
+			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
+			p.kick(CloseSyncRejected)
+			r.removePeer(p)
+			return
+		}
+		if changed {
+			r.markDirty()
+		}
+		if fast {
+			data, err := r.doc.FastJoin(ps.state)
+			if err == nil {
+				r.hub.metrics.FastJoins.Add(1)
+				r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+				return
+			}
+			p.log.Error("fast join failed; falling back to v1", zap.Error(err))
+		}
+		ps.gen = true
+	case TypeEphemeral:
+		if msg.DocumentID != r.id {
+			r.hub.metrics.FramesDropped.Add(1)
+			return
+		}
+		sessions := r.ephemeral[msg.SenderID]
+		if sessions == nil {
+			sessions = map[string]uint64{}
+			r.ephemeral[msg.SenderID] = sessions
+		}
+		if last, seen := sessions[msg.SessionID]; seen && *msg.Count <= last {
+			r.hub.metrics.FramesDropped.Add(1)
+			return
+		}
+		if len(sessions) >= 64 { // bound memory per sender
+			clear(sessions)
+		}
+		sessions[msg.SessionID] = *msg.Count
+		for other := range r.peers {
+			if other == p {
+				continue
+			}
+			fwd := msg
+			fwd.TargetID = other.id
+			r.send(other, fwd)
+		}
+	case TypeDocUnavailable:
+		// The client does not have the document either: nothing to do.
+	}
+}
+
+func (r *room) markDirty() {
+	if !r.dirty {
+		r.dirty = true
+		r.dirtyFlag.Store(true)
+		r.hub.metrics.DirtyRooms.Add(1)
+	}
+	for _, ps := range r.peers {
+		ps.gen = true
+	}
+}
+
+func (r *room) clearDirty() {
+	if r.dirty {
+		r.dirty = false
+		r.dirtyFlag.Store(false)
+		r.hub.metrics.DirtyRooms.Add(-1)
+	}
+}
+
+// generate sends every peer the sync message that is due, if any.
+func (r *room) generate() {
+	for p, ps := range r.peers {
+		if !ps.gen {
+			continue
+		}
+		ps.gen = false
+		data, ok, err := r.doc.Generate(ps.state)
+		if err != nil {
+			p.log.Error("generate sync message", zap.Error(err))
+			p.kick(CloseInternal)
+			r.removePeer(p)
+			continue
+		}
+		if ok {
+			r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+		}
+	}
+}
+
+// send queues a frame for p; a peer whose queue is full is closed.
+func (r *room) send(p *peer, msg Message) {
+	frame, err := EncodeFrame(msg)
+	if err != nil {
+		r.log.Error("encode frame", zap.Error(err))
+		return
+	}
+	if !p.enqueue(frame) {
+		r.hub.metrics.SlowConsumers.Add(1)
+		p.log.Info("closing slow consumer", zap.Int("queue", cap(p.sendq)))
+		p.kick(CloseSlowConsumer)
+		r.removePeer(p)
+	}
+}
+
+func (r *room) startSave() {
+	if !r.dirty || r.saving {
+		return
+	}
+	data, err := r.doc.Save()
+	if err != nil {
+		r.log.Error("save document", zap.Error(err))
+		return
+	}
+	r.clearDirty()
+	r.saving = true
+	lang, id, base := r.doc.Language(), r.id, r.version
+	go func() {
+		r.saveCh <- r.hub.save(context.Background(), id, data, lang, base)
+	}()
+}
+
+func (r *room) saveDone(res saveResult) {
+	r.saving = false
+	if res.err != nil {
+		r.log.Error("save failed; will retry", zap.Error(res.err))
+		r.markDirtyOnly()
+		return
+	}
+	r.version = res.version
+	if res.merged != nil {
+		if err := r.doc.Merge(res.merged); err != nil {
+			r.log.Error("merge another writer's document", zap.Error(err))
+		} else if h := r.doc.HeadsKey(); h != r.lastHeads {
+			r.lastHeads = h
+			r.markDirty()
+			r.generate()
+		}
+	}
+}
+
+func (r *room) markDirtyOnly() {
+	if !r.dirty {
+		r.dirty = true
+		r.dirtyFlag.Store(true)
+		r.hub.metrics.DirtyRooms.Add(1)
+	}
+}
+
+// finish closes remaining peers and saves until the document is safe (or
+// the shutdown deadline passes).
+func (r *room) finish() {
+	for p := range r.peers {
+		p.kick(r.stopCode)
+		r.removePeer(p)
+	}
+	// Answer anything still queued so no caller waits on a dead room.
+	r.failPending(r.stopCode)
+	backoff := 100 * time.Millisecond
+	for {
+		if r.saving {
+			r.saveDone(<-r.saveCh)
+		}
+		if !r.dirty {
+			r.log.Debug("room unloaded")
+			return
+		}
+		r.startSave()
+		res := <-r.saveCh
+		r.saveDone(res)
+		if !r.dirty {
+			r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
+			return
+		}
+		if d := r.deadline.Load(); d != nil && time.Now().Add(backoff).After(*d) {
+			r.log.Error("room not saved before the shutdown deadline: its latest edits are lost")
+			return
+		}
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}

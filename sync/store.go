@@ -1,0 +1,57 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors. Implementations return these (possibly wrapped).
+var (
+	ErrNotFound = errors.New("room not found")
+	ErrExists   = errors.New("room already exists")
+	// ErrConflict: the stored version is not the one the save was based on;
+	// another writer saved in between. The caller merges and retries.
+	ErrConflict = errors.New("room was saved by another writer")
+)
+
+// RoomRecord is a room as stored.
+type RoomRecord struct {
+	ID       string
+	Language string
+	// Data is the saved Automerge document.
+	Data []byte
+	// Version increases by one on every save; saves are conditional on it.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RoomMeta is a room's stored metadata without its document.
+type RoomMeta struct {
+	ID        string
+	Language  string
+	SizeBytes int
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Store is what the sync core needs from persistence. Implementations must
+// be safe for concurrent use.
+type Store interface {
+	// Create stores a new room; ErrExists if the id is taken.
+	Create(ctx context.Context, rec RoomRecord) error
+	// Load returns a room with its document; ErrNotFound if unknown.
+	Load(ctx context.Context, id string) (RoomRecord, error)
+	// Meta returns a room's metadata; ErrNotFound if unknown.
+	Meta(ctx context.Context, id string) (RoomMeta, error)
+	// Save replaces the document if the stored version still is base, and
+	// returns the new version. ErrConflict if it is not; ErrNotFound if the
+	// room is gone.
+	Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
