@@ -1,0 +1,8 @@
+import { useDispatch, useSelector } from "react-redux"
+import type { AppDispatch, RootState } from "./store"
+
+export const useAppDispatch = useDispatch.withTypes<AppDispatch>()
+export const useAppSelector = useSelector.withTypes<RootState>()
+import { useStore } from "react-redux"
+import type { AppStore } from "./store"
+export const useAppStore = useStore.withTypes<AppStore>()

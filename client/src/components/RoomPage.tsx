@@ -1,0 +1,189 @@
+import { useCallback, useEffect, useState } from "react"
+import type { DocHandle } from "@automerge/automerge-repo"
+import { useAppDispatch, useAppSelector, useAppStore } from "../app/hooks"
+import { selectPreferences, selectRoom, selectSuggestions } from "../app/selectors"
+import { api, ApiError } from "../lib/api"
+import { isValidRoomId } from "../lib/roomId"
+import { rememberRoom } from "../lib/recentRooms"
+import { browserStore } from "../lib/storage"
+import { RoomSession, type RoomDoc } from "../sync/roomSession"
+import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, linkCopied } from "../features/room/roomSlice"
+import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
+import { CodeEditor } from "../editor/CodeEditor"
+import { ConnectionBadge } from "./ConnectionBadge"
+import { PeerList } from "./PeerList"
+import { LanguageSelect } from "./LanguageSelect"
+import { ShareButton } from "./ShareButton"
+import { NameDialog } from "./NameDialog"
+import { NotFound } from "./NotFound"
+import { onLinkClick } from "./router"
+import { languageLabel } from "../lib/languages"
+
+function firstLine(text: string): string {
+  return (text.split("\n").find(l => l.trim()) ?? "").trim().slice(0, 80)
+}
+
+export function RoomPage({ roomId }: { roomId: string }) {
+  const valid = isValidRoomId(roomId)
+  if (!valid) return <NotFound what="Room not found" detail={`“${roomId}” is not a valid room id.`} />
+  return <ValidRoomPage key={roomId} roomId={roomId} />
+}
+
+function ValidRoomPage({ roomId }: { roomId: string }) {
+  const dispatch = useAppDispatch()
+  const store = useAppStore()
+  const room = useAppSelector(selectRoom)
+  const prefs = useAppSelector(selectPreferences)
+  const [session, setSession] = useState<RoomSession | null>(null)
+  const [handle, setHandle] = useState<DocHandle<RoomDoc> | null>(null)
+  const [attempt, setAttempt] = useState(0)
+  const [editingName, setEditingName] = useState(false)
+
+  useEffect(() => {
+    dispatch(roomOpened(roomId))
+    const s = new RoomSession(roomId, store)
+    const ac = new AbortController()
+    setSession(s)
+    setHandle(null)
+    let notFound = false
+    api
+      .getRoom(roomId, ac.signal)
+      .then(info => dispatch(roomInfoReceived(info)))
+      .catch(e => {
+        if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
+          notFound = true
+          dispatch(roomNotFound(roomId))
+          void s.dispose()
+        }
+        // Unreachable: carry on with the local copy if this browser has one.
+      })
+    s.open(ac.signal)
+      .then(h => {
+        if (notFound) return
+        const doc = h.doc()
+        dispatch(roomReady({ id: roomId, language: doc.language, length: doc.content.length, fromLocal: false }))
+        rememberRoom(browserStore(), { id: roomId, language: s.language(), visitedAt: Date.now(), preview: firstLine(doc.content) })
+        setHandle(h)
+      })
+      .catch(e => {
+        if (ac.signal.aborted || notFound) return
+        const offline = store.getState().connection.status !== "connected"
+        dispatch(
+          roomFailed({
+            id: roomId,
+            message: offline
+              ? "Can't reach the Pairpad server, and this browser has no saved copy of the room."
+              : `Couldn't open the room: ${e instanceof Error ? e.message : String(e)}`,
+          }),
+        )
+      })
+    return () => {
+      ac.abort()
+      const text = s.docHandle ? s.text() : null
+      if (text !== null && !notFound)
+        rememberRoom(browserStore(), { id: roomId, language: s.language(), visitedAt: Date.now(), preview: firstLine(text) })
+      void s.dispose()
+    }
+  }, [roomId, store, dispatch, attempt])
+
+  // Tell the others when our name or colour changes.
+  useEffect(() => {
+    session?.userChanged()
+  }, [session, prefs.name, prefs.color])
+
+  useEffect(() => {
+    document.title = room.phase === "ready" ? `Pairpad · ${languageLabel(room.language)}` : "Pairpad"
+  }, [room.phase, room.language])
+
+  const retry = useCallback(() => session?.reconnectNow(), [session])
+
+  if (room.phase === "not-found") return <NotFound what="Room not found" />
+
+  const needName = prefs.name === null || editingName
+  return (
+    <div className="room" data-testid="room" data-phase={room.phase}>
+      <header className="topbar">
+        <a href="/" className="brand" onClick={onLinkClick} title="Home">
+          Pairpad
+        </a>
+        <LanguageSelect value={room.language} onChange={l => session?.setLanguage(l)} />
+        <div className="spacer" />
+        <PeerList onEditSelf={() => setEditingName(true)} />
+        <ConnectionBadge onRetry={retry} />
+        <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
+        <ShareButton roomId={roomId} onCopied={() => dispatch(linkCopied(Date.now()))} />
+      </header>
+      <main className="editor-area">
+        {handle && session ? (
+          <CodeEditor session={session} handle={handle} />
+        ) : room.phase === "error" ? (
+          <div className="center-page">
+            <div className="card narrow" role="alert" data-testid="room-error">
+              <h2>Can't open this room</h2>
+              <p className="muted">{room.error}</p>
+              <button type="button" className="button primary" onClick={() => setAttempt(a => a + 1)}>
+                Try again
+              </button>
+            </div>
+          </div>
+        ) : (
+          <div className="loading" data-testid="room-loading">
+            Opening room…
+          </div>
+        )}
+      </main>
+      <StatusBar />
+      {needName && (
+        <NameDialog
+          initialName={prefs.name ?? ""}
+          initialColor={prefs.color}
+          onCancel={prefs.name !== null ? () => setEditingName(false) : undefined}
+          onSave={(name, color) => {
+            dispatch(nameChanged(name))
+            dispatch(colorChanged(color))
+            setEditingName(false)
+          }}
+        />
+      )}
+    </div>
+  )
+}
+
+function SuggestionsToggle({ enabled, onToggle }: { enabled: boolean; onToggle: () => void }) {
+  return (
+    <button
+      type="button"
+      className={`toggle${enabled ? " on" : ""}`}
+      aria-pressed={enabled}
+      onClick={onToggle}
+      data-testid="suggestions-toggle"
+      title="AI suggestions after a typing pause (Tab accepts, Esc dismisses, Ctrl-Space lists them)"
+    >
+      AI {enabled ? "on" : "off"}
+    </button>
+  )
+}
+
+function StatusBar() {
+  const room = useAppSelector(selectRoom)
+  const sug = useAppSelector(selectSuggestions)
+  const prefs = useAppSelector(selectPreferences)
+  let hint = ""
+  if (!prefs.suggestionsEnabled) hint = "Suggestions off"
+  else if (sug.status === "loading") hint = "Thinking…"
+  else if (sug.status === "shown") hint = `Tab to accept · Esc to dismiss${sug.items.length > 1 ? ` · Ctrl-Space for ${sug.items.length} options` : ""}`
+  else if (sug.status === "error") hint = "Suggestions unavailable"
+  return (
+    <footer className="statusbar" data-testid="statusbar">
+      <span>{languageLabel(room.language)}</span>
+      <span>{room.length.toLocaleString()} chars</span>
+      <span className="spacer" />
+      <span data-testid="suggestion-status" data-status={sug.status}>
+        {hint}
+      </span>
+      <span className="muted" title="Room id">
+        {room.id}
+      </span>
+    </footer>
+  )
+}

@@ -1,0 +1,162 @@
+import { useEffect, useRef } from "react"
+import { EditorState } from "@codemirror/state"
+import { EditorView } from "@codemirror/view"
+import { startCompletion } from "@codemirror/autocomplete"
+import { automergeBinding } from "./automergeBinding"
+import type { DocHandle } from "@automerge/automerge-repo"
+import { useAppSelector, useAppStore } from "../app/hooks"
+import { selectLanguage, selectPeersWithCursor } from "../app/selectors"
+import type { RoomDoc, RoomSession } from "../sync/roomSession"
+import { baseExtensions, languageCompartment, languageExtensions, themeCompartment, themeExtension } from "./setup"
+import { remoteCursors, remoteCursorsField, setRemoteCursors } from "./remoteCursors"
+import { computeRemoteCursors, sameCursors } from "../features/presence/remoteCursorModel"
+import { ghostAccepted, ghostField, ghostText, setGhost } from "./ghostText"
+import { SuggestionController, setSuggestionList, suggestionListField, suggestionsExtension } from "./suggestions"
+import { api } from "../lib/api"
+import {
+  suggestionAccepted,
+  suggestionFailed,
+  suggestionReceived,
+  suggestionRequested,
+  suggestionsCleared,
+} from "../features/suggestions/suggestionsSlice"
+import { usePrefersDark } from "../components/usePrefersDark"
+import { installDebugHook } from "../lib/debugHook"
+
+interface Props {
+  session: RoomSession
+  handle: DocHandle<RoomDoc>
+}
+
+/** The room's CodeMirror editor, bound to the doc's `content` through automerge-codemirror. */
+export function CodeEditor({ session, handle }: Props) {
+  const host = useRef<HTMLDivElement>(null)
+  const viewRef = useRef<EditorView | null>(null)
+  const store = useAppStore()
+  const language = useAppSelector(selectLanguage)
+  const dark = usePrefersDark()
+
+  // Create the view once per handle. Language and theme changes reconfigure it.
+  useEffect(() => {
+    const initial = store.getState()
+    let queued = false
+    const refreshCursors = () => {
+      if (queued) return
+      queued = true
+      // Deferred: never dispatch inside an editor update, and let the binding apply
+      // the doc change to the editor first so indexes agree with `handle.doc()`.
+      queueMicrotask(() => {
+        queued = false
+        const view = viewRef.current
+        if (!view) return
+        const peers = selectPeersWithCursor(store.getState())
+        const current = view.state.field(remoteCursorsField)
+        const next = computeRemoteCursors(handle.doc(), peers, current)
+        if (!sameCursors(current, next)) view.dispatch({ effects: setRemoteCursors.of(next) })
+      })
+    }
+    let selectionQueued = false
+    const reportSelection = () => {
+      if (selectionQueued) return
+      selectionQueued = true
+      queueMicrotask(() => {
+        selectionQueued = false
+        const view = viewRef.current
+        if (!view) return
+        const { anchor, head } = view.state.selection.main
+        session.setLocalSelection({ anchor, head })
+      })
+    }
+
+    const makeController = (view: EditorView) =>
+      new SuggestionController({
+        fetch: (req, signal) => api.autocomplete(req, signal),
+        snapshot: () => {
+          const sel = view.state.selection.main
+          return { code: view.state.doc.toString(), cursor: sel.head, hasSelection: !sel.empty }
+        },
+        settings: () => {
+          const s = store.getState()
+          return {
+            enabled: s.preferences.suggestionsEnabled && view.hasFocus,
+            delayMs: s.preferences.suggestionDelayMs,
+            language: s.room.language,
+            roomId: session.roomId,
+          }
+        },
+        sink: {
+          requested: (requestId, at) => store.dispatch(suggestionRequested({ requestId, at })),
+          received: (requestId, items, engine, tookMs) =>
+            store.dispatch(suggestionReceived({ requestId, items, engine, tookMs })),
+          failed: (requestId, message) => store.dispatch(suggestionFailed({ requestId, message })),
+          cleared: () => {
+            if (store.getState().suggestions.status !== "idle") store.dispatch(suggestionsCleared())
+            queueMicrotask(() => {
+              const v = viewRef.current
+              if (v && (v.state.field(ghostField) || v.state.field(suggestionListField)))
+                v.dispatch({ effects: [setGhost.of(null), setSuggestionList.of(null)] })
+            })
+          },
+          show: (ghost, items, at) => {
+            const v = viewRef.current
+            if (!v) return
+            v.dispatch({
+              effects: [setGhost.of(ghost.text ? ghost : null), setSuggestionList.of({ at, items })],
+            })
+          },
+        },
+      })
+
+    const view = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc: handle.doc().content,
+        extensions: [
+          baseExtensions(initial.room.language, dark),
+          automergeBinding(handle, ["content"]),
+          remoteCursors(),
+          ghostText(),
+          suggestionsExtension(makeController),
+          EditorView.updateListener.of(u => {
+            if (u.selectionSet || u.docChanged) reportSelection()
+            if (u.docChanged) refreshCursors()
+            if (u.transactions.some(tr => tr.effects.some(e => e.is(ghostAccepted)))) store.dispatch(suggestionAccepted())
+          }),
+          EditorView.contentAttributes.of({ "aria-label": "Code editor", "data-testid": "editor" }),
+        ],
+      }),
+    })
+    viewRef.current = view
+    let lastPeers = selectPeersWithCursor(store.getState())
+    const unsubscribeStore = store.subscribe(() => {
+      const peers = selectPeersWithCursor(store.getState())
+      if (peers !== lastPeers) {
+        lastPeers = peers
+        refreshCursors()
+      }
+    })
+    handle.on("change", refreshCursors)
+    refreshCursors()
+    reportSelection()
+    const removeHook = installDebugHook({ view, session, handle, store, startCompletion: () => startCompletion(view) })
+    view.focus()
+    return () => {
+      removeHook()
+      unsubscribeStore()
+      handle.off("change", refreshCursors)
+      view.destroy()
+      viewRef.current = null
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the view is created once per handle
+  }, [handle, session, store])
+
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: languageCompartment.reconfigure(languageExtensions(language)) })
+  }, [language])
+
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: themeCompartment.reconfigure(themeExtension(dark)) })
+  }, [dark])
+
+  return <div className="editor-host" ref={host} data-language={language} />
+}

@@ -1,0 +1,93 @@
+import { Compartment, EditorState, type Extension } from "@codemirror/state"
+import {
+  EditorView,
+  crosshairCursor,
+  drawSelection,
+  dropCursor,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+  keymap,
+  lineNumbers,
+  rectangularSelection,
+} from "@codemirror/view"
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands"
+import {
+  bracketMatching,
+  defaultHighlightStyle,
+  foldGutter,
+  foldKeymap,
+  indentOnInput,
+  indentUnit,
+  syntaxHighlighting,
+} from "@codemirror/language"
+import { highlightSelectionMatches, searchKeymap } from "@codemirror/search"
+import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete"
+import { oneDark } from "@codemirror/theme-one-dark"
+import { languageExtension, indentUnitFor } from "./languages"
+import type { LanguageId } from "../lib/languages"
+import { aiCompletionSource } from "./suggestions"
+
+export const languageCompartment = new Compartment()
+export const themeCompartment = new Compartment()
+
+export function languageExtensions(id: LanguageId): Extension {
+  return [languageExtension(id), indentUnit.of(indentUnitFor(id))]
+}
+
+const lightTheme = [
+  EditorView.theme({}, { dark: false }),
+  syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+]
+
+export function themeExtension(dark: boolean): Extension {
+  return dark ? oneDark : lightTheme
+}
+
+const layout = EditorView.theme({
+  "&": { height: "100%", fontSize: "14px" },
+  ".cm-scroller": {
+    fontFamily: "'JetBrains Mono', 'Fira Code', ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
+    lineHeight: "1.55",
+  },
+  ".cm-content": { paddingBottom: "40vh" },
+  "&.cm-focused": { outline: "none" },
+})
+
+
+/** Everything a code editor needs, minus the room-specific bits (binding, cursors, suggestions). */
+export function baseExtensions(language: LanguageId, dark: boolean): Extension {
+  return [
+    lineNumbers(),
+    highlightActiveLineGutter(),
+    highlightSpecialChars(),
+    history(),
+    foldGutter(),
+    drawSelection(),
+    dropCursor(),
+    EditorState.allowMultipleSelections.of(true),
+    indentOnInput(),
+    bracketMatching(),
+    closeBrackets(),
+    // The popup opens on Ctrl-Space only: while typing, the inline ghost text is the
+    // suggestion, and nothing pops up over the code.
+    autocompletion({ activateOnTyping: false, override: null, addToOptions: [] }),
+    EditorState.languageData.of(() => [{ autocomplete: aiCompletionSource }]),
+    rectangularSelection(),
+    crosshairCursor(),
+    highlightActiveLine(),
+    highlightSelectionMatches(),
+    keymap.of([
+      ...closeBracketsKeymap,
+      ...defaultKeymap,
+      ...searchKeymap,
+      ...historyKeymap,
+      ...foldKeymap,
+      ...completionKeymap,
+      indentWithTab,
+    ]),
+    layout,
+    languageCompartment.of(languageExtensions(language)),
+    themeCompartment.of(themeExtension(dark)),
+  ]
+}

@@ -1,0 +1,121 @@
+import type { LanguageId } from "./languages"
+
+/** Error from the Pairpad HTTP API, or `status 0 / code "unreachable"` when the server could not be reached. */
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly retryAfterMs?: number
+  constructor(status: number, code: string, message: string, retryAfterMs?: number) {
+    super(message)
+    this.name = "ApiError"
+    this.status = status
+    this.code = code
+    this.retryAfterMs = retryAfterMs
+  }
+  get unreachable(): boolean {
+    return this.status === 0
+  }
+}
+
+export interface CreatedRoom {
+  room_id: string
+  url: string
+}
+
+export interface RoomInfo {
+  room_id: string
+  language: string
+  created_at: string
+  updated_at: string
+  peers: number
+  size_bytes: number
+}
+
+export interface SuggestionRange {
+  from: number
+  to: number
+}
+
+export interface Suggestion {
+  text: string
+  label: string
+  kind: string
+  replace?: SuggestionRange
+}
+
+export interface AutocompleteRequest {
+  code: string
+  /** UTF-16 code units, as the browser counts */
+  cursor: number
+  language: string
+  room_id?: string
+  max?: number
+}
+
+export interface AutocompleteResponse {
+  suggestions: Suggestion[]
+  engine: string
+  took_ms: number
+}
+
+type Fetch = typeof fetch
+
+async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Promise<T> {
+  let res: Response
+  try {
+    res = await fetchImpl(path, init)
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e
+    throw new ApiError(0, "unreachable", "Can't reach the Pairpad server. Check your connection and try again.")
+  }
+  let body: unknown = null
+  const text = await res.text().catch(() => "")
+  if (text) {
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = null
+    }
+  }
+  if (!res.ok) {
+    const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error
+    const code = typeof err?.code === "string" ? err.code : `http_${res.status}`
+    const message =
+      typeof err?.message === "string"
+        ? err.message
+        : res.status >= 502 && res.status <= 504
+          ? "The Pairpad server is not responding."
+          : `Request failed (${res.status})`
+    const ra = Number(res.headers.get("Retry-After"))
+    throw new ApiError(res.status, code, message, Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined)
+  }
+  if (body == null) throw new ApiError(res.status, "bad_response", "The server sent an unreadable answer.")
+  return body as T
+}
+
+export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
+  return {
+    createRoom(language: LanguageId): Promise<CreatedRoom> {
+      return request<CreatedRoom>(fetchImpl, "/rooms", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ language }),
+      })
+    },
+    getRoom(id: string, signal?: AbortSignal): Promise<RoomInfo> {
+      return request<RoomInfo>(fetchImpl, `/rooms/${encodeURIComponent(id)}`, { method: "GET", signal })
+    },
+    autocomplete(req: AutocompleteRequest, signal?: AbortSignal): Promise<AutocompleteResponse> {
+      return request<AutocompleteResponse>(fetchImpl, "/autocomplete", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(req),
+        signal,
+      })
+    },
+  }
+}
+
+export type Api = ReturnType<typeof createApi>
+
+export const api: Api = createApi()

@@ -1,0 +1,49 @@
+/**
+ * `window.__pairpad`: a read-mostly handle on the live editor for the end-to-end tests
+ * and for debugging in devtools (e.g. `__pairpad.view.state.doc.toString()`).
+ * It exposes nothing a user couldn't already do by typing in the page.
+ */
+import type { EditorView } from "@codemirror/view"
+import type { DocHandle } from "@automerge/automerge-repo"
+import type { RoomDoc, RoomSession } from "../sync/roomSession"
+import type { AppStore } from "../app/store"
+import { remoteCursorPositions, type RemoteCursor } from "../editor/remoteCursors"
+import { ghostField } from "../editor/ghostText"
+
+export interface PairpadDebugHook {
+  view: EditorView
+  session: RoomSession
+  handle: DocHandle<RoomDoc>
+  store: AppStore
+  text(): string
+  docText(): string
+  remoteCursors(): RemoteCursor[]
+  ghost(): string | null
+  startCompletion(): void
+}
+
+declare global {
+  interface Window {
+    __pairpad?: PairpadDebugHook
+  }
+}
+
+export function installDebugHook(parts: {
+  view: EditorView
+  session: RoomSession
+  handle: DocHandle<RoomDoc>
+  store: AppStore
+  startCompletion: () => void
+}): () => void {
+  const hook: PairpadDebugHook = {
+    ...parts,
+    text: () => parts.view.state.doc.toString(),
+    docText: () => parts.handle.doc().content,
+    remoteCursors: () => remoteCursorPositions(parts.view),
+    ghost: () => parts.view.state.field(ghostField, false)?.text ?? null,
+  }
+  window.__pairpad = hook
+  return () => {
+    if (window.__pairpad === hook) delete window.__pairpad
+  }
+}

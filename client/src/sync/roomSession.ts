@@ -1,0 +1,273 @@
+/**
+ * One open room: an automerge-repo Repo (IndexedDB storage + our socket adapter),
+ * the room's DocHandle, and presence over ephemeral messages. Owned by the room page;
+ * it writes what the UI needs into Redux and never puts the document there.
+ */
+import { Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
+import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
+import type { AppDispatch, RootState } from "../app/store"
+import { RoomSocketAdapter, type SocketAdapterOptions } from "./socketAdapter"
+import { socketStatusChanged, connectionReset } from "../features/connection/connectionSlice"
+import {
+  presenceReceived,
+  peersPruned,
+  presenceReset,
+  selfPeerIdSet,
+} from "../features/presence/presenceSlice"
+import {
+  byeMessage,
+  HEARTBEAT_MS,
+  parsePresenceMessage,
+  stateMessage,
+  type CursorSelection,
+} from "../features/presence/protocol"
+import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
+import { contentLengthChanged, languageChanged } from "../features/room/roomSlice"
+import { normalizeLanguage, type LanguageId } from "../lib/languages"
+
+export interface RoomDoc {
+  content: string
+  language: string
+}
+
+export interface StoreLike {
+  dispatch: AppDispatch
+  getState: () => RootState
+}
+
+export interface RoomSessionOptions {
+  /** ws(s)://host/ws/<id>; defaults to the page's host */
+  wsUrl?: string
+  adapter?: SocketAdapterOptions
+  /** IndexedDB database name; tests can isolate */
+  storageName?: string
+}
+
+/** Throttle that always delivers the last call, at most once per `ms`. */
+function trailingThrottle(fn: () => void, ms: number): { call: () => void; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | null = null
+  let last = 0
+  return {
+    call() {
+      if (timer) return
+      const wait = Math.max(0, last + ms - Date.now())
+      timer = setTimeout(() => {
+        timer = null
+        last = Date.now()
+        fn()
+      }, wait)
+    },
+    cancel() {
+      if (timer) clearTimeout(timer)
+      timer = null
+    },
+  }
+}
+
+export class RoomSession {
+  readonly roomId: string
+  readonly url: AutomergeUrl
+  readonly repo: Repo
+  readonly adapter: RoomSocketAdapter
+  private readonly store: StoreLike
+  private handle: DocHandle<RoomDoc> | null = null
+  private seq = 0
+  private localSelection: CursorSelection | null = null
+  private heartbeat: ReturnType<typeof setInterval> | null = null
+  private replyTimer: ReturnType<typeof setTimeout> | null = null
+  private connectedTimer: ReturnType<typeof setTimeout> | null = null
+  private disposed = false
+  private readonly sendSoon = trailingThrottle(() => this.sendState(), 40)
+  private readonly lengthSoon = trailingThrottle(() => this.reportLength(), 250)
+  private lastLanguage: string | null = null
+  private readonly cleanup: Array<() => void> = []
+
+  constructor(roomId: string, store: StoreLike, options: RoomSessionOptions = {}) {
+    this.roomId = roomId
+    this.url = `automerge:${roomId}` as AutomergeUrl
+    this.store = store
+    const wsUrl =
+      options.wsUrl ?? `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/${encodeURIComponent(roomId)}`
+    this.adapter = new RoomSocketAdapter(wsUrl, {
+      ...options.adapter,
+      onStatus: report => {
+        options.adapter?.onStatus?.(report)
+        if (this.disposed) return
+        store.dispatch(socketStatusChanged({ ...report, at: Date.now() }))
+        if (report.status === "connected") {
+          // Let automerge-repo register the server for this doc before announcing ourselves.
+          if (this.connectedTimer) clearTimeout(this.connectedTimer)
+          this.connectedTimer = setTimeout(() => this.sendState(), 250)
+        }
+      },
+    })
+    const peerId = `browser-${Math.random().toString(36).slice(2, 10)}` as PeerId
+    this.repo = new Repo({
+      network: [this.adapter],
+      storage: new IndexedDBStorageAdapter(options.storageName ?? "pairpad"),
+      peerId,
+      sharePolicy: async () => true,
+    })
+    store.dispatch(connectionReset())
+    store.dispatch(presenceReset())
+    store.dispatch(selfPeerIdSet(peerId))
+  }
+
+  get peerId(): string {
+    return this.repo.peerId
+  }
+
+  get docHandle(): DocHandle<RoomDoc> | null {
+    return this.handle
+  }
+
+  /**
+   * Finds the room document: from IndexedDB if this browser has it (opens offline, at once),
+   * otherwise from the server. Resolves when it has `content` to show.
+   */
+  async open(signal?: AbortSignal): Promise<DocHandle<RoomDoc>> {
+    const handle = await this.repo.find<RoomDoc>(this.url, { signal })
+    await waitForContent(handle, signal)
+    if (this.disposed) throw new DOMException("closed", "AbortError")
+    this.handle = handle
+    this.attach(handle)
+    return handle
+  }
+
+  private attach(handle: DocHandle<RoomDoc>) {
+    const onChange = () => {
+      const doc = handle.doc()
+      if (doc.language !== this.lastLanguage) {
+        this.lastLanguage = doc.language
+        this.store.dispatch(languageChanged(doc.language))
+      }
+      this.lengthSoon.call()
+    }
+    handle.on("change", onChange)
+    this.cleanup.push(() => handle.off("change", onChange))
+    onChange()
+
+    const onEphemeral = (e: DocHandleEphemeralMessagePayload<RoomDoc>) => this.receive(e.senderId, e.message)
+    handle.on("ephemeral-message", onEphemeral)
+    this.cleanup.push(() => handle.off("ephemeral-message", onEphemeral))
+
+    this.heartbeat = setInterval(() => {
+      this.sendState()
+      this.store.dispatch(peersPruned({ now: Date.now() }))
+    }, HEARTBEAT_MS)
+
+    const onPageHide = () => this.sendBye()
+    window.addEventListener("pagehide", onPageHide)
+    this.cleanup.push(() => window.removeEventListener("pagehide", onPageHide))
+    this.sendState()
+  }
+
+  /** Current text (empty before open). */
+  text(): string {
+    return this.handle?.doc().content ?? ""
+  }
+
+  language(): LanguageId {
+    return normalizeLanguage(this.handle?.doc().language)
+  }
+
+  setLanguage(language: LanguageId) {
+    const handle = this.handle
+    if (!handle || handle.doc().language === language) return
+    handle.change(d => {
+      d.language = language
+    })
+  }
+
+  /**
+   * The local selection changed (or the text under it did): encode it as Automerge
+   * cursors against the current doc and tell the others (throttled to ~25/s).
+   * `null` hides our caret for the others (editor lost focus... we keep it visible instead).
+   */
+  setLocalSelection(sel: IndexSelection | null) {
+    const handle = this.handle
+    if (!handle) return
+    const next = sel ? encodeSelection(handle.doc(), sel) : null
+    if (next?.anchor === this.localSelection?.anchor && next?.head === this.localSelection?.head) return
+    this.localSelection = next
+    this.sendSoon.call()
+  }
+
+  /** Name or colour changed. */
+  userChanged() {
+    this.sendSoon.call()
+  }
+
+  reconnectNow() {
+    this.adapter.retryNow()
+  }
+
+  private receive(senderId: PeerId, raw: unknown) {
+    const message = parsePresenceMessage(raw)
+    if (!message) return
+    const known = senderId in this.store.getState().presence.peers
+    this.store.dispatch(presenceReceived({ peerId: senderId, message, at: Date.now() }))
+    // A newcomer: tell them who we are now rather than at our next heartbeat.
+    if (!known && message.kind === "state" && !message.reply) {
+      if (this.replyTimer) clearTimeout(this.replyTimer)
+      this.replyTimer = setTimeout(() => this.sendState(true), 30)
+    }
+  }
+
+  private sendState(reply = false) {
+    const handle = this.handle
+    if (!handle || this.disposed) return
+    const prefs = this.store.getState().preferences
+    const user = { name: prefs.name ?? "Anonymous", color: prefs.color }
+    try {
+      handle.broadcast(stateMessage(++this.seq, user, this.localSelection, reply))
+    } catch {
+      // Not connected: the next heartbeat or reconnect sends it.
+    }
+  }
+
+  private sendBye() {
+    try {
+      this.handle?.broadcast(byeMessage(++this.seq))
+    } catch {
+      // best effort
+    }
+  }
+
+  private reportLength() {
+    if (this.handle && !this.disposed) this.store.dispatch(contentLengthChanged(this.handle.doc().content?.length ?? 0))
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return
+    this.sendBye()
+    this.disposed = true
+    this.sendSoon.cancel()
+    this.lengthSoon.cancel()
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.replyTimer) clearTimeout(this.replyTimer)
+    if (this.connectedTimer) clearTimeout(this.connectedTimer)
+    for (const f of this.cleanup.splice(0)) f()
+    // Give the bye frame a moment to leave, then flush storage and close the socket.
+    await new Promise(r => setTimeout(r, 20))
+    await this.repo.shutdown().catch(() => undefined)
+  }
+}
+
+/** Resolves once the document has its `content` text (a fresh doc from the server always has). */
+function waitForContent(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
+  if (typeof handle.doc()?.content === "string") return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (typeof handle.doc()?.content === "string") {
+        handle.off("change", check)
+        resolve()
+      }
+    }
+    handle.on("change", check)
+    signal?.addEventListener("abort", () => {
+      handle.off("change", check)
+      reject(new DOMException("aborted", "AbortError"))
+    })
+  })
+}
