@@ -1,0 +1,139 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/pairpad/pairpad/autocomplete"
+)
+
+// autocompleteBody is the wire form of autocomplete.Request; pointers tell a
+// missing required field from a zero one.
+type autocompleteBody struct {
+	Code     *string `json:"code"`
+	Cursor   *int    `json:"cursor"`
+	Language *string `json:"language"`
+	RoomID   string  `json:"room_id"`
+	Max      int     `json:"max"`
+}
+
+// AutocompleteHandler serves POST /autocomplete. It decodes the body
+// strictly (unknown fields and trailing data are errors), reads at most
+// maxBodyBytes (≤ 0 means six times the service's MaxCodeBytes plus 4 KiB,
+// room for JSON escaping) and maps the service's errors:
+// *autocomplete.FieldError → 400 invalid_field, autocomplete.ErrTooLarge and
+// an oversized body → 413 too_large, *autocomplete.RateLimitError → 429
+// rate_limited with Retry-After in whole seconds.
+func AutocompleteHandler(svc *autocomplete.Service, maxBodyBytes int64) gin.HandlerFunc {
+	if maxBodyBytes <= 0 {
+		maxBodyBytes = 6*int64(svc.Config().MaxCodeBytes) + 4<<10
+	}
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		dec := json.NewDecoder(c.Request.Body)
+		dec.DisallowUnknownFields()
+		var body autocompleteBody
+		if err := dec.Decode(&body); err != nil {
+			writeAutocompleteDecodeError(c, err)
+			return
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeAutocompleteDecodeError(c, err)
+				return
+			}
+			writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "request body must hold exactly one JSON object")
+			return
+		}
+		for _, f := range []struct {
+			name    string
+			missing bool
+		}{{"code", body.Code == nil}, {"cursor", body.Cursor == nil}, {"language", body.Language == nil}} {
+			if f.missing {
+				writeAutocompleteError(c, http.StatusBadRequest, "invalid_field", f.name+": is required")
+				return
+			}
+		}
+		req := autocomplete.Request{Code: *body.Code, Cursor: *body.Cursor, Language: *body.Language, RoomID: body.RoomID, Max: body.Max}
+		resp, err := svc.Complete(c.Request.Context(), c.ClientIP(), req)
+		if err != nil {
+			writeAutocompleteServiceError(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, resp)
+	}
+}
+
+func writeAutocompleteDecodeError(c *gin.Context, err error) {
+	var (
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		ute *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		writeAutocompleteError(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))
+	case errors.As(err, &se):
+		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err))
+	case errors.As(err, &ute):
+		writeAutocompleteError(c, http.StatusBadRequest, "invalid_field", fmt.Sprintf("%s: must be %s, not JSON %s", ute.Field, autocompleteJSONKind(ute.Type.Kind().String()), ute.Value))
+	case errors.Is(err, io.EOF):
+		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "request body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: unexpected end of body")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		writeAutocompleteError(c, http.StatusBadRequest, "unknown_field", "unknown field "+field)
+	default:
+		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: "+err.Error())
+	}
+}
+
+func autocompleteJSONKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64":
+		return "an integer"
+	}
+	return "a " + goKind
+}
+
+func writeAutocompleteServiceError(c *gin.Context, err error) {
+	var (
+		fe *autocomplete.FieldError
+		re *autocomplete.RateLimitError
+	)
+	switch {
+	case errors.As(err, &fe):
+		writeAutocompleteError(c, http.StatusBadRequest, "invalid_field", fe.Error())
+	case errors.Is(err, autocomplete.ErrTooLarge):
+		writeAutocompleteError(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	case errors.As(err, &re):
+		secs := int(math.Ceil(re.RetryAfter.Seconds()))
+		if secs < 1 {
+			secs = 1
+		}
+		c.Header("Retry-After", strconv.Itoa(secs))
+		writeAutocompleteError(c, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many requests; retry after %d s", secs))
+	default:
+		// The caller went away or the engine failed without a fallback.
+		writeAutocompleteError(c, http.StatusServiceUnavailable, "unavailable", "suggestions are unavailable")
+	}
+}
+
+// writeAutocompleteError writes {"error":{"code":...,"message":...}}. It is
+// local to this file so as not to collide with the api package's own
+// helper, which may replace it.
+func writeAutocompleteError(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": message}})
+}
