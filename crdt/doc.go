@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 	"unicode/utf16"
 
 	"github.com/automerge/automerge-go"
@@ -27,6 +28,10 @@ const (
 	FieldContent  = "content"
 	FieldLanguage = "language"
 )
+
+// FastJoinPatience is how long the server waits for a peer's answer to a
+// fast-join snapshot before it syncs that peer with ordinary v1 messages.
+const FastJoinPatience = 3 * time.Second
 
 // ErrAutomerge wraps errors (and contained panics) reported by automerge.
 var ErrAutomerge = errors.New("automerge")
@@ -172,14 +177,26 @@ type PeerState struct {
 	ss *automerge.SyncState
 	// fresh: no message received from this peer yet.
 	fresh bool
-	// fastJoin: a fast-join snapshot was sent; generate nothing until the
-	// peer answers (it then reports our heads and nothing is resent).
-	fastJoin bool
+	// fastJoin: a fast-join snapshot was sent at fastJoinAt; generate
+	// nothing until the peer answers (it then reports our heads and nothing
+	// is resent) or FastJoinPatience passes.
+	fastJoin   bool
+	fastJoinAt time.Time
+	// client: this side is a client and accepts v2 snapshot messages.
+	client bool
 }
 
 // NewPeerState starts syncing with a new peer.
 func (d *Doc) NewPeerState() *PeerState {
 	return &PeerState{ss: automerge.NewSyncState(d.am), fresh: true}
+}
+
+// NewClientPeerState starts syncing with a server, accepting its fast-join
+// v2 snapshot messages.
+func (d *Doc) NewClientPeerState() *PeerState {
+	ps := d.NewPeerState()
+	ps.client = true
+	return ps
 }
 
 // Receive applies a sync message from the peer. It accepts v1 messages and,
@@ -190,18 +207,23 @@ func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	if info.Version == 2 && !ps.client {
+		return false, fmt.Errorf("%w: v2 messages are only accepted from the server", ErrMalformedSync)
+	}
 	ps.fresh = false
 	ps.fastJoin = false
 	before := d.HeadsKey()
 	err = guard(func() error {
 		if info.Version == 2 {
+			// automerge-go speaks v1 only: load the snapshot ourselves. The
+			// sync state is left as it was, so our next message reports the
+			// new heads and the server resumes v1 from there.
 			for _, chunk := range info.chunks {
 				if err := d.am.LoadIncremental(chunk); err != nil {
 					return err
 				}
 			}
-			_, err := ps.ss.ReceiveMessage(encodeV1Heads(info.Heads))
-			return err
+			return nil
 		}
 		_, err := ps.ss.ReceiveMessage(msg)
 		return err
@@ -238,14 +260,17 @@ func (d *Doc) FastJoin(ps *PeerState) ([]byte, error) {
 	for i := range heads {
 		raw[i] = heads[i][:]
 	}
-	ps.fastJoin = true
+	ps.fastJoin, ps.fastJoinAt = true, time.Now()
 	return encodeV2Snapshot(raw, saved), nil
 }
 
 // Generate returns the next sync message for the peer, if any.
 func (d *Doc) Generate(ps *PeerState) ([]byte, bool, error) {
 	if ps.fastJoin {
-		return nil, false, nil
+		if time.Since(ps.fastJoinAt) < FastJoinPatience {
+			return nil, false, nil
+		}
+		ps.fastJoin = false // no answer: fall back to ordinary v1
 	}
 	var out []byte
 	err := guard(func() error {

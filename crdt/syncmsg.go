@@ -122,20 +122,6 @@ func encodeV2Snapshot(heads [][]byte, saved []byte) []byte {
 	return out
 }
 
-// encodeV1Heads builds a v1 sync message that only announces heads: what a
-// v1-only automerge (automerge-go) must be told after it loaded a v2 chunk.
-func encodeV1Heads(heads [][]byte) []byte {
-	out := []byte{syncTypeV1}
-	out = binary.AppendUvarint(out, uint64(len(heads)))
-	for _, h := range heads {
-		out = append(out, h...)
-	}
-	out = binary.AppendUvarint(out, 0) // need
-	out = binary.AppendUvarint(out, 0) // have
-	out = binary.AppendUvarint(out, 0) // changes
-	return out
-}
-
 // withCapabilities appends the capability list (v1 and v2) to a v1 message
 // that has none, so that the other side may answer with a v2 message.
 func withCapabilities(msg []byte) []byte {

@@ -1,0 +1,193 @@
+package crdt
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// syncPair runs the sync protocol between two docs until both are quiet.
+func syncPair(t *testing.T, a, b *Doc, sa, sb *PeerState, v2 bool) (bytesAtoB int) {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		quiet := true
+		var m []byte
+		var ok bool
+		var err error
+		if v2 {
+			m, ok, err = b.GenerateAdvertisingV2(sb)
+		} else {
+			m, ok, err = b.Generate(sb)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			quiet = false
+			if a.WantsFastJoin(sa, m) {
+				if _, err := a.Receive(sa, m); err != nil {
+					t.Fatal(err)
+				}
+				fj, err := a.FastJoin(sa)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bytesAtoB += len(fj)
+				if _, err := b.Receive(sb, fj); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if _, err := a.Receive(sa, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, ok, err = a.Generate(sa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			quiet = false
+			bytesAtoB += len(m)
+			if _, err := b.Receive(sb, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if quiet {
+			return bytesAtoB
+		}
+	}
+	t.Fatal("sync did not settle")
+	return 0
+}
+
+func TestNewDocHasContentAndLanguage(t *testing.T) {
+	d, err := New("python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Language() != "python" {
+		t.Fatalf("language %q", d.Language())
+	}
+	if err := d.Splice(0, 0, "héllo 😀"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := d.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := e.Text(); s != "héllo 😀" {
+		t.Fatalf("round trip %q", s)
+	}
+}
+
+func TestFastJoinVersusV1(t *testing.T) {
+	server, _ := New("go")
+	for i := 0; i < 2000; i++ {
+		if err := server.Splice(i, 0, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _ := server.Text()
+	saved, _ := server.Save()
+
+	c1 := Empty()
+	n2 := syncPair(t, server, c1, server.NewPeerState(), c1.NewClientPeerState(), true)
+	if got, _ := c1.Text(); got != want {
+		t.Fatalf("fast join text %d chars, want %d", len(got), len(want))
+	}
+	c2 := Empty()
+	n1 := syncPair(t, server, c2, server.NewPeerState(), c2.NewPeerState(), false)
+	if got, _ := c2.Text(); got != want {
+		t.Fatalf("v1 text %d chars, want %d", len(got), len(want))
+	}
+	if n2 > 3*len(saved) {
+		t.Fatalf("fast join sent %d bytes; saved size %d", n2, len(saved))
+	}
+	if n1 <= n2 {
+		t.Fatalf("v1 sent %d bytes, fast join %d: expected v1 to be larger", n1, n2)
+	}
+	t.Logf("saved %d, fast join %d, v1 %d bytes", len(saved), n2, n1)
+}
+
+func TestInspectSyncCapabilities(t *testing.T) {
+	d := Empty()
+	ps := d.NewPeerState()
+	m, ok, err := d.GenerateAdvertisingV2(ps)
+	if err != nil || !ok {
+		t.Fatalf("generate: %v %v", ok, err)
+	}
+	info, err := InspectSync(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.SupportsV2 || info.Version != 1 || len(info.Heads) != 0 {
+		t.Fatalf("info %+v", info)
+	}
+	plain := m[:len(m)-3]
+	info, err = InspectSync(plain)
+	if err != nil || info.SupportsV2 {
+		t.Fatalf("plain: %+v %v", info, err)
+	}
+	for _, bad := range [][]byte{nil, {0x41}, {0x42}, {0x42, 0x05}, {0x42, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} {
+		if _, err := InspectSync(bad); err == nil {
+			t.Errorf("InspectSync(%x) accepted", bad)
+		}
+	}
+}
+
+func TestReceiveRejectsGarbageWithoutPanic(t *testing.T) {
+	d, _ := New("go")
+	ps := d.NewPeerState()
+	for _, bad := range [][]byte{{0x42, 0, 0, 0, 1, 5, 1, 2, 3, 4, 5}, bytes.Repeat([]byte{0x42}, 40), {0x43, 0, 0, 0, 1, 3, 1, 2, 3}} {
+		if _, err := d.Receive(ps, bad); err == nil {
+			t.Errorf("Receive(%x) accepted", bad)
+		}
+	}
+}
+
+func TestDocumentIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 100; i++ {
+		id := NewDocumentID()
+		if !ValidDocumentID(id) || seen[id] {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		seen[id] = true
+	}
+	// A known automerge-repo id (from its documentation's examples format).
+	id := NewDocumentID()
+	mangled := strings.Map(func(r rune) rune {
+		if r == rune(id[3]) {
+			if r == 'a' {
+				return 'b'
+			}
+			return 'a'
+		}
+		return r
+	}, id)
+	for _, bad := range []string{"", "0OIl", mangled, id + "x", strings.Repeat("z", 80)} {
+		if ValidDocumentID(bad) {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func TestUTF16Conversion(t *testing.T) {
+	s := "a😀é𝄞b"
+	cases := []struct{ u16, runes int }{{0, 0}, {1, 1}, {2, 1}, {3, 2}, {4, 3}, {6, 4}, {7, 5}, {99, 5}}
+	for _, c := range cases {
+		if got := UTF16ToRunes(s, c.u16); got != c.runes {
+			t.Errorf("UTF16ToRunes(%d) = %d, want %d", c.u16, got, c.runes)
+		}
+	}
+	for _, c := range []struct{ runes, u16 int }{{0, 0}, {1, 1}, {2, 3}, {3, 4}, {4, 6}, {5, 7}} {
+		if got := RunesToUTF16(s, c.runes); got != c.u16 {
+			t.Errorf("RunesToUTF16(%d) = %d, want %d", c.runes, got, c.u16)
+		}
+	}
+}

@@ -1,0 +1,333 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	stdsync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/pairpad/pairpad/crdt"
+)
+
+// Client is a Go peer speaking automerge-repo's protocol to a server, using
+// the same frame codec and crdt wrapper as the server. Tests and the load
+// tool use it. Methods are safe for concurrent use.
+type Client struct {
+	conn   *websocket.Conn
+	peerID string
+	docID  string
+	opts   ClientOptions
+
+	mu       stdsync.Mutex // guards doc and state
+	doc      *crdt.Doc
+	state    *crdt.PeerState
+	serverID string
+
+	writeMu   stdsync.Mutex
+	changed   chan struct{} // closed and replaced on every received frame
+	done      chan struct{}
+	err       atomic.Pointer[error]
+	closeCode atomic.Int32
+
+	ephemeralCount atomic.Uint64
+	sessionID      string
+	unavailable    atomic.Bool
+
+	BytesIn  atomic.Int64
+	FramesIn atomic.Int64
+}
+
+// ClientOptions tunes a Client.
+type ClientOptions struct {
+	// PeerID defaults to a random one.
+	PeerID string
+	// AdvertiseV2 appends the v2 capability to sync messages, so the server
+	// may answer the first with a fast-join snapshot.
+	AdvertiseV2 bool
+	// OnSync runs (on the reader goroutine, without locks) after a sync
+	// message was applied.
+	OnSync func(c *Client)
+	// OnEphemeral runs for every ephemeral message received.
+	OnEphemeral func(m Message)
+	// Header is sent with the upgrade request.
+	Header http.Header
+}
+
+// Dial connects to wsURL (ws://host/ws/{room}), joins, and asks for docID.
+func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client, error) {
+	if opts.PeerID == "" {
+		opts.PeerID = "go-" + crdt.NewDocumentID()[:10]
+	}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 8 << 10, WriteBufferSize: 8 << 10}
+	conn, resp, err := d.DialContext(ctx, wsURL, opts.Header)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("dial %s: %w (HTTP %d)", wsURL, err, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
+	}
+	doc := crdt.Empty()
+	c := &Client{
+		conn: conn, peerID: opts.PeerID, docID: docID, opts: opts,
+		doc: doc, state: doc.NewClientPeerState(),
+		changed: make(chan struct{}), done: make(chan struct{}),
+		sessionID: crdt.NewDocumentID()[:12],
+	}
+	conn.SetReadLimit(256 << 20)
+	if err := c.write(Message{Type: TypeJoin, SenderID: c.peerID, SupportedProtocolVersions: []string{ProtocolV1},
+		PeerMetadata: &PeerMetadata{}}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, err := c.read()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	if m.Type != TypePeer {
+		conn.Close()
+		return nil, fmt.Errorf("handshake: got %q (%s), want peer", m.Type, m.ErrorMessage)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	c.serverID = m.SenderID
+	go c.reader()
+	if err := c.sendSync(TypeRequest); err != nil {
+		c.Close()
+		return nil, err
+	}
+	// Wait for the document (or doc-unavailable): editing before it arrives
+	// would create a second, conflicting content object.
+	if err := c.waitLoaded(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Client) waitLoaded(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		loaded := len(c.doc.Heads()) > 0
+		c.mu.Unlock()
+		if loaded || c.unavailable.Load() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-c.done:
+			return fmt.Errorf("connection closed before the document arrived (code %d): %v", c.CloseCode(), c.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the document: %w", ctx.Err())
+		}
+	}
+}
+
+// PeerID is this client's peer id.
+func (c *Client) PeerID() string { return c.peerID }
+
+// Done is closed when the connection ends.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection ended (nil while it runs).
+func (c *Client) Err() error {
+	if p := c.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// CloseCode is the close code the server sent, or 0.
+func (c *Client) CloseCode() int { return int(c.closeCode.Load()) }
+
+// Unavailable reports whether the server said doc-unavailable.
+func (c *Client) Unavailable() bool { return c.unavailable.Load() }
+
+// Text returns the document's content.
+func (c *Client) Text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, _ := c.doc.Text()
+	return s
+}
+
+// Language returns the document's language field.
+func (c *Client) Language() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doc.Language()
+}
+
+// Save returns the client's copy of the document.
+func (c *Client) Save() ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doc.Save()
+}
+
+// Splice edits the content (positions in code points) and syncs.
+func (c *Client) Splice(pos, del int, text string) error {
+	c.mu.Lock()
+	err := c.doc.Splice(pos, del, text)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.sendSync(TypeSync)
+}
+
+// Edit runs f on the document under the client's lock, then syncs.
+func (c *Client) Edit(f func(d *crdt.Doc) error) error {
+	c.mu.Lock()
+	err := f(c.doc)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.sendSync(TypeSync)
+}
+
+// SendEphemeral broadcasts data (opaque CBOR) to the room's other peers.
+func (c *Client) SendEphemeral(data []byte) error {
+	return c.write(Message{Type: TypeEphemeral, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID,
+		SessionID: c.sessionID, Count: ptr(c.ephemeralCount.Add(1)), Data: data})
+}
+
+// SendRaw writes a raw frame (tests of bad input).
+func (c *Client) SendRaw(msgType int, data []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.conn.WriteMessage(msgType, data)
+}
+
+// Send writes a protocol message as it is.
+func (c *Client) Send(m Message) error { return c.write(m) }
+
+// WaitFor waits until pred holds for the text, or ctx ends.
+func (c *Client) WaitFor(ctx context.Context, pred func(text string) bool) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		text, _ := c.doc.Text()
+		c.mu.Unlock()
+		if pred(text) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-c.done:
+			if pred(c.Text()) {
+				return nil
+			}
+			return fmt.Errorf("connection closed (code %d): %v", c.CloseCode(), c.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("%w; text is %d chars", ctx.Err(), len(c.Text()))
+		}
+	}
+}
+
+// Close leaves the room.
+func (c *Client) Close() error {
+	c.writeMu.Lock()
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.writeMu.Unlock()
+	select {
+	case <-c.done:
+	case <-time.After(2 * time.Second):
+	}
+	return c.conn.Close()
+}
+
+func (c *Client) sendSync(typ string) error {
+	c.mu.Lock()
+	var (
+		data []byte
+		ok   bool
+		err  error
+	)
+	if c.opts.AdvertiseV2 {
+		data, ok, err = c.doc.GenerateAdvertisingV2(c.state)
+	} else {
+		data, ok, err = c.doc.Generate(c.state)
+	}
+	c.mu.Unlock()
+	if err != nil || !ok {
+		return err
+	}
+	return c.write(Message{Type: typ, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID, Data: data})
+}
+
+func (c *Client) write(m Message) error {
+	frame, err := EncodeFrame(m)
+	if err != nil {
+		return err
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.conn.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+func (c *Client) read() (Message, error) {
+	_, data, err := c.conn.ReadMessage()
+	if err != nil {
+		return Message{}, err
+	}
+	c.BytesIn.Add(int64(len(data)))
+	c.FramesIn.Add(1)
+	return DecodeFrame(data)
+}
+
+func (c *Client) reader() {
+	defer close(c.done)
+	for {
+		m, err := c.read()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				c.closeCode.Store(int32(ce.Code))
+			}
+			c.err.Store(&err)
+			c.notify()
+			return
+		}
+		switch m.Type {
+		case TypeSync, TypeRequest:
+			c.mu.Lock()
+			_, err := c.doc.Receive(c.state, m.Data)
+			c.mu.Unlock()
+			if err != nil {
+				c.err.Store(&err)
+				c.conn.Close()
+				continue
+			}
+			c.notify()
+			if c.opts.OnSync != nil {
+				c.opts.OnSync(c)
+			}
+			_ = c.sendSync(TypeSync)
+		case TypeDocUnavailable:
+			c.unavailable.Store(true)
+			c.notify()
+		case TypeEphemeral:
+			if c.opts.OnEphemeral != nil {
+				c.opts.OnEphemeral(m)
+			}
+		}
+	}
+}
+
+func (c *Client) notify() {
+	c.mu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+func ptr[T any](v T) *T { return &v }
