@@ -34,11 +34,25 @@ describe("Automerge cursor mapping", () => {
     expect(d.content.slice(3, 6)).toBe("😀b")
   })
 
-  it("a caret at the end follows the end; on an empty doc too", () => {
-    let d = base("")
-    const sel = encodeSelection(d, { anchor: 0, head: 0 })!
-    d = A.change(d, x => A.splice(x, ["content"], 0, 0, "abc"))
-    expect(resolveSelection(d, sel)).toEqual({ anchor: 3, head: 3 })
+  it("text inserted exactly at a caret goes after it (the caret sticks to its left character)", () => {
+    let d = base("ab")
+    const mid = encodeSelection(d, { anchor: 1, head: 1 })!
+    const end = encodeSelection(d, { anchor: 2, head: 2 })!
+    const start = encodeSelection(d, { anchor: 0, head: 0 })!
+    d = A.change(d, x => A.splice(x, ["content"], 2, 0, "END"))
+    d = A.change(d, x => A.splice(x, ["content"], 1, 0, "MID"))
+    d = A.change(d, x => A.splice(x, ["content"], 0, 0, "START"))
+    expect(d.content).toBe("STARTaMIDbEND")
+    expect(resolveSelection(d, start)!.head).toBe(0)
+    expect(resolveSelection(d, mid)!.head).toBe(6) // after "a"
+    expect(resolveSelection(d, end)!.head).toBe(10) // after "b"
+  })
+
+  it("goes to 0 when everything before the caret is deleted", () => {
+    let d = base("abcdef")
+    const sel = encodeSelection(d, { anchor: 3, head: 3 })!
+    d = A.change(d, x => A.splice(x, ["content"], 0, 3))
+    expect(resolveSelection(d, sel)).toEqual({ anchor: 0, head: 0 })
   })
 
   it("moves to the next character when its character is deleted", () => {

@@ -58,9 +58,9 @@ export const remoteCursorsField = StateField.define<RemoteCursor[]>({
   update(cursors, tr) {
     let next = cursors
     if (tr.docChanged && next.length) {
-      // assoc 1: text inserted exactly at a remote caret goes before it, as an Automerge
-      // cursor (which names the character after the caret) would resolve it.
-      next = next.map(c => ({ ...c, anchor: tr.changes.mapPos(c.anchor, 1), head: tr.changes.mapPos(c.head, 1) }))
+      // assoc -1: a caret sticks to the character on its left, like the local caret and
+      // like our Automerge cursor encoding (see features/presence/cursors.ts).
+      next = next.map(c => ({ ...c, anchor: tr.changes.mapPos(c.anchor, -1), head: tr.changes.mapPos(c.head, -1) }))
     }
     for (const e of tr.effects) {
       if (e.is(setRemoteCursors)) next = e.value.map(c => clampCursor(c, tr.state.doc.length))

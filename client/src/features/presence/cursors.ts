@@ -13,10 +13,25 @@ export interface IndexSelection {
   head: number
 }
 
+/**
+ * A caret sticks to the character on its LEFT (as CodeMirror maps the local caret,
+ * assoc -1): text someone inserts exactly at the caret goes after it, on every screen.
+ * Encoded as "+<cursor of the char before>"; at position 0 it is Automerge's start cursor.
+ */
+const AFTER = "+"
+
 function cursorAt<T>(doc: A.Doc<T>, path: A.Prop[], index: number, length: number): A.Cursor {
-  // At the very end there is no character to point at: an "end" cursor follows the end.
-  if (index >= length) return A.getCursor(doc, path, "end")
-  return A.getCursor(doc, path, Math.max(0, index))
+  if (index <= 0 || length === 0) return A.getCursor(doc, path, "start")
+  return AFTER + A.getCursor(doc, path, Math.min(index, length) - 1)
+}
+
+function positionOf<T>(doc: A.Doc<T>, path: A.Prop[], cursor: A.Cursor, length: number): number {
+  if (!cursor.startsWith(AFTER)) return A.getCursorPosition(doc, path, cursor)
+  const char = cursor.slice(AFTER.length)
+  // Where that character is, or (deleted) where the next surviving one is.
+  const i = A.getCursorPosition(doc, path, char)
+  const stillThere = i < length && A.getCursor(doc, path, i) === char
+  return stillThere ? i + 1 : i
 }
 
 /** Encodes a selection in `doc` as Automerge cursors. Returns null if the text isn't there. */
@@ -42,9 +57,10 @@ export function resolveSelection<T>(doc: A.Doc<T>, sel: CursorSelection, path: A
   const text = readText(doc, path)
   if (text == null) return null
   try {
-    const head = A.getCursorPosition(doc, path, sel.head)
-    const anchor = sel.anchor === sel.head ? head : A.getCursorPosition(doc, path, sel.anchor)
-    const clamp = (n: number) => Math.max(0, Math.min(text.length, n))
+    const len = text.length
+    const head = positionOf(doc, path, sel.head, len)
+    const anchor = sel.anchor === sel.head ? head : positionOf(doc, path, sel.anchor, len)
+    const clamp = (n: number) => Math.max(0, Math.min(len, n))
     return { anchor: clamp(anchor), head: clamp(head) }
   } catch {
     return null
