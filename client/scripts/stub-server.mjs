@@ -6,7 +6,7 @@ import http from "node:http"
 import { readFile } from "node:fs/promises"
 import { extname, join, resolve } from "node:path"
 import { WebSocketServer } from "ws"
-import { Repo } from "@automerge/automerge-repo"
+import { Repo, ImmutableString } from "@automerge/automerge-repo"
 import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket"
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 18081)
@@ -26,7 +26,7 @@ const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, "http://x")
   if (req.method === "POST" && url.pathname === "/rooms") {
     const b = JSON.parse((await body(req)) || "{}")
-    const h = repo.create({ content: "", language: b.language ?? "python" })
+    const h = repo.create({ content: "", language: new ImmutableString(b.language ?? "python") })
     rooms.set(h.documentId, Date.now())
     return json(res, 201, { room_id: h.documentId, url: `/room/${h.documentId}` })
   }
@@ -34,7 +34,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method === "GET" && m) {
     if (!rooms.has(m[1])) return json(res, 404, { error: { code: "room_not_found", message: "no such room" } })
     const h = await repo.find(`automerge:${m[1]}`)
-    return json(res, 200, { room_id: m[1], language: h.doc().language, created_at: "", updated_at: "", peers: 0, size_bytes: 0 })
+    return json(res, 200, { room_id: m[1], language: String(h.doc().language), created_at: "", updated_at: "", peers: 0, size_bytes: 0 })
   }
   if (req.method === "POST" && url.pathname === "/autocomplete") {
     const b = JSON.parse(await body(req))

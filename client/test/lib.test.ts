@@ -4,7 +4,8 @@ import { loadRecentRooms, rememberRoom, forgetRoom, MAX_RECENT, RECENT_KEY } fro
 import { memoryStore } from "../src/lib/storage"
 import { normalizeLanguage } from "../src/lib/languages"
 import { createApi, ApiError } from "../src/lib/api"
-import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo"
+import { generateAutomergeUrl, parseAutomergeUrl, ImmutableString } from "@automerge/automerge-repo"
+import * as A from "@automerge/automerge"
 
 const ID = parseAutomergeUrl(generateAutomergeUrl()).documentId as string
 
@@ -53,6 +54,12 @@ describe("languages", () => {
     expect(normalizeLanguage("C++")).toBe("cpp")
     expect(normalizeLanguage("cobol")).toBe("plaintext")
     expect(normalizeLanguage(undefined)).toBe("plaintext")
+  })
+  it("reads the Go server's scalar string (ImmutableString in Automerge JS 3)", () => {
+    expect(normalizeLanguage(new ImmutableString("go"))).toBe("go")
+    const doc = A.from({ language: new ImmutableString("rust") })
+    expect(typeof doc.language).toBe("object")
+    expect(normalizeLanguage(doc.language)).toBe("rust")
   })
 })
 

@@ -31,10 +31,24 @@ const ALIASES: Record<string, LanguageId> = {
   "": "plaintext",
 }
 
+/**
+ * The doc's `language` as a plain string. The Go server writes it as an Automerge scalar
+ * string, which Automerge JS 3 hands out as an `ImmutableString` object (`.val`);
+ * a JS peer might have written a text object, which reads as a string.
+ */
+export function languageValue(value: unknown): string | null {
+  if (typeof value === "string") return value
+  if (typeof value === "object" && value !== null && typeof (value as { val?: unknown }).val === "string") {
+    return (value as { val: string }).val
+  }
+  return null
+}
+
 /** Maps whatever a peer (or an old server) wrote into a known language id. */
 export function normalizeLanguage(value: unknown): LanguageId {
-  if (typeof value !== "string") return "plaintext"
-  const v = value.trim().toLowerCase()
+  const raw = languageValue(value)
+  if (raw === null) return "plaintext"
+  const v = raw.trim().toLowerCase()
   const known = LANGUAGES.find(l => l.id === v)
   if (known) return known.id
   return ALIASES[v] ?? "plaintext"

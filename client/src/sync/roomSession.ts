@@ -3,7 +3,7 @@
  * the room's DocHandle, and presence over ephemeral messages. Owned by the room page;
  * it writes what the UI needs into Redux and never puts the document there.
  */
-import { Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
+import { ImmutableString, Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import type { AppDispatch, RootState } from "../app/store"
 import { RoomSocketAdapter, type SocketAdapterOptions } from "./socketAdapter"
@@ -23,11 +23,12 @@ import {
 } from "../features/presence/protocol"
 import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
 import { contentLengthChanged, languageChanged } from "../features/room/roomSlice"
-import { normalizeLanguage, type LanguageId } from "../lib/languages"
+import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
 
 export interface RoomDoc {
   content: string
-  language: string
+  /** a scalar string (ImmutableString in Automerge JS 3), as the Go server writes it */
+  language: ImmutableString | string
 }
 
 export interface StoreLike {
@@ -136,10 +137,10 @@ export class RoomSession {
 
   private attach(handle: DocHandle<RoomDoc>) {
     const onChange = () => {
-      const doc = handle.doc()
-      if (doc.language !== this.lastLanguage) {
-        this.lastLanguage = doc.language
-        this.store.dispatch(languageChanged(doc.language))
+      const language = languageValue(handle.doc().language)
+      if (language !== this.lastLanguage) {
+        this.lastLanguage = language
+        this.store.dispatch(languageChanged(language))
       }
       this.lengthSoon.call()
     }
@@ -173,9 +174,11 @@ export class RoomSession {
 
   setLanguage(language: LanguageId) {
     const handle = this.handle
-    if (!handle || handle.doc().language === language) return
+    if (!handle || languageValue(handle.doc().language) === language) return
     handle.change(d => {
-      d.language = language
+      // Keep it a scalar string, as the server created it (a plain JS string would
+      // become a text object, a different type for the Go side).
+      d.language = new ImmutableString(language)
     })
   }
 

@@ -1,0 +1,10 @@
+import { launchBrowser, newPerson, createRoom } from "./e2e/harness"
+const b = await launchBrowser()
+const p = await newPerson(b, "Dbg")
+p.page.on("console", m => console.log("console:", m.text()))
+const id = await createRoom("http://127.0.0.1:18080", "go")
+await p.page.goto(`http://127.0.0.1:18080/room/${id}`)
+await p.page.waitForFunction(() => !!window.__pairpad, null, { timeout: 10000 })
+await new Promise(r => setTimeout(r, 1500))
+console.log(await p.page.evaluate(() => JSON.stringify({ doc: window.__pairpad!.handle.doc(), room: window.__pairpad!.store.getState().room, conn: window.__pairpad!.store.getState().connection })))
+await b.close()
