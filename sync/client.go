@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/automerge/automerge-go"
 	"github.com/gorilla/websocket"
 
 	"github.com/pairpad/pairpad/crdt"
@@ -37,9 +38,12 @@ type Client struct {
 	ephemeralCount atomic.Uint64
 	sessionID      string
 	unavailable    atomic.Bool
+	serverHeads    string // HeadsKey form of the heads in the server's last sync message; guarded by mu
 
-	BytesIn  atomic.Int64
-	FramesIn atomic.Int64
+	BytesIn   atomic.Int64
+	FramesIn  atomic.Int64
+	BytesOut  atomic.Int64
+	FramesOut atomic.Int64
 }
 
 // ClientOptions tunes a Client.
@@ -56,6 +60,11 @@ type ClientOptions struct {
 	OnEphemeral func(m Message)
 	// Header is sent with the upgrade request.
 	Header http.Header
+	// Doc, when set, is the document this peer already has: Dial announces
+	// it with a sync message (not a request), as an automerge-repo peer that
+	// created a document does, and returns once the server has all of it
+	// (see WaitSynced). The client takes ownership of Doc.
+	Doc *crdt.Doc
 }
 
 // Dial connects to wsURL (ws://host/ws/{room}), joins, and asks for docID.
@@ -71,7 +80,10 @@ func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client
 		}
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
-	doc := crdt.Empty()
+	doc := opts.Doc
+	if doc == nil {
+		doc = crdt.Empty()
+	}
 	c := &Client{
 		conn: conn, peerID: opts.PeerID, docID: docID, opts: opts,
 		doc: doc, state: doc.NewClientPeerState(),
@@ -97,6 +109,17 @@ func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client
 	_ = conn.SetReadDeadline(time.Time{})
 	c.serverID = m.SenderID
 	go c.reader()
+	if opts.Doc != nil {
+		if err := c.sendSync(TypeSync); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if err := c.WaitSynced(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
 	if err := c.sendSync(TypeRequest); err != nil {
 		c.Close()
 		return nil, err
@@ -127,6 +150,35 @@ func (c *Client) waitLoaded(ctx context.Context) error {
 			return fmt.Errorf("waiting for the document: %w", ctx.Err())
 		}
 	}
+}
+
+// WaitSynced waits until the heads the server reported in its latest sync
+// message equal this client's heads: the server has everything we have.
+func (c *Client) WaitSynced(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		synced := c.serverHeads == c.doc.HeadsKey()
+		c.mu.Unlock()
+		if synced {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-c.done:
+			return fmt.Errorf("connection closed before the server had the document (code %d): %v", c.CloseCode(), c.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the server to have the document: %w", ctx.Err())
+		}
+	}
+}
+
+// Heads returns the client's document heads (cheap; for change detection
+// such as the load tool's keystroke tracking).
+func (c *Client) Heads() []automerge.ChangeHash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doc.Heads()
 }
 
 // PeerID is this client's peer id.
@@ -271,7 +323,12 @@ func (c *Client) write(m Message) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.conn.WriteMessage(websocket.BinaryMessage, frame)
+	if err := c.conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+		return err
+	}
+	c.BytesOut.Add(int64(len(frame)))
+	c.FramesOut.Add(1)
+	return nil
 }
 
 func (c *Client) read() (Message, error) {
@@ -301,6 +358,9 @@ func (c *Client) reader() {
 		case TypeSync, TypeRequest:
 			c.mu.Lock()
 			_, err := c.doc.Receive(c.state, m.Data)
+			if info, ierr := crdt.InspectSync(m.Data); err == nil && ierr == nil {
+				c.serverHeads = headsKey(info.Heads)
+			}
 			c.mu.Unlock()
 			if err != nil {
 				c.err.Store(&err)
@@ -331,3 +391,17 @@ func (c *Client) notify() {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// headsKey is crdt.Doc.HeadsKey for heads read off a sync message. Both list
+// heads sorted by hash (automerge sorts them), so equal sets compare equal.
+func headsKey(heads [][]byte) string {
+	n := 0
+	for _, h := range heads {
+		n += len(h)
+	}
+	b := make([]byte, 0, n)
+	for _, h := range heads {
+		b = append(b, h...)
+	}
+	return string(b)
+}
