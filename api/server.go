@@ -1,0 +1,346 @@
+// Package api is Pairpad's HTTP surface: Gin routes for rooms, health,
+// metrics and autocomplete, the WebSocket upgrade onto the sync hub, and the
+// built browser client. It maps errors from the layers below to HTTP in one
+// place (errors.go). A Server is safe for concurrent use.
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/crdt"
+	pairsync "github.com/pairpad/pairpad/sync"
+)
+
+// Languages a room may be created with; the first is the default.
+var Languages = []string{"plaintext", "python", "javascript", "typescript", "go", "rust", "java", "c", "cpp"}
+
+// Options wires a Server.
+type Options struct {
+	Hub   *pairsync.Hub
+	Store pairsync.Store
+	Log   *zap.Logger
+	// Autocomplete handles POST /autocomplete; nil answers 503.
+	Autocomplete gin.HandlerFunc
+	// ClientDir holds the built browser client; empty or missing serves a
+	// hint page instead.
+	ClientDir string
+	// AllowedOrigins for WebSocket upgrades; empty allows any origin (room
+	// ids are unguessable capabilities).
+	AllowedOrigins []string
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server serves Pairpad over HTTP.
+type Server struct {
+	opts     Options
+	hub      *pairsync.Hub
+	store    pairsync.Store
+	log      *zap.Logger
+	upgrader websocket.Upgrader
+	static   *staticFiles
+	started  time.Time
+}
+
+// New builds a Server.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, hub: opts.Hub, store: opts.Store, log: opts.Log, started: time.Now()}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  8 << 10,
+		WriteBufferSize: 8 << 10,
+		CheckOrigin:     s.checkOrigin,
+	}
+	s.static = newStaticFiles(opts.ClientDir)
+	return s
+}
+
+// Handler returns the HTTP handler with every route.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		s.log.Error("panic in handler", zap.Any("panic", err), zap.String("path", c.Request.URL.Path))
+		writeError(c, http.StatusInternalServerError, "internal", "internal server error")
+	}))
+	r.Use(s.accessLog)
+	r.HandleMethodNotAllowed = true
+
+	r.POST("/rooms", s.createRoom)
+	r.GET("/rooms/:id", s.getRoom)
+	r.GET("/rooms/:id/snapshot", s.getSnapshot)
+	r.GET("/rooms/:id/text", s.getText)
+	r.GET("/ws/:id", s.serveWS)
+	r.POST("/autocomplete", s.autocomplete)
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metrics)
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+	r.NoRoute(s.static.serve)
+	return r
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	fields := []zap.Field{zap.String("method", c.Request.Method), zap.String("path", c.Request.URL.Path),
+		zap.Int("status", status), zap.Duration("took", time.Since(start))}
+	switch {
+	case status >= 500:
+		s.log.Error("http", fields...)
+	case status >= 400:
+		s.log.Info("http", fields...)
+	default:
+		s.log.Debug("http", fields...)
+	}
+}
+
+func (s *Server) checkOrigin(r *http.Request) bool {
+	if len(s.opts.AllowedOrigins) == 0 {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser
+	}
+	for _, o := range s.opts.AllowedOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+type createRoomRequest struct {
+	Language string `json:"language"`
+}
+
+// CreateRoomResponse is the body of 201 from POST /rooms.
+type CreateRoomResponse struct {
+	RoomID string `json:"room_id"`
+	URL    string `json:"url"`
+}
+
+func (s *Server) createRoom(c *gin.Context) {
+	var req createRoomRequest
+	if c.Request.ContentLength != 0 {
+		if err := decodeStrict(c, 16<<10, &req); err != nil {
+			return
+		}
+	}
+	lang := Languages[0]
+	if req.Language != "" {
+		lang = strings.ToLower(strings.TrimSpace(req.Language))
+		if !knownLanguage(lang) {
+			writeError(c, http.StatusBadRequest, "invalid_field",
+				fmt.Sprintf("language %q is not supported; use one of %s", req.Language, strings.Join(Languages, ", ")))
+			return
+		}
+	}
+	rec, err := s.hub.CreateRoom(c.Request.Context(), lang)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	url := "/room/" + rec.ID
+	c.Header("Location", "/rooms/"+rec.ID)
+	c.JSON(http.StatusCreated, CreateRoomResponse{RoomID: rec.ID, URL: url})
+}
+
+func knownLanguage(l string) bool {
+	for _, k := range Languages {
+		if k == l {
+			return true
+		}
+	}
+	return false
+}
+
+// RoomInfo is the body of GET /rooms/{id}.
+type RoomInfo struct {
+	RoomID    string    `json:"room_id"`
+	URL       string    `json:"url"`
+	Language  string    `json:"language"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Peers     int       `json:"peers"`
+	SizeBytes int       `json:"size_bytes"`
+	Loaded    bool      `json:"loaded"`
+	Unsaved   bool      `json:"unsaved_changes"`
+}
+
+// roomID validates the :id path parameter, answering 400 when invalid.
+func (s *Server) roomID(c *gin.Context) (string, bool) {
+	id := c.Param("id")
+	if _, err := crdt.ParseDocumentID(id); err != nil {
+		s.fail(c, err)
+		return "", false
+	}
+	return id, true
+}
+
+func (s *Server) getRoom(c *gin.Context) {
+	id, ok := s.roomID(c)
+	if !ok {
+		return
+	}
+	meta, err := s.store.Meta(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st := s.hub.Status(id)
+	c.JSON(http.StatusOK, RoomInfo{RoomID: id, URL: "/room/" + id, Language: meta.Language, CreatedAt: meta.CreatedAt,
+		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty})
+}
+
+func (s *Server) getSnapshot(c *gin.Context) {
+	id, ok := s.roomID(c)
+	if !ok {
+		return
+	}
+	data, err := s.hub.Snapshot(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+id+`.automerge"`)
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/octet-stream", data)
+}
+
+func (s *Server) getText(c *gin.Context) {
+	id, ok := s.roomID(c)
+	if !ok {
+		return
+	}
+	data, err := s.hub.Snapshot(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	doc, err := crdt.Load(data)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	text, err := doc.Text()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(text))
+}
+
+func (s *Server) serveWS(c *gin.Context) {
+	id, ok := s.roomID(c)
+	if !ok {
+		return
+	}
+	if !s.hub.Status(id).Loaded {
+		if _, err := s.store.Meta(c.Request.Context(), id); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if !websocket.IsWebSocketUpgrade(c.Request) {
+		writeError(c, http.StatusBadRequest, "not_websocket", "this endpoint needs a WebSocket upgrade (automerge-repo protocol)")
+		return
+	}
+	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
+	if err != nil {
+		// The upgrader has answered with an HTTP error already.
+		s.log.Info("websocket upgrade failed", zap.Error(err))
+		return
+	}
+	s.hub.ServeConn(context.Background(), conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
+}
+
+func (s *Server) autocomplete(c *gin.Context) {
+	if s.opts.Autocomplete == nil {
+		writeError(c, http.StatusServiceUnavailable, "autocomplete_disabled", "autocomplete is not configured on this server")
+		return
+	}
+	s.opts.Autocomplete(c)
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.opts.Version, "uptime_seconds": int(time.Since(s.started).Seconds())})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database unreachable", zap.Error(err))
+		writeError(c, http.StatusServiceUnavailable, "database_unreachable", "the database does not answer: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (s *Server) metrics(c *gin.Context) {
+	c.Header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w := c.Writer
+	s.hub.Metrics().WritePrometheus(w)
+	if rss, ok := residentBytes(); ok {
+		fmt.Fprintf(w, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\n", rss)
+	}
+	if cpu, ok := cpuSeconds(); ok {
+		fmt.Fprintf(w, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", cpu)
+	}
+}
+
+// residentBytes reads this process's RSS from /proc (Linux only).
+func residentBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * int64(os.Getpagesize()), true
+}
+
+// cpuSeconds reads this process's user+system CPU time from /proc.
+func cpuSeconds() (float64, bool) {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, false
+	}
+	s := string(b)
+	// Fields after the command name, which is in parentheses.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return (ut + st) / 100, true // USER_HZ is 100 on Linux
+}
