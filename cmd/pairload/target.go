@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pairpad/pairpad/crdt"
+	pairsync "github.com/pairpad/pairpad/sync"
+)
+
+// server is how the tool reaches one kind of server.
+type server struct {
+	kind string
+	base *url.URL // http://host:port
+	v2   bool
+}
+
+func newServer(cfg *Config) (*server, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	switch u.Scheme {
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	}
+	u.Path, u.RawQuery = "", ""
+	return &server{kind: cfg.Target, base: u, v2: cfg.advertiseV2()}, nil
+}
+
+// wsURL is where a peer of docID connects. Pairpad scopes a socket to its
+// room (/ws/{id}); the reference serves every document on one endpoint.
+func (s *server) wsURL(docID string) string {
+	ws := *s.base
+	ws.Scheme = strings.Replace(ws.Scheme, "http", "ws", 1)
+	if s.kind == TargetPairpad {
+		ws.Path = "/ws/" + docID
+	} else {
+		ws.Path = "/"
+	}
+	return ws.String()
+}
+
+func (s *server) metricsURL() string { return s.base.String() + "/metrics" }
+
+// openRoom creates a room and returns its id and its first peer, connected,
+// holding the document, with the server holding it too.
+//
+// Pairpad: POST /rooms creates the document in the server; the peer then
+// requests it. The reference has no such endpoint: as an automerge-repo peer
+// that creates a document does, the peer makes it (crdt.New) under a fresh
+// id and announces it with a sync message; Dial returns when the server
+// reports our heads back (the reference stores documents peers announce).
+func (s *server) openRoom(ctx context.Context, lang string, opts pairsync.ClientOptions) (string, *pairsync.Client, error) {
+	opts.AdvertiseV2 = s.v2
+	if s.kind == TargetPairpad {
+		id, err := s.createRoom(ctx, lang)
+		if err != nil {
+			return "", nil, err
+		}
+		c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
+		if err != nil {
+			return "", nil, err
+		}
+		if c.Unavailable() {
+			c.Close()
+			return "", nil, fmt.Errorf("room %s: server says doc-unavailable right after creating it", id)
+		}
+		return id, c, nil
+	}
+	doc, err := crdt.New(lang)
+	if err != nil {
+		return "", nil, err
+	}
+	id := crdt.NewDocumentID()
+	opts.Doc = doc
+	c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, c, nil
+}
+
+// join connects one more peer to an existing room; it returns once the
+// peer holds the document.
+func (s *server) join(ctx context.Context, id string, opts pairsync.ClientOptions) (*pairsync.Client, error) {
+	opts.AdvertiseV2 = s.v2
+	c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.Unavailable() {
+		c.Close()
+		return nil, fmt.Errorf("room %s: doc-unavailable", id)
+	}
+	return c, nil
+}
+
+func (s *server) createRoom(ctx context.Context, lang string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"language": lang})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base.String()+"/rooms", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("POST /rooms: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("POST /rooms: %s", resp.Status)
+	}
+	var out struct {
+		RoomID string `json:"room_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", fmt.Errorf("POST /rooms: %w", err)
+	}
+	if out.RoomID == "" {
+		return "", fmt.Errorf("POST /rooms: no room_id")
+	}
+	return out.RoomID, nil
+}

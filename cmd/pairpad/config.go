@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/pairpad/pairpad/persistence"
+)
+
+// Config is everything Pairpad reads at start. Defaults are documented in
+// the README's configuration table; Validate says what is wrong.
+type Config struct {
+	Addr            string        // ADDR, default :8080
+	DatabaseURL     string        // DATABASE_URL, default "" (SQLite pairpad.db)
+	FlushInterval   time.Duration // FLUSH_INTERVAL, default 60s
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 30s
+	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
+	LogFormat       string        // LOG_FORMAT: console or json; default console
+	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
+	ClientDir       string        // CLIENT_DIR, default client/dist
+	AllowedOrigins  []string      // ALLOWED_ORIGINS, comma separated; default any
+
+	AutocompleteURL          string        // AUTOCOMPLETE_URL: OpenAI-compatible server; empty = built-in mock
+	AutocompleteModel        string        // AUTOCOMPLETE_MODEL
+	AutocompleteAPIKey       string        // AUTOCOMPLETE_API_KEY
+	AutocompleteTimeout      time.Duration // AUTOCOMPLETE_TIMEOUT, default 2s
+	AutocompleteMaxCodeBytes int64         // AUTOCOMPLETE_MAX_CODE_BYTES, default 1 MiB
+	AutocompleteRate         float64       // AUTOCOMPLETE_RATE requests/s per client, default 5
+	AutocompleteBurst        int           // AUTOCOMPLETE_BURST, default 10
+}
+
+// setting is one configuration key: flag name, environment name, default.
+type setting struct {
+	env, help, def string
+	set            func(*Config, string) error
+}
+
+func settings() []setting {
+	dur := func(dst func(*Config) *time.Duration) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("want a Go duration such as 60s or 1m30s")
+			}
+			if d <= 0 {
+				return fmt.Errorf("must be positive")
+			}
+			*dst(c) = d
+			return nil
+		}
+	}
+	return []setting{
+		{"ADDR", "listen address", ":8080", func(c *Config, v string) error {
+			if !strings.Contains(v, ":") {
+				return fmt.Errorf("want host:port or :port")
+			}
+			c.Addr = v
+			return nil
+		}},
+		{"DATABASE_URL", "empty: SQLite file pairpad.db; sqlite:PATH; postgres://…", "", func(c *Config, v string) error {
+			if _, _, err := persistence.ParseURL(v); err != nil {
+				return err
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
+		{"FLUSH_INTERVAL", "how often dirty rooms are saved", "60s", dur(func(c *Config) *time.Duration { return &c.FlushInterval })},
+		{"SHUTDOWN_TIMEOUT", "time allowed to save rooms on SIGINT/SIGTERM", "30s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {
+			if _, err := zapcore.ParseLevel(v); err != nil || v == "" {
+				return fmt.Errorf("want debug, info, warn or error")
+			}
+			c.LogLevel = strings.ToLower(v)
+			return nil
+		}},
+		{"LOG_FORMAT", "console or json", "console", func(c *Config, v string) error {
+			if v != "console" && v != "json" {
+				return fmt.Errorf("want console or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"MAX_FRAME_BYTES", "largest WebSocket frame accepted", strconv.Itoa(16 << 20), func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 || n > 1<<30 {
+				return fmt.Errorf("want a whole number of bytes from 1024 to 1073741824")
+			}
+			c.MaxFrameBytes = n
+			return nil
+		}},
+		{"CLIENT_DIR", "directory of the built browser client", "client/dist", func(c *Config, v string) error {
+			c.ClientDir = v
+			return nil
+		}},
+		{"ALLOWED_ORIGINS", "comma-separated WebSocket origins; empty allows any", "", func(c *Config, v string) error {
+			c.AllowedOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.AllowedOrigins = append(c.AllowedOrigins, o)
+				}
+			}
+			return nil
+		}},
+		{"AUTOCOMPLETE_URL", "OpenAI-compatible completions server; empty uses the built-in mock", "", func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+				return fmt.Errorf("want an http:// or https:// URL")
+			}
+			c.AutocompleteURL = v
+			return nil
+		}},
+		{"AUTOCOMPLETE_MODEL", "model name sent to AUTOCOMPLETE_URL", "", func(c *Config, v string) error { c.AutocompleteModel = v; return nil }},
+		{"AUTOCOMPLETE_API_KEY", "bearer token for AUTOCOMPLETE_URL", "", func(c *Config, v string) error { c.AutocompleteAPIKey = v; return nil }},
+		{"AUTOCOMPLETE_TIMEOUT", "time allowed to AUTOCOMPLETE_URL before the mock answers", "2s", dur(func(c *Config) *time.Duration { return &c.AutocompleteTimeout })},
+		{"AUTOCOMPLETE_MAX_CODE_BYTES", "largest code accepted by /autocomplete", strconv.Itoa(1 << 20), func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive whole number of bytes")
+			}
+			c.AutocompleteMaxCodeBytes = n
+			return nil
+		}},
+		{"AUTOCOMPLETE_RATE", "autocomplete requests per second per client", "5", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 {
+				return fmt.Errorf("want a positive number")
+			}
+			c.AutocompleteRate = f
+			return nil
+		}},
+		{"AUTOCOMPLETE_BURST", "autocomplete burst per client", "10", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive whole number")
+			}
+			c.AutocompleteBurst = n
+			return nil
+		}},
+	}
+}
+
+// flagName maps FLUSH_INTERVAL to -flush-interval.
+func flagName(env string) string { return strings.ToLower(strings.ReplaceAll(env, "_", "-")) }
+
+// LoadConfig reads defaults, then the .env file (if present), then the
+// environment, then flags; each later source wins.
+func LoadConfig(args []string, getenv func(string) string, dotenv io.Reader, stderr io.Writer) (Config, error) {
+	var cfg Config
+	sets := settings()
+	values := map[string]string{}
+	for _, s := range sets {
+		values[s.env] = s.def
+	}
+	if dotenv != nil {
+		fileVals, err := parseDotenv(dotenv)
+		if err != nil {
+			return cfg, fmt.Errorf(".env: %w", err)
+		}
+		for k, v := range fileVals {
+			if _, ok := values[k]; ok {
+				values[k] = v
+			}
+		}
+	}
+	for _, s := range sets {
+		if v, ok := lookup(getenv, s.env); ok {
+			values[s.env] = v
+		}
+	}
+	fs := flag.NewFlagSet("pairpad", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	flagVals := map[string]*string{}
+	for _, s := range sets {
+		flagVals[s.env] = fs.String(flagName(s.env), values[s.env], s.help+" (env "+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var errs []error
+	for _, s := range sets {
+		if err := s.set(&cfg, *flagVals[s.env]); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, redactValue(s.env, *flagVals[s.env]), err))
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+func redactValue(key, v string) string {
+	if strings.Contains(key, "KEY") || strings.Contains(key, "DATABASE_URL") {
+		if at := strings.Index(v, "@"); at > 0 {
+			return "…" + v[at:]
+		}
+		if strings.Contains(key, "KEY") {
+			return "***"
+		}
+	}
+	return v
+}
+
+// parseDotenv reads KEY=VALUE lines; # starts a comment; values may be
+// quoted with ' or ".
+func parseDotenv(r io.Reader) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("line %d: want KEY=VALUE", n)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+			v = v[1 : len(v)-1]
+		}
+		out[k] = v
+	}
+	return out, sc.Err()
+}
+
+func openDotenv() io.Reader {
+	f, err := os.Open(".env")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil
+	}
+	return strings.NewReader(string(b))
+}

@@ -1,0 +1,132 @@
+// Command pairpad runs the Pairpad server: REST, the automerge-repo
+// WebSocket sync endpoint, autocomplete and the built browser client.
+//
+// Configuration comes from flags, the environment and an optional .env file
+// (see README). SIGINT/SIGTERM stop accepting connections, save every dirty
+// room within SHUTDOWN_TIMEOUT, close the database, and exit.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/pairpad/pairpad/api"
+	"github.com/pairpad/pairpad/persistence"
+	pairsync "github.com/pairpad/pairpad/sync"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	cfg, err := LoadConfig(os.Args[1:], os.Getenv, openDotenv(), os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pairpad: invalid configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pairpad: logger: %v\n", err)
+		os.Exit(2)
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("pairpad stopped with an error", zap.Error(err))
+		_ = log.Sync()
+		os.Exit(1)
+	}
+}
+
+func newLogger(cfg Config) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	zc := zap.NewProductionConfig()
+	if cfg.LogFormat == "console" {
+		zc = zap.NewDevelopmentConfig()
+		zc.Development = false
+		zc.DisableStacktrace = true
+	}
+	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.Sampling = nil
+	return zc.Build()
+}
+
+// run serves until ctx is cancelled, then shuts down in order: stop
+// accepting, close rooms (final saves), close the store.
+func run(ctx context.Context, cfg Config, log *zap.Logger) error {
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	store, err := persistence.Open(openCtx, cfg.DatabaseURL, log.Named("db"))
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	hub := pairsync.NewHub(pairsync.Config{
+		FlushInterval: cfg.FlushInterval,
+		MaxFrameBytes: cfg.MaxFrameBytes,
+	}, store, log.Named("sync"))
+
+	complete, err := newAutocomplete(cfg, log.Named("autocomplete"))
+	if err != nil {
+		return err
+	}
+	srv := api.New(api.Options{
+		Hub: hub, Store: store, Log: log.Named("api"),
+		Autocomplete: complete, ClientDir: cfg.ClientDir,
+		AllowedOrigins: cfg.AllowedOrigins, Version: version,
+	})
+	if _, err := os.Stat(cfg.ClientDir); err != nil {
+		log.Warn("browser client not found; / will say how to build it", zap.String("client_dir", cfg.ClientDir))
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	kind, _, _ := persistence.ParseURL(cfg.DatabaseURL)
+	log.Info("pairpad listening", zap.String("addr", ln.Addr().String()), zap.String("database", string(kind)),
+		zap.Duration("flush_interval", cfg.FlushInterval), zap.String("version", version))
+
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			_ = hub.Shutdown(context.Background())
+			return err
+		}
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", zap.Duration("timeout", cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	// Stop accepting; WebSockets are hijacked, so Shutdown does not wait
+	// for them: the hub closes them with 1001 and saves their rooms.
+	_ = ln.Close()
+	httpErr := httpSrv.Shutdown(sctx)
+	hubErr := hub.Shutdown(sctx)
+	if hubErr != nil {
+		return hubErr
+	}
+	if httpErr != nil && !errors.Is(httpErr, context.DeadlineExceeded) {
+		log.Warn("http shutdown", zap.Error(httpErr))
+	}
+	log.Info("all rooms saved; bye")
+	return nil
+}
