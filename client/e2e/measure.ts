@@ -1,0 +1,328 @@
+/**
+ * Measurements for the client (not part of `npm test`): run with `npm run measure`.
+ *
+ *  1. gzipped size of the built client (dist/)
+ *  2. keystroke-to-screen latency between two browsers (>= 200 keystrokes, two typing speeds)
+ *  3. time to open a room holding the rustcode editing trace replayed as individual changes,
+ *     and the size/kind of the first sync frame the browser receives (fast join check)
+ *
+ * Editing trace: "rustcode" from Joseph Gentle's editing-traces
+ * (github.com/josephg/editing-traces), licensed CC BY 4.0.
+ *
+ * Env: MEASURE_KEYS (default 250), MEASURE_OPENS (default 5), PAIRPAD_BIN, CHROMIUM_PATH.
+ * Writes e2e/artifacts/measurements.json and screenshots under e2e/artifacts/.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { gzipSync, gunzipSync } from "node:zlib"
+import { join } from "node:path"
+import * as A from "@automerge/automerge"
+import { Repo, cbor, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import type { Page } from "playwright-core"
+import { ARTIFACTS, DIST, createRoom, launchBrowser, newPerson, openRoom, placeCaret, startServer, waitForText } from "./harness"
+
+const TRACE = process.env.MEASURE_TRACE ?? join(import.meta.dirname, "../../../shared/traces/rustcode.json.gz")
+const KEYS = Number(process.env.MEASURE_KEYS ?? 250)
+const OPENS = Number(process.env.MEASURE_OPENS ?? 5)
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  if (!s.length) return NaN
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))
+  return s[i]
+}
+const r1 = (x: number) => Math.round(x * 10) / 10
+
+// ---------- 1. bundle size ----------
+function bundleSize() {
+  const files: { file: string; raw: number; gzip: number }[] = []
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else {
+        const data = readFileSync(p)
+        files.push({ file: p.slice(DIST.length + 1), raw: data.length, gzip: gzipSync(data, { level: 9 }).length })
+      }
+    }
+  }
+  walk(DIST)
+  const sum = (f: (x: (typeof files)[number]) => boolean, k: "raw" | "gzip") => files.filter(f).reduce((a, x) => a + x[k], 0)
+  const isWasm = (x: { file: string }) => x.file.endsWith(".wasm")
+  return {
+    files,
+    totalRaw: sum(() => true, "raw"),
+    totalGzip: sum(() => true, "gzip"),
+    appGzip: sum(x => !isWasm(x), "gzip"),
+    wasmGzip: sum(isWasm, "gzip"),
+  }
+}
+
+// ---------- 2. latency ----------
+async function installLatencyProbes(sender: Page, receiver: Page) {
+  // Sender: wall-clock time (sub-ms) of each keydown, in order.
+  await sender.evaluate(() => {
+    const w = window as unknown as { __keys: number[] }
+    w.__keys = []
+    document.addEventListener("keydown", () => w.__keys.push(performance.timeOrigin + performance.now()), true)
+  })
+  // Receiver: when the editor DOM first shows each new document length, and the next frame.
+  await receiver.evaluate(() => {
+    const w = window as unknown as { __seen: Record<number, number>; __painted: Record<number, number> }
+    w.__seen = {}
+    w.__painted = {}
+    const view = window.__pairpad!.view
+    const content = document.querySelector(".cm-content")!
+    new MutationObserver(() => {
+      const len = view.state.doc.length
+      if (w.__seen[len] === undefined) {
+        const t = performance.timeOrigin + performance.now()
+        w.__seen[len] = t
+        requestAnimationFrame(() => (w.__painted[len] = performance.timeOrigin + performance.now()))
+      }
+    }).observe(content, { childList: true, subtree: true, characterData: true })
+  })
+}
+
+async function measureLatency(baseUrl: string, intervalMs: number, keys: number) {
+  const browser = await launchBrowser()
+  try {
+    const room = await createRoom(baseUrl, "python")
+    const alice = await newPerson(browser, "Alice")
+    const bob = await newPerson(browser, "Bob")
+    await openRoom(alice, baseUrl, room)
+    await openRoom(bob, baseUrl, room)
+    await placeCaret(alice.page, 0)
+    await installLatencyProbes(alice.page, bob.page)
+    const alphabet = "abcdefghijklmnopqrstuvwxyz"
+    const started = Date.now()
+    for (let i = 0; i < keys; i++) {
+      const t0 = Date.now()
+      await alice.page.keyboard.press(alphabet[i % alphabet.length])
+      const wait = intervalMs - (Date.now() - t0)
+      if (wait > 0) await new Promise(r => setTimeout(r, wait))
+    }
+    const typingMs = Date.now() - started
+    await waitForText(bob.page, t => t.length === keys, 15_000)
+    await new Promise(r => setTimeout(r, 100)) // let the last rAF run
+    const keysAt = await alice.page.evaluate(() => (window as unknown as { __keys: number[] }).__keys)
+    const { seen, painted } = await bob.page.evaluate(() => {
+      const w = window as unknown as { __seen: Record<number, number>; __painted: Record<number, number> }
+      return { seen: w.__seen, painted: w.__painted }
+    })
+    const dom: number[] = []
+    const paint: number[] = []
+    for (let i = 0; i < keysAt.length; i++) {
+      // keystroke i made the doc i+1 long; a batched frame may show several at once, so
+      // the time key i reached the screen is the first time the length was >= i+1.
+      let t = Infinity
+      let tp = Infinity
+      for (const [len, at] of Object.entries(seen)) if (Number(len) >= i + 1 && at < t) t = at
+      for (const [len, at] of Object.entries(painted)) if (Number(len) >= i + 1 && at < tp) tp = at
+      if (Number.isFinite(t)) dom.push(t - keysAt[i])
+      if (Number.isFinite(tp)) paint.push(tp - keysAt[i])
+    }
+    return {
+      intervalMs,
+      keystrokes: keysAt.length,
+      typingCharsPerSecond: r1((keysAt.length / typingMs) * 1000),
+      domMs: { median: r1(pct(dom, 50)), p95: r1(pct(dom, 95)), max: r1(Math.max(...dom)) },
+      paintMs: { median: r1(pct(paint, 50)), p95: r1(pct(paint, 95)) },
+    }
+  } finally {
+    await browser.close()
+  }
+}
+
+// ---------- 3. long-history room ----------
+interface Trace {
+  startContent: string
+  endContent: string
+  txns: { patches: [number, number, string][] }[]
+}
+
+/** code-point position → UTF-16 index in s (positions in the traces count code points). */
+function cpToUtf16(s: string, cp: number): number {
+  let i = 0
+  for (let n = 0; n < cp && i < s.length; n++) i += s.codePointAt(i)! > 0xffff ? 2 : 1
+  return i
+}
+
+async function buildTraceRoom(baseUrl: string) {
+  const trace = JSON.parse(gunzipSync(readFileSync(TRACE)).toString()) as Trace
+  const roomId = await createRoom(baseUrl, "rust")
+  const wsUrl = baseUrl.replace(/^http/, "ws") + `/ws/${roomId}`
+  const repo = new Repo({ network: [new WebSocketClientAdapter(wsUrl)], sharePolicy: async () => true })
+  const handle = (await repo.find(`automerge:${roomId}` as AutomergeUrl)) as DocHandle<{ content: string }>
+  // Each patch becomes its own Automerge change. They are made on a local copy (fast)
+  // and handed to the repo in batches, so the server receives them as ordinary sync
+  // messages of a few hundred changes each rather than one giant frame.
+  let local = A.clone(handle.doc())
+  let astral = /[\u{10000}-\u{10FFFF}]/u.test(trace.startContent)
+  if (trace.startContent) local = A.change(local, d => A.splice(d, ["content"], 0, 0, trace.startContent))
+  let changes = 0
+  const t0 = Date.now()
+  const flush = async () => {
+    const batch = A.clone(local)
+    handle.update(d => A.merge(d, batch))
+    await new Promise(r => setTimeout(r, 120)) // one automerge-repo sync tick
+  }
+  for (const txn of trace.txns) {
+    for (const [pos, del, ins] of txn.patches) {
+      if (!astral && /[\u{10000}-\u{10FFFF}]/u.test(ins)) astral = true
+      local = A.change(local, d => {
+        const text = d.content
+        const from = astral ? cpToUtf16(text, pos) : pos
+        const to = astral ? cpToUtf16(text, pos + del) : pos + del
+        A.splice(d, ["content"], from, to - from, ins)
+      })
+      changes++
+      if (changes % 1000 === 0) await flush()
+    }
+  }
+  await flush()
+  const content = handle.doc().content
+  if (content !== trace.endContent) throw new Error("trace replay did not reproduce endContent")
+  const replayMs = Date.now() - t0
+  // Wait until a fresh peer gets the full text from the server (i.e. the server has it all).
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    const probe = new Repo({ network: [new WebSocketClientAdapter(wsUrl)] })
+    try {
+      const h = (await probe.find(`automerge:${roomId}` as AutomergeUrl)) as DocHandle<{ content: string }>
+      await new Promise(r => setTimeout(r, 300))
+      if (h.doc().content === trace.endContent) break
+    } catch {
+      // not yet
+    } finally {
+      await probe.shutdown()
+    }
+    if (Date.now() > deadline) throw new Error("server never reached the trace's final text")
+    await new Promise(r => setTimeout(r, 1000))
+  }
+  const saved = A.save(handle.doc())
+  await repo.shutdown()
+  return { roomId, changes, replayMs, endLength: trace.endContent.length, endContent: trace.endContent, savedBytes: saved.length, historyChanges: A.getAllChanges(handle.doc()).length }
+}
+
+async function measureOpen(baseUrl: string, roomId: string, endContent: string, runs: number) {
+  const browser = await launchBrowser()
+  const cold: { totalMs: number; wsToTextMs: number; firstSyncAfterWsMs: number; firstSyncBytes: number; firstSyncVersionByte: string; framesIn: number; bytesIn: number }[] = []
+  let warm: number[] = []
+  try {
+    for (let i = 0; i < runs; i++) {
+      const p = await newPerson(browser, "Opener")
+      const frames: { t: number; bytes: number; type: string; first: number | null }[] = []
+      let wsAt = 0
+      p.page.on("websocket", ws => {
+        wsAt = Date.now()
+        ws.on("framereceived", f => {
+          const buf = typeof f.payload === "string" ? Buffer.from(f.payload) : f.payload
+          let type = "?"
+          let first: number | null = null
+          try {
+            const m = cbor.decode(new Uint8Array(buf)) as { type?: string; data?: Uint8Array }
+            type = String(m.type)
+            if (m.data && m.data.length) first = m.data[0]
+          } catch {
+            // not CBOR
+          }
+          frames.push({ t: Date.now(), bytes: buf.length, type, first })
+        })
+      })
+      const t0 = Date.now()
+      await p.page.goto(`${baseUrl}/room/${roomId}`)
+      await p.page.waitForFunction(n => window.__pairpad?.text().length === n, endContent.length, { timeout: 60_000, polling: "raf" })
+      const t1 = Date.now()
+      if ((await p.page.evaluate(() => window.__pairpad!.text())) !== endContent) throw new Error("opened text differs from the trace")
+      const firstSync = frames.find(f => f.type === "sync")
+      cold.push({
+        totalMs: t1 - t0,
+        wsToTextMs: t1 - wsAt,
+        firstSyncAfterWsMs: firstSync ? firstSync.t - wsAt : -1,
+        firstSyncBytes: firstSync?.bytes ?? -1,
+        firstSyncVersionByte: firstSync?.first != null ? "0x" + firstSync.first.toString(16) : "?",
+        framesIn: frames.length,
+        bytesIn: frames.reduce((a, f) => a + f.bytes, 0),
+      })
+      if (i === 0) {
+        await p.page.screenshot({ path: join(ARTIFACTS, "trace-room.png") })
+        // Warm: reload (the doc is now in this browser's IndexedDB).
+        for (let k = 0; k < 3; k++) {
+          const w0 = Date.now()
+          await p.page.reload()
+          await p.page.waitForFunction(n => window.__pairpad?.text().length === n, endContent.length, { timeout: 60_000, polling: "raf" })
+          warm.push(Date.now() - w0)
+        }
+      }
+      await p.context.close()
+    }
+  } finally {
+    await browser.close()
+  }
+  warm = warm.sort((a, b) => a - b)
+  return {
+    runs: cold.length,
+    coldOpenMs: { median: pct(cold.map(c => c.totalMs), 50), min: Math.min(...cold.map(c => c.totalMs)), max: Math.max(...cold.map(c => c.totalMs)) },
+    wsToTextMs: { median: pct(cold.map(c => c.wsToTextMs), 50) },
+    firstSyncAfterWsMs: { median: pct(cold.map(c => c.firstSyncAfterWsMs), 50) },
+    warmReloadMs: { median: pct(warm, 50) },
+    firstSync: { bytes: cold[0].firstSyncBytes, versionByte: cold[0].firstSyncVersionByte },
+    framesIn: cold[0].framesIn,
+    bytesIn: cold[0].bytesIn,
+    all: cold,
+  }
+}
+
+async function main() {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const results: Record<string, unknown> = {}
+  const b = bundleSize()
+  results.bundle = b
+  console.log(`bundle: total ${(b.totalRaw / 1024).toFixed(0)} KiB raw, ${(b.totalGzip / 1024).toFixed(0)} KiB gzip (app JS+CSS+HTML ${(b.appGzip / 1024).toFixed(0)} KiB, automerge wasm ${(b.wasmGzip / 1024).toFixed(0)} KiB)`)
+
+  const server = await startServer({ name: "measure", env: { LOG_LEVEL: "warn" } })
+  try {
+    const only = process.env.MEASURE_ONLY ?? "latency,open"
+    for (const interval of only.includes("latency") ? [150, 60] : []) {
+      const lat = await measureLatency(server.url, interval, KEYS)
+      results[`latency_${interval}ms`] = lat
+      console.log(
+        `latency (${lat.keystrokes} keys, one every ${interval} ms ≈ ${lat.typingCharsPerSecond} chars/s): keydown→peer DOM median ${lat.domMs.median} ms, p95 ${lat.domMs.p95} ms; →next frame median ${lat.paintMs.median} ms, p95 ${lat.paintMs.p95} ms`,
+      )
+    }
+    if (only.includes("open")) {
+      console.log("replaying rustcode trace (Joseph Gentle's editing-traces, CC BY 4.0) into a room, one change per patch…")
+      const room = await buildTraceRoom(server.url)
+      results.traceRoom = { ...room, endContent: undefined }
+      console.log(`trace room ${room.roomId}: ${room.changes} changes (${room.historyChanges} in history) replayed in ${room.replayMs} ms; ${room.endLength} chars; saved doc ${room.savedBytes} bytes`)
+      for (const hot of [false, true]) {
+        // hot: another peer keeps the room loaded in the server (opening a room people are in);
+        // cold: nobody is in it, so the server loads it from the database first.
+        let anchor: Repo | null = null
+        if (hot) {
+          anchor = new Repo({ network: [new WebSocketClientAdapter(server.url.replace(/^http/, "ws") + `/ws/${room.roomId}`)] })
+          await anchor.find(`automerge:${room.roomId}` as AutomergeUrl)
+        }
+        const open = await measureOpen(server.url, room.roomId, room.endContent, OPENS)
+        await anchor?.shutdown()
+        const label = hot ? "room loaded in the server" : "room not loaded in the server"
+        results[hot ? "traceOpenHot" : "traceOpenCold"] = open
+        console.log(
+          `open, ${label} (fresh browser profile each, ${open.runs} runs): navigation→full text median ${open.coldOpenMs.median} ms (min ${open.coldOpenMs.min}, max ${open.coldOpenMs.max}); socket→text median ${open.wsToTextMs.median} ms; first sync frame after ${open.firstSyncAfterWsMs.median} ms; reload with IndexedDB copy median ${open.warmReloadMs.median} ms`,
+        )
+        console.log(`  first sync frame: ${open.firstSync.bytes} bytes, sync message version byte ${open.firstSync.versionByte} (0x43 = v2 fast join); ${open.framesIn} frames / ${open.bytesIn} bytes received in total during the open`)
+      }
+    }
+  } finally {
+    await server.stop()
+    server.cleanup()
+  }
+  writeFileSync(join(ARTIFACTS, "measurements.json"), JSON.stringify(results, null, 2))
+  console.log(`written ${join(ARTIFACTS, "measurements.json")}; screenshots in ${ARTIFACTS}`)
+}
+
+main().catch(e => {
+  console.error(e)
+  process.exit(1)
+})
