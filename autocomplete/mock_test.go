@@ -68,6 +68,8 @@ func TestMockPython(t *testing.T) {
 			want: "if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)"},
 		{name: "fibonacci body after Enter (not indented)", code: "def fibonacci(n):\n‸",
 			want: "    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)"},
+		{name: "body offered before Enter", code: "def is_prime(n):‸",
+			want: "\n    if n < 2:\n        return False\n    for i in range(2, int(n ** 0.5) + 1):\n        if n % i == 0:\n            return False\n    return True"},
 		{name: "def header open paren", code: "def factorial(n‸",
 			want: "):\n    if n <= 1:\n        return 1\n    return n * factorial(n - 1)"},
 		{name: "unknown def swallows auto-closed paren", code: "def process(data‸)",

@@ -309,6 +309,13 @@ func (c *mctx) lineSnippets() ([]Suggestion, bool) {
 			return []Suggestion{c.atEOL(text, firstLine(body), KindSnippet)}, true
 		}
 	}
+	// A Python block header already ending in ':' with the cursor after it.
+	if c.l.fam == famPython && last == ':' && len(onLine) == 0 && c.blockEmpty(c.indent) {
+		if body := c.blockBody(strings.TrimSpace(t[:len(t)-1]), c.indent); body != nil && body[0] != "pass" {
+			return []Suggestion{c.atEOL("\n"+c.render(c.indent+c.unit, body), firstLine(body), KindSnippet)}, true
+		}
+		return nil, true
+	}
 	// A complete control line without its opener.
 	if len(onLine) == 0 && (isIdentByte(last) || strings.IndexByte(")]\"'", last) >= 0) {
 		first := firstWord(t)
