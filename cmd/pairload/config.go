@@ -204,16 +204,21 @@ func checkLoopbackURL(raw string) error {
 	return nil
 }
 
-// advertiseV2 decides whether clients announce sync v2 support. Pairpad
-// answers a fresh v2 peer with one snapshot message (fast join). The
-// reference (automerge-repo 1.x on automerge 2.2) is off by default: see
-// BENCHMARKS.md, "Sync v2 and the reference".
-func (c *Config) advertiseV2() bool {
+// advertiseV2 decides whether clients announce sync v2 support: for peers
+// that create or type into a room, and for fresh peers that only receive a
+// room (join). Pairpad answers a fresh v2 peer with one snapshot message
+// (fast join) and otherwise speaks v1. The reference (automerge-repo 1.2 on
+// automerge 2.2.9) answers every v2-capable peer in v2, including "need"
+// lists that automerge-go (v1 only) cannot act on, so a peer that has
+// changes to give it must not advertise; a fresh peer that has nothing can,
+// and then receives the whole document at once, as stock JS 3.x clients do.
+// "on" and "off" force both.
+func (c *Config) advertiseV2() (writers, fresh bool) {
 	switch c.AdvertiseV2 {
 	case "on":
-		return true
+		return true, true
 	case "off":
-		return false
+		return false, false
 	}
-	return c.Target == TargetPairpad
+	return c.Target == TargetPairpad, true
 }

@@ -55,7 +55,7 @@ func main() {
 	fs.DurationVar(&cfg.RampP99, "ramp-p99", cfg.RampP99, "ramp: p99 keystroke-to-peer limit")
 	fs.IntVar(&cfg.IdleKeys, "idle-keys", cfg.IdleKeys, "idle: keystrokes typed into each room before it idles")
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle: how long to watch memory after all peers left")
-	fs.StringVar(&cfg.AdvertiseV2, "advertise-v2", cfg.AdvertiseV2, "announce sync v2 support: auto (pairpad on, reference off), on, off")
+	fs.StringVar(&cfg.AdvertiseV2, "advertise-v2", cfg.AdvertiseV2, "announce sync v2 support: auto (pairpad: all peers; reference: only fresh peers of join), on, off")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, for CPU and RSS from /proc")
 	fs.DurationVar(&cfg.MaxTime, "max-time", cfg.MaxTime, "hard bound on the whole run")
 	fs.StringVar(&cfg.Out, "out", "", "append the JSON line to this file")
@@ -119,7 +119,7 @@ func run(ctx context.Context, cfg *Config) (*Result, error) {
 	res := &Result{
 		Time: time.Now().UTC().Format(time.RFC3339), Label: cfg.Label,
 		Scenario: cfg.Scenario, Target: cfg.Target, Trace: cfg.Trace,
-		Rate: cfg.Rate, AdvertiseV2: srv.v2,
+		Rate: cfg.Rate, AdvertiseV2: srv.v2, AdvertiseV2Join: srv.v2j,
 	}
 	switch cfg.Scenario {
 	case ScenarioPair:

@@ -20,7 +20,9 @@ type Result struct {
 	Observers   int     `json:"observers,omitempty"`
 	Rate        float64 `json:"rate_keys_per_s"` // per typist; 0 = recorded pace
 	AdvertiseV2 bool    `json:"advertise_v2"`
-	WallS       float64 `json:"wall_s"`
+	// AdvertiseV2Join: the fresh peers of the join scenario advertised v2.
+	AdvertiseV2Join bool    `json:"advertise_v2_join"`
+	WallS           float64 `json:"wall_s"`
 
 	Keystrokes int             `json:"keystrokes,omitempty"`
 	Expected   int             `json:"deliveries_expected,omitempty"` // (observer, keystroke) pairs

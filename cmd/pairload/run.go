@@ -103,7 +103,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	rm.typists = append(rm.typists, first)
 	for len(rm.typists) < nTypists {
-		c, err := r.srv.join(ctx, id, pairsync.ClientOptions{})
+		c, err := r.srv.join(ctx, id, false, pairsync.ClientOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +112,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	for i := 0; i < nObservers; i++ {
 		o := rm.rt.addObserver()
-		c, err := r.srv.join(ctx, id, pairsync.ClientOptions{OnSync: func(c *pairsync.Client) {
+		c, err := r.srv.join(ctx, id, false, pairsync.ClientOptions{OnSync: func(c *pairsync.Client) {
 			now := time.Now()
 			rm.rt.observed(o, c.Heads(), now)
 		}})

@@ -181,7 +181,7 @@ func (r *runner) join(ctx context.Context, res *Result) error {
 	u0 := r.read(ctx)
 	for j := 0; j < r.cfg.Joins; j++ {
 		t0 := time.Now()
-		c, err := r.srv.join(ctx, id, pairsync.ClientOptions{})
+		c, err := r.srv.join(ctx, id, true, pairsync.ClientOptions{})
 		if err != nil {
 			return fmt.Errorf("fresh peer %d: %w", j, err)
 		}

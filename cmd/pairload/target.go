@@ -17,7 +17,8 @@ import (
 type server struct {
 	kind string
 	base *url.URL // http://host:port
-	v2   bool
+	v2   bool     // writers advertise sync v2
+	v2j  bool     // fresh peers in the join scenario advertise sync v2
 }
 
 func newServer(cfg *Config) (*server, error) {
@@ -32,7 +33,9 @@ func newServer(cfg *Config) (*server, error) {
 		u.Scheme = "https"
 	}
 	u.Path, u.RawQuery = "", ""
-	return &server{kind: cfg.Target, base: u, v2: cfg.advertiseV2()}, nil
+	s := &server{kind: cfg.Target, base: u}
+	s.v2, s.v2j = cfg.advertiseV2()
+	return s, nil
 }
 
 // wsURL is where a peer of docID connects. Pairpad scopes a socket to its
@@ -89,9 +92,12 @@ func (s *server) openRoom(ctx context.Context, lang string, opts pairsync.Client
 }
 
 // join connects one more peer to an existing room; it returns once the
-// peer holds the document.
-func (s *server) join(ctx context.Context, id string, opts pairsync.ClientOptions) (*pairsync.Client, error) {
+// peer holds the document. fresh: a peer of the join scenario.
+func (s *server) join(ctx context.Context, id string, fresh bool, opts pairsync.ClientOptions) (*pairsync.Client, error) {
 	opts.AdvertiseV2 = s.v2
+	if fresh {
+		opts.AdvertiseV2 = s.v2j
+	}
 	c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
 	if err != nil {
 		return nil, err
