@@ -127,7 +127,10 @@ export class RoomSession {
    * otherwise from the server. Resolves when it has `content` to show.
    */
   async open(signal?: AbortSignal): Promise<DocHandle<RoomDoc>> {
-    const handle = await this.repo.find<RoomDoc>(this.url, { signal })
+    // No signal passed to find(): aborting it leaves an unhandled rejection inside
+    // automerge-repo 2.5. A late result is simply dropped below.
+    const handle = await this.repo.find<RoomDoc>(this.url)
+    if (signal?.aborted || this.disposed) throw new DOMException("aborted", "AbortError")
     await waitForContent(handle, signal)
     if (this.disposed) throw new DOMException("closed", "AbortError")
     this.handle = handle
