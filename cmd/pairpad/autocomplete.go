@@ -22,5 +22,5 @@ func newAutocomplete(cfg Config, log *zap.Logger) (gin.HandlerFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.AutocompleteHandler(svc, cfg.AutocompleteMaxCodeBytes+64<<10), nil
+	return api.AutocompleteHandler(svc, 0), nil // 0: sized from MaxCodeBytes, allowing for JSON escapes
 }
