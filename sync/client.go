@@ -56,6 +56,10 @@ type ClientOptions struct {
 	// OnSync runs (on the reader goroutine, without locks) after a sync
 	// message was applied.
 	OnSync func(c *Client)
+	// OnFrame runs (on the reader goroutine) for every frame read after the
+	// handshake, before it is decoded and applied: size in bytes and arrival
+	// time, so a caller can tell transfer time from apply time.
+	OnFrame func(bytes int, at time.Time)
 	// OnEphemeral runs for every ephemeral message received.
 	OnEphemeral func(m Message)
 	// Header is sent with the upgrade request.
@@ -341,10 +345,25 @@ func (c *Client) read() (Message, error) {
 	return DecodeFrame(data)
 }
 
+// readHook is read, reporting the frame to OnFrame.
+func (c *Client) readHook() (Message, error) {
+	if c.opts.OnFrame == nil {
+		return c.read()
+	}
+	_, data, err := c.conn.ReadMessage()
+	if err != nil {
+		return Message{}, err
+	}
+	c.opts.OnFrame(len(data), time.Now())
+	c.BytesIn.Add(int64(len(data)))
+	c.FramesIn.Add(1)
+	return DecodeFrame(data)
+}
+
 func (c *Client) reader() {
 	defer close(c.done)
 	for {
-		m, err := c.read()
+		m, err := c.readHook()
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {

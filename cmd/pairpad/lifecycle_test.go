@@ -32,7 +32,6 @@ var (
 	buildErr  error
 )
 
-
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
