@@ -1,0 +1,72 @@
+# Pairpad: two commands do everything.
+#   make run   builds the browser client and the server, then serves on :8080 (SQLite)
+#   make test  runs every test: Go (race detector, SQLite + PostgreSQL), fuzz seeds,
+#              client unit tests, protocol conformance with the stock JS client,
+#              and end-to-end tests in headless Chromium
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+GO ?= go
+NPM ?= npm
+BIN := bin/pairpad
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: run build server client deps test test-go test-client test-conformance test-e2e fuzz bench chromium clean
+
+run: build
+	./$(BIN)
+
+build: client server
+
+server:
+	$(GO) build -o $(BIN) ./cmd/pairpad
+
+client/node_modules/.package-lock.json: client/package-lock.json
+	cd client && $(NPM) ci --no-audit --no-fund
+
+deps: client/node_modules/.package-lock.json
+	$(GO) mod download
+
+client: deps
+	cd client && $(NPM) run build
+
+test: deps chromium
+	$(MAKE) test-go
+	$(MAKE) test-client
+	$(MAKE) server client
+	$(MAKE) test-conformance
+	$(MAKE) test-e2e
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -timeout 20m ./...
+
+test-client: deps
+	cd client && $(NPM) test
+
+test-conformance: server deps
+	cd client && PAIRPAD_BIN=$(CURDIR)/$(BIN) $(NPM) run test:conformance
+
+test-e2e: server client
+	cd client && PAIRPAD_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
+
+# Debian's Chromium drives the browser tests (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+
+# Short coverage-guided fuzzing runs (the seeds also run in 'make test').
+fuzz:
+	$(GO) test -vet=off -run XXX -fuzz FuzzDecodeFrame -fuzztime 30s ./sync/
+	$(GO) test -vet=off -run XXX -fuzz FuzzRoomHandleFrame -fuzztime 30s ./sync/
+	$(GO) test -vet=off -run XXX -fuzz FuzzRoomSyncData -fuzztime 30s ./sync/
+	$(GO) test -vet=off -run XXX -fuzz FuzzInspectSync -fuzztime 30s ./crdt/
+	$(GO) test -vet=off -run XXX -fuzz FuzzReceive -fuzztime 30s ./crdt/
+
+bench:
+	$(GO) test -run XXX -bench . -benchmem ./...
+
+clean:
+	rm -rf bin client/dist
