@@ -167,3 +167,30 @@ describe("ghost text state", () => {
     expect(s.update({ selection: EditorSelection.cursor(1) }).state.field(ghostField)).toBeNull()
   })
 })
+
+describe("completion list source", () => {
+  it("offers every suggestion at the position they were made for, and nothing elsewhere", async () => {
+    const { CompletionContext } = await import("@codemirror/autocomplete")
+    const { setSuggestionList, suggestionListField, aiCompletionSource } = await import("../src/editor/suggestions")
+    let state = EditorState.create({ doc: "print(fib", selection: EditorSelection.cursor(9), extensions: [suggestionListField] })
+    state = state.update({
+      effects: setSuggestionList.of({
+        at: 9,
+        items: [
+          { text: "fibonacci", label: "fibonacci", kind: "identifier", replace: { from: 6, to: 9 } },
+          { text: "fib_cache", label: "fib_cache", kind: "identifier", replace: { from: 6, to: 9 } },
+        ],
+      }),
+    }).state
+    const res = aiCompletionSource(new CompletionContext(state, 9, true)) as import("@codemirror/autocomplete").CompletionResult
+    expect(res.from).toBe(6)
+    expect(res.options.map(o => [o.label, o.apply])).toEqual([
+      ["fibonacci", "fibonacci"],
+      ["fib_cache", "fib_cache"],
+    ])
+    expect(aiCompletionSource(new CompletionContext(state, 3, true))).toBeNull()
+    // a local edit forgets the list
+    const after = state.update({ changes: { from: 9, insert: "o" } }).state
+    expect(after.field(suggestionListField)).toBeNull()
+  })
+})

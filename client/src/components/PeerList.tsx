@@ -4,8 +4,9 @@ import { textOn } from "../features/presence/colors"
 
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean)
-  const s = parts.length >= 2 ? parts[0][0] + parts[1][0] : (parts[0] ?? "?").slice(0, 2)
-  return s.toUpperCase()
+  const first = (w: string) => [...w][0] ?? ""
+  const s = parts.length >= 2 ? first(parts[0]) + first(parts[1]) : first(parts[0] ?? "?")
+  return s.toUpperCase() || "?"
 }
 
 function Avatar({ name, color, title }: { name: string; color: string; title: string }) {
