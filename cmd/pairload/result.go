@@ -68,15 +68,22 @@ type ToolUsage struct {
 
 // JoinResult: fresh peers opening a room that holds a trace session.
 type JoinResult struct {
-	Changes      int       `json:"changes"`
-	TextRunes    int       `json:"text_code_points"`
-	SavedBytes   int       `json:"saved_bytes"`
-	Ms           []float64 `json:"ms"`
-	MedianMs     float64   `json:"median_ms"`
-	Bytes        []int64   `json:"bytes_received"`
-	MedianBytes  float64   `json:"median_bytes"`
-	BytesToSaved float64   `json:"bytes_to_saved_ratio"`
-	SeedS        float64   `json:"seed_s"`
+	Changes    int       `json:"changes"`
+	TextRunes  int       `json:"text_code_points"`
+	SavedBytes int       `json:"saved_bytes"`
+	Ms         []float64 `json:"ms"`
+	MedianMs   float64   `json:"median_ms"`
+	// ArrivedMs: from dial to the arrival of the frame that completed the
+	// text (server work + transfer); ApplyMs: the Go client applying it
+	// (automerge-go, not the server).
+	ArrivedMs       []float64 `json:"arrived_ms"`
+	MedianArrivedMs float64   `json:"median_arrived_ms"`
+	ApplyMs         []float64 `json:"apply_ms"`
+	MedianApplyMs   float64   `json:"median_apply_ms"`
+	Bytes           []int64   `json:"bytes_received"`
+	MedianBytes     float64   `json:"median_bytes"`
+	BytesToSaved    float64   `json:"bytes_to_saved_ratio"`
+	SeedS           float64   `json:"seed_s"`
 }
 
 // RampStep is one step of the ramp.
@@ -233,8 +240,8 @@ func (res *Result) WriteSummary(w io.Writer) {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "  bottleneck: %s\n", res.Bottleneck)
 	if j := res.Join; j != nil {
-		fmt.Fprintf(&b, "  join: room of %d changes (%d code points, saved %d B): median %.1f ms, %0.f B received (%.2fx saved); runs %v ms\n",
-			j.Changes, j.TextRunes, j.SavedBytes, j.MedianMs, j.MedianBytes, j.BytesToSaved, j.Ms)
+		fmt.Fprintf(&b, "  join: room of %d changes (%d code points, saved %d B): median %.1f ms (document arrived at %.1f ms, Go client applied it in %.1f ms), %0.f B received (%.2fx saved); runs %v ms\n",
+			j.Changes, j.TextRunes, j.SavedBytes, j.MedianMs, j.MedianArrivedMs, j.MedianApplyMs, j.MedianBytes, j.BytesToSaved, j.Ms)
 	}
 	if rr := res.Ramp; rr != nil {
 		for _, st := range rr.Steps {

@@ -180,8 +180,19 @@ func (r *runner) join(ctx context.Context, res *Result) error {
 	sampler := r.startSampler()
 	u0 := r.read(ctx)
 	for j := 0; j < r.cfg.Joins; j++ {
+		// Arrival vs apply: OnFrame stamps each frame as it arrives, OnSync
+		// runs after it was applied (both on the reader goroutine, in
+		// order), so the frame that completed the text is known.
+		var lastArrival, arrived, applied time.Time
 		t0 := time.Now()
-		c, err := r.srv.join(ctx, id, true, pairsync.ClientOptions{})
+		c, err := r.srv.join(ctx, id, true, pairsync.ClientOptions{
+			OnFrame: func(_ int, at time.Time) { lastArrival = at },
+			OnSync: func(c *pairsync.Client) {
+				if applied.IsZero() && c.Text() == want {
+					arrived, applied = lastArrival, time.Now()
+				}
+			},
+		})
 		if err != nil {
 			return fmt.Errorf("fresh peer %d: %w", j, err)
 		}
@@ -194,10 +205,16 @@ func (r *runner) join(ctx context.Context, res *Result) error {
 		}
 		jr.Ms = append(jr.Ms, durMs(el))
 		jr.Bytes = append(jr.Bytes, got)
+		if !arrived.IsZero() {
+			jr.ArrivedMs = append(jr.ArrivedMs, durMs(arrived.Sub(t0)))
+			jr.ApplyMs = append(jr.ApplyMs, durMs(applied.Sub(arrived)))
+		}
 	}
 	u1 := r.read(ctx)
 	peak, hwm := r.stopSampler(sampler)
 	jr.MedianMs = Median(jr.Ms)
+	jr.MedianArrivedMs = Median(jr.ArrivedMs)
+	jr.MedianApplyMs = Median(jr.ApplyMs)
 	bs := make([]float64, len(jr.Bytes))
 	for i, b := range jr.Bytes {
 		bs[i] = float64(b)
