@@ -224,6 +224,36 @@ describe("two people in one room", () => {
     await closeAll()
   })
 
+  test("4b. offline edits survive a reload made while still offline, then merge", async () => {
+    const room = await createRoom(server.url, "python")
+    const alice = await person("Alice")
+    const bob = await person("Bob")
+    await openRoom(alice, server.url, room)
+    await openRoom(bob, server.url, room)
+    // The service worker has cached the app, so the page itself can load offline.
+    await bob.page.waitForFunction(() => window.__pairpadOfflineReady === true, null, { timeout: 15_000 })
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("a = 1\n")
+    await waitForText(bob.page, "a = 1\n")
+
+    await bob.context.setOffline(true)
+    await poll("Bob offline", () => status(bob.page), s => s === "offline")
+    await placeCaret(bob.page, (await editorText(bob.page)).length)
+    await bob.page.keyboard.type("b = 2\n")
+    // A person reloads some time after typing; by then the edit is in IndexedDB.
+    await poll("Bob's edit stored locally", () => bob.page.evaluate(() => window.__pairpad!.storedText()), t => t === "a = 1\nb = 2\n", 5000)
+    await bob.page.reload()
+    await bob.page.waitForFunction(() => !!window.__pairpad, null, { timeout: 15_000 })
+    assert.equal(await editorText(bob.page), "a = 1\nb = 2\n")
+    assert.equal(await status(bob.page), "offline")
+    assert.equal(await editorText(alice.page), "a = 1\n")
+
+    await bob.context.setOffline(false)
+    await waitConnected(bob.page)
+    await waitForText(alice.page, "a = 1\nb = 2\n", 15_000)
+    await closeAll()
+  })
+
   test("5. reload keeps the content; a server restart keeps the content", async () => {
     const room = await createRoom(server.url, "go")
     const alice = await person("Alice")

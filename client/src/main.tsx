@@ -4,6 +4,7 @@ import { Provider } from "react-redux"
 import { makeStore } from "./app/store"
 import { App } from "./App"
 import "./styles.css"
+import { registerOfflineShell } from "./lib/offlineShell"
 
 const store = makeStore()
 
@@ -14,3 +15,5 @@ createRoot(document.getElementById("root")!).render(
     </Provider>
   </StrictMode>,
 )
+
+registerOfflineShell()

@@ -9,6 +9,8 @@ import type { RoomDoc, RoomSession } from "../sync/roomSession"
 import type { AppStore } from "../app/store"
 import { remoteCursorPositions, type RemoteCursor } from "../editor/remoteCursors"
 import { ghostField } from "../editor/ghostText"
+import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
+import * as A from "@automerge/automerge"
 
 export interface PairpadDebugHook {
   view: EditorView
@@ -20,6 +22,8 @@ export interface PairpadDebugHook {
   remoteCursors(): RemoteCursor[]
   ghost(): string | null
   startCompletion(): void
+  /** the room's text as stored in this browser's IndexedDB (what a reload would show) */
+  storedText(): Promise<string | null>
 }
 
 declare global {
@@ -41,6 +45,15 @@ export function installDebugHook(parts: {
     docText: () => parts.handle.doc().content,
     remoteCursors: () => remoteCursorPositions(parts.view),
     ghost: () => parts.view.state.field(ghostField, false)?.text ?? null,
+    storedText: async () => {
+      const storage = new IndexedDBStorageAdapter("pairpad")
+      const chunks = await storage.loadRange([parts.handle.documentId])
+      let doc = A.init<RoomDoc>()
+      for (const c of chunks) {
+        if (c.data && (c.key[1] === "snapshot" || c.key[1] === "incremental")) doc = A.loadIncremental(doc, c.data)
+      }
+      return typeof doc.content === "string" ? doc.content : null
+    },
   }
   window.__pairpad = hook
   return () => {

@@ -108,6 +108,9 @@ export class RoomSession {
       storage: new IndexedDBStorageAdapter(options.storageName ?? "pairpad"),
       peerId,
       sharePolicy: async () => true,
+      // Write edits to IndexedDB within 25 ms (default 100): offline edits must survive
+      // a reload or a closed tab, and incremental chunks are small.
+      saveDebounceRate: 25,
     })
     store.dispatch(connectionReset())
     store.dispatch(presenceReset())
@@ -160,9 +163,22 @@ export class RoomSession {
       this.store.dispatch(peersPruned({ now: Date.now() }))
     }, HEARTBEAT_MS)
 
-    const onPageHide = () => this.sendBye()
+    // Leaving or hiding the page: write pending edits to IndexedDB now rather than at the
+    // next storage tick, so an edit made just before a reload (offline too) survives it.
+    const flush = () => void this.repo.flush().catch(() => undefined)
+    const onPageHide = () => {
+      this.sendBye()
+      flush()
+    }
+    const onHidden = () => {
+      if (document.visibilityState === "hidden") flush()
+    }
     window.addEventListener("pagehide", onPageHide)
-    this.cleanup.push(() => window.removeEventListener("pagehide", onPageHide))
+    document.addEventListener("visibilitychange", onHidden)
+    this.cleanup.push(() => {
+      window.removeEventListener("pagehide", onPageHide)
+      document.removeEventListener("visibilitychange", onHidden)
+    })
     this.sendState()
   }
 
