@@ -86,6 +86,21 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
     }
   }, [roomId, store, dispatch, attempt])
 
+  // Keep the recent-rooms preview current even when the tab is closed or reloaded
+  // (no React unmount then).
+  useEffect(() => {
+    if (!session || !handle) return
+    const save = () =>
+      rememberRoom(browserStore(), { id: roomId, language: session.language(), visitedAt: Date.now(), preview: firstLine(session.text()) })
+    const onHidden = () => document.visibilityState === "hidden" && save()
+    window.addEventListener("pagehide", save)
+    document.addEventListener("visibilitychange", onHidden)
+    return () => {
+      window.removeEventListener("pagehide", save)
+      document.removeEventListener("visibilitychange", onHidden)
+    }
+  }, [session, handle, roomId])
+
   // Tell the others when our name or colour changes.
   useEffect(() => {
     session?.userChanged()
