@@ -206,14 +206,24 @@ func (s *Server) getRoom(c *gin.Context) {
 		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty})
 }
 
-func (s *Server) getSnapshot(c *gin.Context) {
-	id, ok := s.roomID(c)
+// snapshot answers with 400/404/500 itself and returns false, or returns
+// the room's current document.
+func (s *Server) snapshot(c *gin.Context) (id string, data []byte, ok bool) {
+	id, ok = s.roomID(c)
 	if !ok {
-		return
+		return "", nil, false
 	}
 	data, err := s.hub.Snapshot(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
+		return "", nil, false
+	}
+	return id, data, true
+}
+
+func (s *Server) getSnapshot(c *gin.Context) {
+	id, data, ok := s.snapshot(c)
+	if !ok {
 		return
 	}
 	c.Header("Content-Disposition", `attachment; filename="`+id+`.automerge"`)
@@ -222,13 +232,8 @@ func (s *Server) getSnapshot(c *gin.Context) {
 }
 
 func (s *Server) getText(c *gin.Context) {
-	id, ok := s.roomID(c)
+	_, data, ok := s.snapshot(c)
 	if !ok {
-		return
-	}
-	data, err := s.hub.Snapshot(c.Request.Context(), id)
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	doc, err := crdt.Load(data)

@@ -3,7 +3,6 @@ package persistence_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,19 +11,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+	"github.com/pairpad/pairpad/internal/testenv"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
-
-// PostgresURL returns TEST_DATABASE_URL or fails the test naming it.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		t.Fatal("TEST_DATABASE_URL is not set: set it to a PostgreSQL URL such as postgres://postgres@127.0.0.1:5432/test (the README's test command does)")
-	}
-	return url
-}
 
 func stores(t *testing.T) map[string]pairsync.Store {
 	t.Helper()
@@ -33,7 +23,7 @@ func stores(t *testing.T) map[string]pairsync.Store {
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
-	pg, err := persistence.Open(ctx, postgresURL(t), zap.NewNop())
+	pg, err := persistence.Open(ctx, testenv.PostgresURL(t), zap.NewNop())
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+	"github.com/pairpad/pairpad/internal/testenv"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
@@ -50,15 +51,6 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
-}
-
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		t.Fatal("TEST_DATABASE_URL is not set: set it to a PostgreSQL URL such as postgres://postgres@127.0.0.1:5432/test (the README's test command does)")
-	}
-	return url
 }
 
 type proc struct {
@@ -191,7 +183,7 @@ func storedText(t *testing.T, dbURL, room string) string {
 func databases(t *testing.T) map[string]string {
 	return map[string]string{
 		"sqlite":   "sqlite:" + filepath.Join(t.TempDir(), "pairpad.db"),
-		"postgres": postgresURL(t),
+		"postgres": testenv.PostgresURL(t),
 	}
 }
 
