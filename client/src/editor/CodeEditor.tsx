@@ -147,7 +147,7 @@ export function CodeEditor({ session, handle }: Props) {
       view.destroy()
       viewRef.current = null
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- the view is created once per handle
+    // The view is created once per handle; language and theme changes reconfigure it below.
   }, [handle, session, store])
 
   useEffect(() => {
