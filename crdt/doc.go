@@ -76,7 +76,9 @@ func Load(data []byte) (*Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Doc{am: am}, nil
+	// The bytes just loaded are a save at these heads: reuse them until
+	// the document changes.
+	return &Doc{am: am, saved: data, savedHeads: am.Heads()}, nil
 }
 
 // Empty returns a document with no changes, for a client that will receive
@@ -237,14 +239,14 @@ func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 // WantsFastJoin reports whether msg, the first message from a peer, shows a
 // peer with nothing that can take a v2 message, while we have something.
 func (d *Doc) WantsFastJoin(ps *PeerState, msg []byte) bool {
-	if !ps.fresh {
-		return false
-	}
+	return ps.fresh && WantsSnapshot(msg) && len(d.am.Heads()) > 0
+}
+
+// WantsSnapshot reports whether a peer's first sync message shows that it
+// has nothing (no heads, no changes) and can take a v2 snapshot.
+func WantsSnapshot(msg []byte) bool {
 	info, err := InspectSync(msg)
-	if err != nil || info.Version != 1 || !info.SupportsV2 || len(info.Heads) != 0 || info.Changes != 0 {
-		return false
-	}
-	return len(d.am.Heads()) > 0
+	return err == nil && info.Version == 1 && info.SupportsV2 && len(info.Heads) == 0 && info.Changes == 0
 }
 
 // FastJoin returns the v2 snapshot message for a fresh peer and marks the

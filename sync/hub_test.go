@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
@@ -315,8 +313,6 @@ func TestSlowConsumerIsClosedOthersCarryOn(t *testing.T) {
 	room := ts.createRoom("go")
 	slow := ts.rawJoin(room, "slow-peer") // joins, then never reads
 	talker := ts.dial(room, pairsync.ClientOptions{})
-	listener := ts.dial(room, pairsync.ClientOptions{})
-	waitText(t, listener, "")
 	big := make([]byte, 256<<10)
 	big[0] = 0x40 // CBOR empty byte string prefix is irrelevant: data is opaque
 	for i := 0; i < 200 && ts.hub.Metrics().SlowConsumers.Load() == 0; i++ {
@@ -325,13 +321,15 @@ func TestSlowConsumerIsClosedOthersCarryOn(t *testing.T) {
 		}
 	}
 	eventually(t, "slow consumer closed", func() bool { return ts.hub.Metrics().SlowConsumers.Load() >= 1 })
-	_ = slow
-	// The room keeps serving the others.
+	if code := closeCodeOf(t, slow); code != int(pairsync.CloseSlowConsumer) {
+		t.Fatalf("slow peer closed with %d, want %d", code, pairsync.CloseSlowConsumer)
+	}
+	// The room keeps serving the others, old and new.
+	listener := ts.dial(room, pairsync.ClientOptions{})
 	if err := talker.Splice(0, 0, "still here"); err != nil {
 		t.Fatal(err)
 	}
 	waitText(t, listener, "still here")
-	_ = websocket.BinaryMessage
 }
 
 func storedText(t *testing.T, s pairsync.Store, room string) string {
@@ -354,4 +352,53 @@ func docText(t *testing.T, data []byte) string {
 	}
 	s, _ := d.Text()
 	return s
+}
+
+// A room with a long history takes automerge-go a while to load; meanwhile a
+// fresh peer gets the stored document at once, and a peer with its own copy
+// waits for the load. Both end up in sync and keep editing.
+func TestFastJoinWhileRoomLoads(t *testing.T) {
+	t.Parallel()
+	store := persistence.NewMemory()
+	ts := newTestServer(t, pairsync.Config{FlushInterval: time.Hour}, store)
+	room := ts.createRoom("go")
+	rec, err := store.Load(context.Background(), room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := crdt.Load(rec.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6000; i++ {
+		if err := doc.Splice(i, 0, string(rune('a'+i%26))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := doc.Save()
+	if _, err := store.Save(context.Background(), room, data, "go", rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := doc.Text()
+
+	fresh := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	if fresh.Text() != want {
+		t.Fatalf("fresh peer has %d chars, want %d", len(fresh.Text()), len(want))
+	}
+	if n := ts.hub.Metrics().EarlyFastJoins.Load(); n != 1 {
+		t.Fatalf("fast joins while loading: %d, want 1", n)
+	}
+	if fresh.BytesIn.Load() > int64(3*len(data)) {
+		t.Fatalf("fresh peer received %d bytes for a %d-byte document", fresh.BytesIn.Load(), len(data))
+	}
+	v1 := ts.dial(room, pairsync.ClientOptions{})
+	waitText(t, v1, want)
+	if err := fresh.Splice(0, 0, "fresh:"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, v1, "fresh:"+want)
+	if err := v1.Splice(0, 0, "v1:"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, fresh, "v1:fresh:"+want)
 }

@@ -23,6 +23,7 @@ type Metrics struct {
 	SaveNanos      atomic.Int64 // total time spent saving
 	DirtyRooms     atomic.Int64
 	FastJoins      atomic.Int64
+	EarlyFastJoins atomic.Int64 // served from stored bytes while the room loads
 	SlowConsumers  atomic.Int64
 	ClosedByCode   [5000]atomic.Int64
 }
@@ -55,6 +56,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_bytes_out_total", "Bytes sent to peers.", "counter", m.BytesOut.Load())
 	g("pairpad_frames_dropped_total", "Frames dropped (wrong sender, duplicate ephemeral, unknown type).", "counter", m.FramesDropped.Load())
 	g("pairpad_fast_joins_total", "Fresh peers served the whole document as one v2 message.", "counter", m.FastJoins.Load())
+	g("pairpad_fast_joins_while_loading_total", "Fast joins served from the stored document while the room was still loading.", "counter", m.EarlyFastJoins.Load())
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())

@@ -56,7 +56,6 @@ func (p *peer) writer() {
 	cfg := p.hub.cfg
 	ping := time.NewTicker(cfg.PingPeriod)
 	defer ping.Stop()
-	defer p.conn.Close()
 	m := p.hub.metrics
 	for {
 		select {
@@ -64,7 +63,8 @@ func (p *peer) writer() {
 			_ = p.conn.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
 			if err := p.conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
 				p.log.Debug("write failed", zap.Error(err))
-				p.kick(CloseInternal)
+				p.kick(CloseGoingAway)
+				_ = p.conn.Close() // unblock the reader
 				return
 			}
 			m.FramesOut.Add(1)
@@ -72,6 +72,7 @@ func (p *peer) writer() {
 		case <-ping.C:
 			if err := p.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteWait)); err != nil {
 				p.kick(CloseGoingAway)
+				_ = p.conn.Close()
 				return
 			}
 		case <-p.kicked:
@@ -91,6 +92,9 @@ func (p *peer) writer() {
 			m.closed(p.kickCode)
 			msg := websocket.FormatCloseMessage(int(info.Code), info.Reason)
 			_ = p.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.WriteWait))
+			// Give the peer a moment to answer the close; the reader
+			// drains until then and closes the socket.
+			_ = p.conn.SetReadDeadline(time.Now().Add(closeGrace))
 			return
 		}
 	}
@@ -110,7 +114,7 @@ func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, roomID string
 		written: make(chan struct{}),
 	}
 	go p.writer()
-	defer func() { <-p.written }()
+	defer p.finish()
 
 	_ = conn.SetReadDeadline(time.Now().Add(cfg.JoinTimeout))
 	conn.SetPongHandler(func(string) error {
@@ -198,6 +202,26 @@ func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, roomID string
 		default:
 		}
 	}
+}
+
+// closeGrace is how long a closing socket waits for the peer's close frame
+// (reading and discarding what it still sends) before it is dropped. Closing
+// with unread data would reset the connection and lose the close code.
+const closeGrace = time.Second
+
+// finish runs when the reader is done: the writer sends the close frame, the
+// reader drains until the peer answers or closeGrace passes, then the socket
+// is closed.
+func (p *peer) finish() {
+	p.kick(CloseNormal) // no-op when a code was set already
+	<-p.written
+	_ = p.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := p.conn.NextReader(); err != nil {
+			break
+		}
+	}
+	_ = p.conn.Close()
 }
 
 // readMessage reads and decodes one frame. A non-zero code means the

@@ -65,7 +65,7 @@ type room struct {
 	deadline  atomic.Pointer[time.Time] // shutdown deadline for the final save
 	refs      int                       // guarded by hub.mu
 	peerCount atomic.Int64
-	dirtyFlag atomic.Bool
+	dirtyFlag atomic.Bool // unsaved changes: dirty or a save in flight
 
 	// owned by run
 	doc       *crdt.Doc
@@ -154,10 +154,19 @@ func (r *room) run() {
 	}
 	if err := r.load(); err != nil {
 		code := CloseInternal
-		if errors.Is(err, ErrNotFound) {
+		switch {
+		case errors.Is(err, errStopped):
+			code = r.stopCode
+		case errors.Is(err, ErrNotFound):
 			code = CloseRoomNotFound
+			r.log.Info("room not found on load")
+		default:
+			r.log.Error("room load failed", zap.Error(err))
 		}
-		r.log.Warn("room load failed", zap.Error(err))
+		for p := range r.peers {
+			p.kick(code)
+			r.removePeer(p)
+		}
 		r.failPending(code)
 		return
 	}
@@ -191,19 +200,86 @@ func (r *room) run() {
 	}
 }
 
+var errStopped = errors.New("room stopped while loading")
+
+// load reads the room from the store, then loads the document in the
+// background: automerge-go needs seconds for a long history (1.5 s for the
+// 40,000-change rustcode trace). Meanwhile peers can join, ephemeral
+// messages flow, and a fresh peer is served the stored bytes as its fast-join
+// snapshot at once; other frames wait until the document is there.
 func (r *room) load() error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.SaveTimeout)
-	defer cancel()
 	rec, err := r.hub.store.Load(ctx, r.id)
+	cancel()
 	if err != nil {
 		return err
 	}
-	doc, err := crdt.Load(rec.Data)
-	if err != nil {
-		return err
+	r.version = rec.Version
+	heads, headsErr := crdt.SavedHeads(rec.Data)
+	loaded := make(chan error, 1)
+	var doc *crdt.Doc
+	go func() {
+		var err error
+		doc, err = crdt.Load(rec.Data)
+		loaded <- err
+	}()
+
+	var pending []event
+	early := map[*peer]event{} // peers served the stored snapshot: their first frame
+	synced := map[*peer]bool{} // peers that sent a sync frame while loading
+	for {
+		select {
+		case err := <-loaded:
+			if err != nil {
+				return err
+			}
+			r.doc, r.lastHeads = doc, doc.HeadsKey()
+			for p, ps := range r.peers {
+				ps.state = doc.NewPeerState()
+				if ev, ok := early[p]; ok {
+					if _, err := doc.Receive(ps.state, ev.msg.Data); err != nil {
+						p.kick(CloseSyncRejected)
+						r.removePeer(p)
+						continue
+					}
+					ps.state.MarkFastJoined(time.Now())
+				}
+			}
+			for _, ev := range pending {
+				r.handle(ev)
+			}
+			r.generate()
+			return nil
+		case ev := <-r.inbox:
+			switch {
+			case ev.kind == evJoin:
+				r.addPeer(ev.peer)
+			case ev.kind == evSnapshot:
+				ev.reply <- snapshotReply{data: rec.Data}
+			case ev.kind == evFrame && ev.msg.Type == TypeEphemeral:
+				r.handleFrame(ev.peer, ev.msg)
+			case ev.kind == evFrame && (ev.msg.Type == TypeRequest || ev.msg.Type == TypeSync) &&
+				ev.msg.DocumentID == r.id && headsErr == nil && len(heads) > 0 && !synced[ev.peer] &&
+				r.peers[ev.peer] != nil && crdt.WantsSnapshot(ev.msg.Data):
+				synced[ev.peer] = true
+				early[ev.peer] = ev
+				r.hub.metrics.FastJoins.Add(1)
+				r.hub.metrics.EarlyFastJoins.Add(1)
+				r.send(ev.peer, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: ev.peer.id, DocumentID: r.id,
+					Data: crdt.SnapshotMessage(heads, rec.Data)})
+			default:
+				if ev.kind == evFrame {
+					synced[ev.peer] = true
+				}
+				if ev.kind == evLeave {
+					delete(early, ev.peer)
+				}
+				pending = append(pending, ev)
+			}
+		case <-r.stopCh:
+			return errStopped
+		}
 	}
-	r.doc, r.version, r.lastHeads = doc, rec.Version, doc.HeadsKey()
-	return nil
 }
 
 // failPending closes every peer that joined while the room was loading.
@@ -226,16 +302,7 @@ func (r *room) failPending(code CloseCode) {
 func (r *room) handle(ev event) {
 	switch ev.kind {
 	case evJoin:
-		p := ev.peer
-		if old := r.byID[p.id]; old != nil && old != p {
-			old.kick(CloseReplaced)
-			r.removePeer(old)
-		}
-		r.peers[p] = &peerSync{state: r.doc.NewPeerState()}
-		r.byID[p.id] = p
-		r.peerCount.Store(int64(len(r.peers)))
-		r.hub.metrics.PeersConnected.Add(1)
-		p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
+		r.addPeer(ev.peer)
 	case evLeave:
 		r.removePeer(ev.peer)
 	case evFrame:
@@ -244,6 +311,23 @@ func (r *room) handle(ev event) {
 		data, err := r.doc.Save()
 		ev.reply <- snapshotReply{data: data, err: err}
 	}
+}
+
+// addPeer registers a joined peer; its sync state waits for the document.
+func (r *room) addPeer(p *peer) {
+	if old := r.byID[p.id]; old != nil && old != p {
+		old.kick(CloseReplaced)
+		r.removePeer(old)
+	}
+	ps := &peerSync{}
+	if r.doc != nil {
+		ps.state = r.doc.NewPeerState()
+	}
+	r.peers[p] = ps
+	r.byID[p.id] = p
+	r.peerCount.Store(int64(len(r.peers)))
+	r.hub.metrics.PeersConnected.Add(1)
+	p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
 }
 
 func (r *room) removePeer(p *peer) {
@@ -323,11 +407,7 @@ func (r *room) handleFrame(p *peer, msg Message) {
 }
 
 func (r *room) markDirty() {
-	if !r.dirty {
-		r.dirty = true
-		r.dirtyFlag.Store(true)
-		r.hub.metrics.DirtyRooms.Add(1)
-	}
+	r.markDirtyOnly()
 	for _, ps := range r.peers {
 		ps.gen = true
 	}
@@ -336,9 +416,9 @@ func (r *room) markDirty() {
 func (r *room) clearDirty() {
 	if r.dirty {
 		r.dirty = false
-		r.dirtyFlag.Store(false)
 		r.hub.metrics.DirtyRooms.Add(-1)
 	}
+	r.dirtyFlag.Store(r.dirty || r.saving)
 }
 
 // generate sends every peer the sync message that is due, if any.
@@ -385,8 +465,8 @@ func (r *room) startSave() {
 		r.log.Error("save document", zap.Error(err))
 		return
 	}
-	r.clearDirty()
 	r.saving = true
+	r.clearDirty()
 	lang, id, base := r.doc.Language(), r.id, r.version
 	go func() {
 		r.saveCh <- r.hub.save(context.Background(), id, data, lang, base)
@@ -395,6 +475,7 @@ func (r *room) startSave() {
 
 func (r *room) saveDone(res saveResult) {
 	r.saving = false
+	r.dirtyFlag.Store(r.dirty)
 	if res.err != nil {
 		r.log.Error("save failed; will retry", zap.Error(res.err))
 		r.markDirtyOnly()
@@ -415,9 +496,9 @@ func (r *room) saveDone(res saveResult) {
 func (r *room) markDirtyOnly() {
 	if !r.dirty {
 		r.dirty = true
-		r.dirtyFlag.Store(true)
 		r.hub.metrics.DirtyRooms.Add(1)
 	}
+	r.dirtyFlag.Store(true)
 }
 
 // finish closes remaining peers and saves until the document is safe (or
