@@ -62,12 +62,18 @@ type Config struct {
 	RampMax     int
 	RampStepDur time.Duration
 	RampP99     time.Duration
+	// RampRetry measures a failed step once more before stopping.
+	RampRetry bool
 
 	// idle: Rooms rooms of one peer typing IdleKeys keystrokes, then left
 	// idle; after all peers leave, memory is watched for Settle.
 	IdleKeys int
 	Settle   time.Duration
 
+	// Seed: apply the trace's bulk prefix (the file the session opened,
+	// ~25 KB for rustcode) to every room before measuring. Off, rooms start
+	// empty and typing starts right after the prefix.
+	Seed bool
 	// AdvertiseV2: "auto", "on" or "off" (see advertiseV2).
 	AdvertiseV2 string
 	ServerPID   int
@@ -84,9 +90,9 @@ func DefaultConfig() Config {
 		Rooms: 20, Typists: 2, Viewers: 50,
 		Rate: 8, MaxGap: 2 * time.Second, Duration: 10 * time.Second, Drain: 5 * time.Second, LateAfter: time.Second,
 		Changes: 0, Joins: 5,
-		RampStart: 20, RampStep: 20, RampMax: 2000, RampStepDur: 5 * time.Second, RampP99: 50 * time.Millisecond,
+		RampStart: 20, RampStep: 20, RampMax: 2000, RampStepDur: 5 * time.Second, RampP99: 50 * time.Millisecond, RampRetry: true,
 		IdleKeys: 20, Settle: 20 * time.Second,
-		AdvertiseV2: "auto", MaxTime: 10 * time.Minute,
+		AdvertiseV2: "auto", MaxTime: 10 * time.Minute, Seed: true,
 	}
 }
 

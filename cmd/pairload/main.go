@@ -53,8 +53,10 @@ func main() {
 	fs.IntVar(&cfg.RampMax, "ramp-max", cfg.RampMax, "ramp: stop at this many rooms")
 	fs.DurationVar(&cfg.RampStepDur, "ramp-step-duration", cfg.RampStepDur, "ramp: time per step")
 	fs.DurationVar(&cfg.RampP99, "ramp-p99", cfg.RampP99, "ramp: p99 keystroke-to-peer limit")
+	fs.BoolVar(&cfg.RampRetry, "ramp-retry", cfg.RampRetry, "ramp: measure a failed step once more before stopping (noisy shared machines)")
 	fs.IntVar(&cfg.IdleKeys, "idle-keys", cfg.IdleKeys, "idle: keystrokes typed into each room before it idles")
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle: how long to watch memory after all peers left")
+	fs.BoolVar(&cfg.Seed, "seed", cfg.Seed, "open every room with the trace's bulk prefix (the starting file) before measuring; false: rooms start empty and typing skips it")
 	fs.StringVar(&cfg.AdvertiseV2, "advertise-v2", cfg.AdvertiseV2, "announce sync v2 support: auto (pairpad: all peers; reference: only fresh peers of join), on, off")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, for CPU and RSS from /proc")
 	fs.DurationVar(&cfg.MaxTime, "max-time", cfg.MaxTime, "hard bound on the whole run")
@@ -115,11 +117,12 @@ func run(ctx context.Context, cfg *Config) (*Result, error) {
 	}
 	if cfg.Scenario != ScenarioJoin { // join replays everything, bulk load included
 		r.seed = BulkPrefix(r.ks)
+		r.seedRooms = cfg.Seed
 	}
 	res := &Result{
 		Time: time.Now().UTC().Format(time.RFC3339), Label: cfg.Label,
 		Scenario: cfg.Scenario, Target: cfg.Target, Trace: cfg.Trace,
-		Rate: cfg.Rate, AdvertiseV2: srv.v2, AdvertiseV2Join: srv.v2j,
+		Rate: cfg.Rate, AdvertiseV2: srv.v2, AdvertiseV2Join: srv.v2j, Seeded: cfg.Seed && cfg.Scenario != ScenarioJoin,
 	}
 	switch cfg.Scenario {
 	case ScenarioPair:

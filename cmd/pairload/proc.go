@@ -169,3 +169,30 @@ func (s *memSampler) Stop() (peak, last int64) {
 	defer s.mu.Unlock()
 	return s.peak, s.last
 }
+
+// ProcRunDelay sums, over every thread of pid, the time spent runnable but
+// waiting for a CPU (field 2 of /proc/<pid>/task/<tid>/schedstat). Growth
+// while a process is far from a full core means something else held its
+// core: on this shared machine, other people's builds. Threads that ended
+// during the window drop out of the sum, so it is a lower bound.
+func ProcRunDelay(pid string) (time.Duration, error) {
+	tasks, err := os.ReadDir("/proc/" + pid + "/task")
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // thread ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+			total += v
+		}
+	}
+	return time.Duration(total), nil
+}

@@ -23,6 +23,8 @@ type Result struct {
 	// AdvertiseV2Join: the fresh peers of the join scenario advertised v2.
 	AdvertiseV2Join bool    `json:"advertise_v2_join"`
 	WallS           float64 `json:"wall_s"`
+	// Seeded: rooms opened with the trace\'s starting file.
+	Seeded bool `json:"seeded"`
 
 	Keystrokes int             `json:"keystrokes,omitempty"`
 	Expected   int             `json:"deliveries_expected,omitempty"` // (observer, keystroke) pairs
@@ -50,9 +52,11 @@ type Result struct {
 
 // ProcUsage is the server's CPU and memory over the measured window.
 type ProcUsage struct {
-	Source         string  `json:"source"` // "/proc" or "/metrics" or "none"
-	CPUS           float64 `json:"cpu_s"`
-	Util           float64 `json:"util_of_one_core"`
+	Source string  `json:"source"` // "/proc" or "/metrics" or "none"
+	CPUS   float64 `json:"cpu_s"`
+	Util   float64 `json:"util_of_one_core"`
+	// RunQueueWaitS: time its threads waited for a CPU (from /proc).
+	RunQueueWaitS  float64 `json:"runqueue_wait_s"`
 	CPUPerKeyMs    float64 `json:"cpu_ms_per_keystroke,omitempty"`
 	PeakRSSMB      float64 `json:"peak_rss_mb,omitempty"`
 	HighWaterRSSMB float64 `json:"vmhwm_mb,omitempty"` // since the process started
@@ -60,10 +64,11 @@ type ProcUsage struct {
 
 // ToolUsage is the load tool's own cost.
 type ToolUsage struct {
-	CPUS     float64         `json:"cpu_s"`
-	Util     float64         `json:"util_of_one_core"`
-	SchedLag *LatencySummary `json:"keystroke_schedule_lag,omitempty"`
-	ProbeLag *LatencySummary `json:"sleep_probe_lag,omitempty"`
+	CPUS          float64         `json:"cpu_s"`
+	Util          float64         `json:"util_of_one_core"`
+	RunQueueWaitS float64         `json:"runqueue_wait_s"`
+	SchedLag      *LatencySummary `json:"keystroke_schedule_lag,omitempty"`
+	ProbeLag      *LatencySummary `json:"sleep_probe_lag,omitempty"`
 }
 
 // JoinResult: fresh peers opening a room that holds a trace session.
@@ -93,8 +98,11 @@ type RampStep struct {
 	Late       int            `json:"late"`
 	ServerUtil float64        `json:"server_util"`
 	ToolUtil   float64        `json:"tool_util"`
-	Errors     int64          `json:"errors"`
-	OK         bool           `json:"ok"`
+	// ServerWait, ToolWait: run-queue wait per second of wall time.
+	ServerWait float64 `json:"server_runqueue_wait_per_s"`
+	ToolWait   float64 `json:"tool_runqueue_wait_per_s"`
+	Errors     int64   `json:"errors"`
+	OK         bool    `json:"ok"`
 }
 
 // RampResult: the largest load held.
@@ -159,6 +167,8 @@ func (res *Result) fillUsage(u0, u1 usage, keystrokes int, srcProc bool, peak, h
 	if peak == 0 && u1.metrics != nil {
 		res.Server.PeakRSSMB = mb(int64(u1.metrics["process_resident_memory_bytes"]))
 	}
+	res.Server.RunQueueWaitS = round((u1.srvWait - u0.srvWait).Seconds(), 3)
+	res.Tool.RunQueueWaitS = round((u1.toolWait - u0.toolWait).Seconds(), 3)
 	tool := (u1.toolCPU - u0.toolCPU).Seconds()
 	res.Tool.CPUS = round(tool, 3)
 	if wall > 0 {
@@ -228,9 +238,9 @@ func (res *Result) WriteSummary(w io.Writer) {
 	if s.CPUPerKeyMs > 0 {
 		fmt.Fprintf(&b, ", %.3f ms per keystroke", s.CPUPerKeyMs)
 	}
-	fmt.Fprintf(&b, ", peak rss %.1f MB\n", s.PeakRSSMB)
+	fmt.Fprintf(&b, ", waited for a CPU %.3f s, peak rss %.1f MB\n", s.RunQueueWaitS, s.PeakRSSMB)
 	t := res.Tool
-	fmt.Fprintf(&b, "  load tool: cpu %.3f s (%.0f%% of a core)", t.CPUS, t.Util*100)
+	fmt.Fprintf(&b, "  load tool: cpu %.3f s (%.0f%% of a core), waited for a CPU %.3f s", t.CPUS, t.Util*100, t.RunQueueWaitS)
 	if t.SchedLag != nil {
 		fmt.Fprintf(&b, ", keystroke schedule lag p99 %.2f ms max %.2f", t.SchedLag.P99, t.SchedLag.Max)
 	}
@@ -245,8 +255,8 @@ func (res *Result) WriteSummary(w io.Writer) {
 	}
 	if rr := res.Ramp; rr != nil {
 		for _, st := range rr.Steps {
-			fmt.Fprintf(&b, "  ramp %5d rooms: p50 %6.2f p99 %7.2f ms, late %d, server %3.0f%%, tool %3.0f%%, errors %d, ok %v\n",
-				st.Rooms, st.Latency.P50, st.Latency.P99, st.Late, st.ServerUtil*100, st.ToolUtil*100, st.Errors, st.OK)
+			fmt.Fprintf(&b, "  ramp %5d rooms: p50 %6.2f p99 %7.2f ms, late %d, server %3.0f%% (waited %3.0f%%), tool %3.0f%% (waited %3.0f%%), errors %d, ok %v\n",
+				st.Rooms, st.Latency.P50, st.Latency.P99, st.Late, st.ServerUtil*100, st.ServerWait*100, st.ToolUtil*100, st.ToolWait*100, st.Errors, st.OK)
 		}
 		fmt.Fprintf(&b, "  ramp: held %d rooms at p99 <= %.0f ms; stopped: %s\n", rr.MaxRooms, rr.P99LimitMs, rr.StopReason)
 	}

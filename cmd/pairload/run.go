@@ -21,7 +21,8 @@ type runner struct {
 	ks    []Keystroke
 	// seed keystrokes (the trace's bulk prefix) are applied to every room
 	// before it is measured; typing starts after them.
-	seed int
+	seed      int
+	seedRooms bool // apply the prefix to rooms (else skip it)
 
 	mu      stdsync.Mutex
 	clients []*pairsync.Client
@@ -86,7 +87,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	r.addClient(first)
 	rm.id = id
-	if r.seed > 0 {
+	if r.seed > 0 && r.seedRooms {
 		if err := first.Edit(func(d *crdt.Doc) error {
 			for _, k := range r.ks[:r.seed] {
 				if err := d.Splice(k.Pos, k.Del, k.Ins); err != nil {
@@ -162,7 +163,9 @@ func (r *runner) due(i int) time.Duration {
 // (they all replay one trace into one document).
 func (r *runner) typeInto(ctx context.Context, rm *room, k int, start time.Time, stop <-chan struct{}) {
 	c := rm.typists[k]
-	clamp := len(rm.typists) > 1
+	// Several typists share one document, and unseeded rooms lack the file
+	// the trace's positions refer to: clamp positions to the text.
+	clamp := len(rm.typists) > 1 || !r.seedRooms
 	var lags []time.Duration
 	defer func() {
 		r.mu.Lock()
@@ -203,15 +206,9 @@ func (r *runner) keystroke(rm *room, k int, c *pairsync.Client, p Patch, clamp b
 	sentAt := time.Now()
 	return c.Edit(func(d *crdt.Doc) error {
 		if clamp {
-			text, err := d.Text()
-			if err != nil {
+			var err error
+			if p, err = clampPatch(d, p); err != nil {
 				return err
-			}
-			n := utf8.RuneCountInString(text)
-			p.Pos = min(p.Pos, n)
-			p.Del = min(p.Del, n-p.Pos)
-			if p.Del == 0 && p.Ins == "" {
-				p.Ins = " "
 			}
 		}
 		before := d.Heads()
@@ -225,12 +222,14 @@ func (r *runner) keystroke(rm *room, k int, c *pairsync.Client, p Patch, clamp b
 
 // usage is a reading of the counters a run reports.
 type usage struct {
-	at      time.Time
-	srvCPU  time.Duration
-	toolCPU time.Duration
-	metrics map[string]float64
-	bytes   int64 // client side, in + out
-	frames  int64
+	at       time.Time
+	srvCPU   time.Duration
+	toolCPU  time.Duration
+	srvWait  time.Duration // run-queue wait (see ProcRunDelay)
+	toolWait time.Duration
+	metrics  map[string]float64
+	bytes    int64 // client side, in + out
+	frames   int64
 }
 
 func (r *runner) read(ctx context.Context) usage {
@@ -243,6 +242,10 @@ func (r *runner) read(ctx context.Context) usage {
 		}
 	}
 	u.toolCPU, _ = ProcCPU("self")
+	u.toolWait, _ = ProcRunDelay("self")
+	if r.cfg.ServerPID > 0 {
+		u.srvWait, _ = ProcRunDelay(strconv.Itoa(r.cfg.ServerPID))
+	}
 	if r.srv.kind == TargetPairpad {
 		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		m, err := ScrapeMetrics(mctx, r.srv.metricsURL())
@@ -294,4 +297,20 @@ func (p *lagProbe) Stop() []time.Duration {
 	close(p.stop)
 	<-p.done
 	return p.samples
+}
+
+// clampPatch fits p to the document's text: positions past the end move to
+// the end, and a patch left with nothing to do types a space.
+func clampPatch(d *crdt.Doc, p Patch) (Patch, error) {
+	text, err := d.Text()
+	if err != nil {
+		return p, err
+	}
+	n := utf8.RuneCountInString(text)
+	p.Pos = min(p.Pos, n)
+	p.Del = min(p.Del, n-p.Pos)
+	if p.Del == 0 && p.Ins == "" {
+		p.Ins = " "
+	}
+	return p, nil
 }
