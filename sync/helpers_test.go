@@ -21,7 +21,7 @@ type testServer struct {
 	hub   *pairsync.Hub
 	store pairsync.Store
 	http  *httptest.Server
-	t     *testing.T
+	t     testing.TB
 }
 
 func newTestServer(t *testing.T, cfg pairsync.Config, store pairsync.Store) *testServer {
@@ -29,8 +29,19 @@ func newTestServer(t *testing.T, cfg pairsync.Config, store pairsync.Store) *tes
 	if store == nil {
 		store = persistence.NewMemory()
 	}
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	hub := pairsync.NewHub(cfg, store, log)
+	hub := pairsync.NewHub(cfg, store, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	ts := serveHub(t, hub)
+	ts.store = store
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hub.Shutdown(ctx)
+	})
+	return ts
+}
+
+// serveHub puts hub behind a real HTTP server with /ws/{id}.
+func serveHub(t testing.TB, hub *pairsync.Hub) *testServer {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -38,15 +49,10 @@ func newTestServer(t *testing.T, cfg pairsync.Config, store pairsync.Store) *tes
 		if err != nil {
 			return
 		}
-		hub.ServeConn(r.Context(), conn, r.PathValue("id"), log)
+		hub.ServeConn(r.Context(), conn, r.PathValue("id"), zap.NewNop())
 	})
-	ts := &testServer{hub: hub, store: store, http: httptest.NewServer(mux), t: t}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hub.Shutdown(ctx)
-		ts.http.Close()
-	})
+	ts := &testServer{hub: hub, store: nil, http: httptest.NewServer(mux), t: t}
+	t.Cleanup(ts.http.Close)
 	return ts
 }
 
