@@ -51,7 +51,7 @@ func AutocompleteHandler(svc *autocomplete.Service, maxBodyBytes int64) gin.Hand
 				writeAutocompleteDecodeError(c, err)
 				return
 			}
-			writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "request body must hold exactly one JSON object")
+			writeError(c, http.StatusBadRequest, "invalid_json", "request body must hold exactly one JSON object")
 			return
 		}
 		for _, f := range []struct {
@@ -59,7 +59,7 @@ func AutocompleteHandler(svc *autocomplete.Service, maxBodyBytes int64) gin.Hand
 			missing bool
 		}{{"code", body.Code == nil}, {"cursor", body.Cursor == nil}, {"language", body.Language == nil}} {
 			if f.missing {
-				writeAutocompleteError(c, http.StatusBadRequest, "invalid_field", f.name+": is required")
+				writeError(c, http.StatusBadRequest, "invalid_field", f.name+": is required")
 				return
 			}
 		}
@@ -81,20 +81,20 @@ func writeAutocompleteDecodeError(c *gin.Context, err error) {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		writeAutocompleteError(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))
+		writeError(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))
 	case errors.As(err, &se):
-		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err))
+		writeError(c, http.StatusBadRequest, "invalid_json", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err))
 	case errors.As(err, &ute):
-		writeAutocompleteError(c, http.StatusBadRequest, "invalid_field", fmt.Sprintf("%s: must be %s, not JSON %s", ute.Field, autocompleteJSONKind(ute.Type.Kind().String()), ute.Value))
+		writeError(c, http.StatusBadRequest, "invalid_field", fmt.Sprintf("%s: must be %s, not JSON %s", ute.Field, autocompleteJSONKind(ute.Type.Kind().String()), ute.Value))
 	case errors.Is(err, io.EOF):
-		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "request body is empty")
+		writeError(c, http.StatusBadRequest, "invalid_json", "request body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: unexpected end of body")
+		writeError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: unexpected end of body")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		writeAutocompleteError(c, http.StatusBadRequest, "unknown_field", "unknown field "+field)
+		writeError(c, http.StatusBadRequest, "unknown_field", "unknown field "+field)
 	default:
-		writeAutocompleteError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: "+err.Error())
+		writeError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: "+err.Error())
 	}
 }
 
@@ -115,25 +115,18 @@ func writeAutocompleteServiceError(c *gin.Context, err error) {
 	)
 	switch {
 	case errors.As(err, &fe):
-		writeAutocompleteError(c, http.StatusBadRequest, "invalid_field", fe.Error())
+		writeError(c, http.StatusBadRequest, "invalid_field", fe.Error())
 	case errors.Is(err, autocomplete.ErrTooLarge):
-		writeAutocompleteError(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		writeError(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 	case errors.As(err, &re):
 		secs := int(math.Ceil(re.RetryAfter.Seconds()))
 		if secs < 1 {
 			secs = 1
 		}
 		c.Header("Retry-After", strconv.Itoa(secs))
-		writeAutocompleteError(c, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many requests; retry after %d s", secs))
+		writeError(c, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many requests; retry after %d s", secs))
 	default:
 		// The caller went away or the engine failed without a fallback.
-		writeAutocompleteError(c, http.StatusServiceUnavailable, "unavailable", "suggestions are unavailable")
+		writeError(c, http.StatusServiceUnavailable, "unavailable", "suggestions are unavailable")
 	}
-}
-
-// writeAutocompleteError writes {"error":{"code":...,"message":...}}. It is
-// local to this file so as not to collide with the api package's own
-// helper, which may replace it.
-func writeAutocompleteError(c *gin.Context, status int, code, message string) {
-	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": message}})
 }

@@ -30,14 +30,15 @@ func decodeStrict(c *gin.Context, limit int64, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		msg := "invalid JSON: " + err.Error()
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			msg = fmt.Sprintf("field %q must be a %s", te.Field, te.Type)
-		} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			msg = "unknown field " + f
+		switch f, unknown := strings.CutPrefix(err.Error(), "json: unknown field "); {
+		case errors.As(err, &te):
+			writeError(c, http.StatusBadRequest, "invalid_field", fmt.Sprintf("%s: must be a %s", te.Field, te.Type))
+		case unknown:
+			writeError(c, http.StatusBadRequest, "unknown_field", "unknown field "+f)
+		default:
+			writeError(c, http.StatusBadRequest, "invalid_json", "invalid JSON: "+err.Error())
 		}
-		writeError(c, http.StatusBadRequest, "invalid_json", msg)
 		return err
 	}
 	if dec.More() {
