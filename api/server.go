@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -56,8 +57,11 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{opts: opts, hub: opts.Hub, store: opts.Store, log: opts.Log, started: time.Now()}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  8 << 10,
+		// ReadBufferSize 0 reuses the HTTP server's 4 KiB reader; write
+		// buffers come from a pool, held only while a frame is written, so
+		// an idle connection costs no buffer memory.
 		WriteBufferSize: 8 << 10,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	s.static = newStaticFiles(opts.ClientDir)

@@ -112,6 +112,16 @@ func (d *Doc) HeadsKey() string {
 	return b.String()
 }
 
+// HeadsKeyOf is HeadsKey for heads read from a sync message (sorted, as
+// automerge sends them).
+func HeadsKeyOf(heads [][]byte) string {
+	var b bytes.Buffer
+	for _, h := range heads {
+		b.Write(h)
+	}
+	return b.String()
+}
+
 // Text returns the content field (empty if absent or not text).
 func (d *Doc) Text() (string, error) {
 	var s string

@@ -76,7 +76,7 @@ func (br *benchRoom) deliver(b *testing.B) []event {
 			if out, ok, err := br.clients[i].Generate(br.states[i]); err != nil {
 				b.Fatal(err)
 			} else if ok {
-				evs = append(evs, event{kind: evFrame, peer: p, msg: Message{Type: TypeSync, SenderID: p.id, DocumentID: "room", Data: out}})
+				evs = append(evs, event{kind: evFrame, peer: p, msg: &Message{Type: TypeSync, SenderID: p.id, DocumentID: "room", Data: out}})
 			}
 		}
 	}
@@ -90,7 +90,7 @@ func (br *benchRoom) settle(b *testing.B) {
 			if out, ok, err := br.clients[j].Generate(br.states[j]); err != nil {
 				b.Fatal(err)
 			} else if ok {
-				br.r.handle(event{kind: evFrame, peer: br.peers[j], msg: Message{Type: TypeSync, SenderID: br.peers[j].id, DocumentID: "room", Data: out}})
+				br.r.handle(event{kind: evFrame, peer: br.peers[j], msg: &Message{Type: TypeSync, SenderID: br.peers[j].id, DocumentID: "room", Data: out}})
 			}
 		}
 		br.r.generate()
@@ -126,7 +126,7 @@ func BenchmarkRoomKeystroke(b *testing.B) {
 				if err != nil || !ok {
 					b.Fatalf("typist generate: %v %v", ok, err)
 				}
-				ev := event{kind: evFrame, peer: br.peers[0], msg: Message{Type: TypeSync, SenderID: "p0", DocumentID: "room", Data: out}}
+				ev := event{kind: evFrame, peer: br.peers[0], msg: &Message{Type: TypeSync, SenderID: "p0", DocumentID: "room", Data: out}}
 				b.StartTimer()
 				br.r.handle(ev)
 				br.r.generate()
@@ -159,7 +159,7 @@ func BenchmarkRoomGenerate(b *testing.B) {
 				b.StopTimer()
 				_ = typist.Splice(i%1000, 0, "x")
 				out, _, _ := typist.Generate(br.states[0])
-				br.r.handle(event{kind: evFrame, peer: br.peers[0], msg: Message{Type: TypeSync, SenderID: "p0", DocumentID: "room", Data: out}})
+				br.r.handle(event{kind: evFrame, peer: br.peers[0], msg: &Message{Type: TypeSync, SenderID: "p0", DocumentID: "room", Data: out}})
 				b.StartTimer()
 				br.r.generate()
 				b.StopTimer()

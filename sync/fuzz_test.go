@@ -103,7 +103,7 @@ func checkRoomSurvives(t *testing.T, msg Message) {
 		if msg.Type == TypeRequest || msg.Type == TypeSync || msg.Type == TypeEphemeral {
 			msg.DocumentID = "room" // reach the interesting paths
 		}
-		r.handle(event{kind: evFrame, peer: bad, msg: msg})
+		r.handle(event{kind: evFrame, peer: bad, msg: &msg})
 		r.generate()
 
 		// The good peer can still sync the whole document.
@@ -115,7 +115,7 @@ func checkRoomSurvives(t *testing.T, msg Message) {
 				t.Fatal(err)
 			}
 			if ok {
-				r.handle(event{kind: evFrame, peer: good, msg: Message{Type: TypeSync, SenderID: "good", DocumentID: "room", Data: out}})
+				r.handle(event{kind: evFrame, peer: good, msg: &Message{Type: TypeSync, SenderID: "good", DocumentID: "room", Data: out}})
 				r.generate()
 			}
 			for len(good.sendq) > 0 {

@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+	"github.com/pairpad/pairpad/internal/memtrim"
 )
 
 // Config tunes the hub. The zero value of a field means its default.
@@ -34,7 +35,7 @@ type Config struct {
 	// MaxFrameBytes: largest frame accepted from a peer. Default 16 MiB.
 	MaxFrameBytes int64
 	// SendQueue: frames queued per peer before it is closed as a slow
-	// consumer. Default 512.
+	// consumer. Default 256.
 	SendQueue int
 	// WriteWait: deadline for one socket write. Default 10s.
 	WriteWait time.Duration
@@ -76,7 +77,7 @@ func (c Config) withDefaults() Config {
 		c.MaxFrameBytes = 16 << 20
 	}
 	if c.SendQueue <= 0 {
-		c.SendQueue = 512
+		c.SendQueue = 256
 	}
 	if c.MaxConcurrentSaves <= 0 {
 		c.MaxConcurrentSaves = 8
@@ -107,6 +108,8 @@ type Hub struct {
 	rooms   map[string]*room
 	closing map[string]*room // rooms saving on their way out
 	closed  bool
+	// reclaiming: a memory release is scheduled
+	reclaiming bool
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
@@ -172,6 +175,9 @@ type RoomStatus struct {
 func (h *Hub) Status(id string) RoomStatus {
 	h.mu.Lock()
 	r := h.rooms[id]
+	if r == nil {
+		r = h.closing[id] // still in memory, saving on its way out
+	}
 	h.mu.Unlock()
 	if r == nil {
 		return RoomStatus{}
@@ -249,7 +255,8 @@ func (h *Hub) detach(r *room) {
 	r.stop(CloseNormal)
 }
 
-// forget removes r from the registry after its goroutine ended.
+// forget removes r from the registry after its goroutine ended, and
+// schedules the release of its document's memory.
 func (h *Hub) forget(r *room) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -259,7 +266,20 @@ func (h *Hub) forget(r *room) {
 	if h.closing[r.id] == r {
 		delete(h.closing, r.id)
 	}
+	if !h.reclaiming && !h.closed {
+		h.reclaiming = true
+		time.AfterFunc(reclaimDelay, func() {
+			memtrim.Release()
+			h.mu.Lock()
+			h.reclaiming = false
+			h.mu.Unlock()
+		})
+	}
 }
+
+// reclaimDelay batches the memory release after rooms unload: at most one
+// forced GC and heap trim per delay.
+const reclaimDelay = 2 * time.Second
 
 func (h *Hub) flusher() {
 	defer h.wg.Done()

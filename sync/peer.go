@@ -180,7 +180,7 @@ func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, roomID string
 		}
 		switch msg.Type {
 		case TypeRequest, TypeSync, TypeEphemeral, TypeDocUnavailable:
-			if !r.post(event{kind: evFrame, peer: p, msg: msg}) {
+			if !r.post(event{kind: evFrame, peer: p, msg: &msg}) {
 				p.kick(CloseGoingAway)
 				return
 			}

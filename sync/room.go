@@ -14,6 +14,10 @@ import (
 
 var errRoomGone = errors.New("room unloaded")
 
+// inboxSize is each room's event queue; readers block (backpressure on
+// their own socket) when it is full.
+const inboxSize = 128
+
 // maxBatch bounds how many inbox events a room handles before it generates
 // sync messages: under load, one generation covers many keystrokes.
 const maxBatch = 64
@@ -22,7 +26,7 @@ const maxBatch = 64
 type event struct {
 	kind  eventKind
 	peer  *peer
-	msg   Message
+	msg   *Message // a pointer keeps queued events (and idle rooms) small
 	reply chan snapshotReply
 }
 
@@ -44,6 +48,9 @@ type snapshotReply struct {
 type peerSync struct {
 	state *crdt.PeerState
 	gen   bool // a sync message may be due
+	// sentHeads: the heads announced in the last sync message sent to this
+	// peer (HeadsKey form).
+	sentHeads string
 }
 
 // room is one loaded document. Everything below "owned by run" is touched
@@ -84,7 +91,7 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 		id:        id,
 		log:       h.log.With(zap.String("room", id)),
 		prev:      prev,
-		inbox:     make(chan event, 256),
+		inbox:     make(chan event, inboxSize),
 		flushCh:   make(chan struct{}, 1),
 		saveCh:    make(chan saveResult, 1),
 		stopCh:    make(chan struct{}),
@@ -243,6 +250,7 @@ func (r *room) load() error {
 						continue
 					}
 					ps.state.MarkFastJoined(time.Now())
+					ps.sentHeads = crdt.HeadsKeyOf(heads)
 				}
 			}
 			for _, ev := range pending {
@@ -257,7 +265,7 @@ func (r *room) load() error {
 			case ev.kind == evSnapshot:
 				ev.reply <- snapshotReply{data: rec.Data}
 			case ev.kind == evFrame && ev.msg.Type == TypeEphemeral:
-				r.handleFrame(ev.peer, ev.msg)
+				r.handleFrame(ev.peer, *ev.msg)
 			case ev.kind == evFrame && (ev.msg.Type == TypeRequest || ev.msg.Type == TypeSync) &&
 				ev.msg.DocumentID == r.id && headsErr == nil && len(heads) > 0 && !synced[ev.peer] &&
 				r.peers[ev.peer] != nil && crdt.WantsSnapshot(ev.msg.Data):
@@ -306,7 +314,7 @@ func (r *room) handle(ev event) {
 	case evLeave:
 		r.removePeer(ev.peer)
 	case evFrame:
-		r.handleFrame(ev.peer, ev.msg)
+		r.handleFrame(ev.peer, *ev.msg)
 	case evSnapshot:
 		data, err := r.doc.Save()
 		ev.reply <- snapshotReply{data: data, err: err}
@@ -354,6 +362,23 @@ func (r *room) handleFrame(p *peer, msg Message) {
 			r.send(p, Message{Type: TypeDocUnavailable, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: msg.DocumentID})
 			return
 		}
+		// Answer the peer's previous message before taking its next one:
+		// automerge treats a heads-only message equal to our heads as proof
+		// that the peer knows them, so batching two messages of one peer
+		// could leave its last changes unacknowledged.
+		if ps.gen {
+			r.generateFor(p, ps)
+			if r.peers[p] == nil {
+				return
+			}
+		}
+		info, err := crdt.InspectSync(msg.Data)
+		if err != nil {
+			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
+			p.kick(CloseSyncRejected)
+			r.removePeer(p)
+			return
+		}
 		fast := r.doc.WantsFastJoin(ps.state, msg.Data)
 		changed, err := r.doc.Receive(ps.state, msg.Data)
 		if err != nil {
@@ -369,10 +394,19 @@ func (r *room) handleFrame(p *peer, msg Message) {
 			data, err := r.doc.FastJoin(ps.state)
 			if err == nil {
 				r.hub.metrics.FastJoins.Add(1)
+				ps.sentHeads = r.doc.HeadsKey()
 				r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
 				return
 			}
 			p.log.Error("fast join failed; falling back to v1", zap.Error(err))
+		}
+		// A pure acknowledgement (no changes, no requests, the heads we
+		// have and last announced to it) needs no answer: automerge would
+		// generate nothing, at the cost of a walk over the history.
+		if !changed && info.Changes == 0 && info.Need == 0 {
+			if heads := crdt.HeadsKeyOf(info.Heads); heads == ps.sentHeads && heads == r.doc.HeadsKey() {
+				return
+			}
 		}
 		ps.gen = true
 	case TypeEphemeral:
@@ -424,21 +458,28 @@ func (r *room) clearDirty() {
 // generate sends every peer the sync message that is due, if any.
 func (r *room) generate() {
 	for p, ps := range r.peers {
-		if !ps.gen {
-			continue
-		}
-		ps.gen = false
-		data, ok, err := r.doc.Generate(ps.state)
-		if err != nil {
-			p.log.Error("generate sync message", zap.Error(err))
-			p.kick(CloseInternal)
-			r.removePeer(p)
-			continue
-		}
-		if ok {
-			r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+		if ps.gen {
+			r.generateFor(p, ps)
 		}
 	}
+}
+
+func (r *room) generateFor(p *peer, ps *peerSync) {
+	ps.gen = false
+	data, ok, err := r.doc.Generate(ps.state)
+	if err != nil {
+		p.log.Error("generate sync message", zap.Error(err))
+		p.kick(CloseInternal)
+		r.removePeer(p)
+		return
+	}
+	if !ok {
+		return
+	}
+	if info, err := crdt.InspectSync(data); err == nil {
+		ps.sentHeads = crdt.HeadsKeyOf(info.Heads)
+	}
+	r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
 }
 
 // send queues a frame for p; a peer whose queue is full is closed.
