@@ -4,6 +4,7 @@
 #
 #   bash bench/compare.sh                 # everything, REPEAT=3 (about 25 minutes)
 #   REPEAT=1 ONLY="pair join" bash bench/compare.sh
+#   TARGETS=pairpad REPEAT=1 ONLY=idle bash bench/compare.sh   # one server only
 #
 # For every point, each server is restarted with empty storage (a fresh temp
 # folder), pinned to core $SERVER_CPU, while pairload runs pinned to core
@@ -16,6 +17,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REPEAT=${REPEAT:-3}
 ONLY=${ONLY:-"pair classroom join ramp idle"}
+TARGETS=${TARGETS:-"reference pairpad"} # e.g. TARGETS=pairpad for before/after runs
 SERVER_CPU=${SERVER_CPU:-0}
 TOOL_CPU=${TOOL_CPU:-1}
 PP_PORT=${PP_PORT:-39280}
@@ -83,8 +85,7 @@ load() {
 both() { # label args...: reference first, then Pairpad, REPEAT times
 	local label=$1; shift
 	for i in $(seq 1 "$REPEAT"); do
-		load reference "$label" "$@"
-		load pairpad "$label" "$@"
+		for t in $TARGETS; do load "$t" "$label" "$@"; done
 	done
 }
 
@@ -116,13 +117,13 @@ if want ramp; then
 	# Rooms start empty (-seed=false): a room opened with the 25 KB file
 	# costs ~20 MB in either server (automerge keeps every character as an
 	# op), and 2,000 of them would not fit this shared machine.
-	load reference ramp -scenario ramp -seed=false -rate 8 -ramp-start 10 -ramp-step 10 -ramp-max 400 -ramp-step-duration 5s -ramp-p99 50ms
-	load pairpad ramp -scenario ramp -seed=false -rate 8 -ramp-start 50 -ramp-step 50 -ramp-max 2000 -ramp-step-duration 5s -ramp-p99 50ms
+	[[ " $TARGETS " == *" reference "* ]] && load reference ramp -scenario ramp -seed=false -rate 8 -ramp-start 10 -ramp-step 10 -ramp-max 400 -ramp-step-duration 5s -ramp-p99 50ms
+	[[ " $TARGETS " == *" pairpad "* ]] && load pairpad ramp -scenario ramp -seed=false -rate 8 -ramp-start 50 -ramp-step 50 -ramp-max 2000 -ramp-step-duration 5s -ramp-p99 50ms
 fi
 if want idle; then
 	# Idle rooms: empty, then 20 keystrokes each (see ramp for why no seed).
-	load reference idle-1000 -scenario idle -seed=false -rooms 1000 -idle-keys 20 -settle 20s
-	load pairpad idle-1000 -scenario idle -seed=false -rooms 1000 -idle-keys 20 -settle 20s
+	[[ " $TARGETS " == *" reference "* ]] && load reference idle-1000 -scenario idle -seed=false -rooms 1000 -idle-keys 20 -settle 20s
+	[[ " $TARGETS " == *" pairpad "* ]] && load pairpad idle-1000 -scenario idle -seed=false -rooms 1000 -idle-keys 20 -settle 20s
 fi
 
 log "done in $(( $(date +%s) - start )) s; results in $OUT"

@@ -108,8 +108,8 @@ type Hub struct {
 	rooms   map[string]*room
 	closing map[string]*room // rooms saving on their way out
 	closed  bool
-	// reclaiming: a memory release is scheduled
-	reclaiming bool
+	// unloaded: rooms were unloaded since the reclaimer last looked
+	unloaded bool
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
@@ -132,8 +132,9 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
 		stopFlush: make(chan struct{}),
 	}
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go h.flusher()
+	go h.reclaimer()
 	return h
 }
 
@@ -266,20 +267,45 @@ func (h *Hub) forget(r *room) {
 	if h.closing[r.id] == r {
 		delete(h.closing, r.id)
 	}
-	if !h.reclaiming && !h.closed {
-		h.reclaiming = true
-		time.AfterFunc(reclaimDelay, func() {
-			memtrim.Release()
-			h.mu.Lock()
-			h.reclaiming = false
-			h.mu.Unlock()
-		})
-	}
+	h.unloaded = true
 }
 
-// reclaimDelay batches the memory release after rooms unload: at most one
-// forced GC and heap trim per delay.
-const reclaimDelay = 2 * time.Second
+// Memory reclaim. automerge-go allocates a C result for every call and frees
+// it (and a dropped document's Rust memory) only from a Go finalizer; Go's
+// GC, paced by the small Go heap, runs rarely, so C garbage piles up. The
+// reclaimer forces a GC, runs those finalizers and trims the C heap: soon
+// after rooms unload, and periodically while rooms are busy.
+const (
+	reclaimTick        = 2 * time.Second
+	reclaimEveryFrames = 20000 // frames handled since the last reclaim
+	reclaimBusyPeriod  = 30 * time.Second
+)
+
+func (h *Hub) reclaimer() {
+	defer h.wg.Done()
+	t := time.NewTicker(reclaimTick)
+	defer t.Stop()
+	lastFrames, lastAt := h.metrics.FramesIn.Load(), time.Now()
+	for {
+		select {
+		case <-h.stopFlush:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		unloaded := h.unloaded
+		h.unloaded = false
+		h.mu.Unlock()
+		frames := h.metrics.FramesIn.Load()
+		busy := frames-lastFrames >= reclaimEveryFrames ||
+			(frames != lastFrames && time.Since(lastAt) >= reclaimBusyPeriod)
+		if unloaded || busy {
+			memtrim.Release()
+			h.metrics.Reclaims.Add(1)
+			lastFrames, lastAt = frames, time.Now()
+		}
+	}
+}
 
 func (h *Hub) flusher() {
 	defer h.wg.Done()
