@@ -184,6 +184,23 @@ func (d *Doc) Merge(data []byte) error {
 	return guard(func() error { return d.am.LoadIncremental(data) })
 }
 
+// MoveTo re-creates the peer's sync state on d, a compacted copy of the
+// document it was made for (see Load): the heads both sides share carry
+// over; what was in flight starts afresh, as after a reconnect with a saved
+// sync state.
+func (ps *PeerState) MoveTo(d *Doc) (*PeerState, error) {
+	var out *PeerState
+	err := guard(func() error {
+		ss, err := automerge.LoadSyncState(d.am, ps.ss.Save())
+		if err != nil {
+			return err
+		}
+		out = &PeerState{ss: ss, fresh: ps.fresh, fastJoin: ps.fastJoin, fastJoinAt: ps.fastJoinAt, client: ps.client}
+		return nil
+	})
+	return out, err
+}
+
 // PeerState is the sync state with one remote peer.
 type PeerState struct {
 	ss *automerge.SyncState

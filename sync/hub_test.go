@@ -402,3 +402,37 @@ func TestFastJoinWhileRoomLoads(t *testing.T) {
 	}
 	waitText(t, fresh, "v1:fresh:"+want)
 }
+
+// An idle room swaps in a compacted copy of its document; its peers keep
+// syncing across the swap in both directions.
+func TestIdleRoomCompactsAndKeepsSyncing(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, pairsync.Config{CompactAfter: 50 * time.Millisecond}, nil)
+	room := ts.createRoom("go")
+	a := ts.dial(room, pairsync.ClientOptions{})
+	b := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	for i := 0; i < 20; i++ {
+		if err := a.Splice(i, 0, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitText(t, b, strings.Repeat("a", 20))
+	eventually(t, "a compaction", func() bool { return ts.hub.Metrics().Compactions.Load() >= 1 })
+	if err := b.Splice(0, 0, "b"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, a, "b"+strings.Repeat("a", 20))
+	if err := a.Splice(21, 0, "!"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "b"+strings.Repeat("a", 20)+"!")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	if c.Text() != "b"+strings.Repeat("a", 20)+"!" {
+		t.Fatalf("new peer after compaction has %q", c.Text())
+	}
+}

@@ -26,6 +26,7 @@ type Metrics struct {
 	EarlyFastJoins atomic.Int64 // served from stored bytes while the room loads
 	SlowConsumers  atomic.Int64
 	Reclaims       atomic.Int64 // forced GC + C heap trims
+	Compactions    atomic.Int64 // idle rooms reloaded from their saved form
 	ClosedByCode   [5000]atomic.Int64
 }
 
@@ -60,6 +61,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_fast_joins_while_loading_total", "Fast joins served from the stored document while the room was still loading.", "counter", m.EarlyFastJoins.Load())
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
+	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())

@@ -61,11 +61,12 @@ type room struct {
 	log  *zap.Logger
 	prev chan struct{} // previous incarnation's done, waited for before load
 
-	inbox   chan event
-	flushCh chan struct{}
-	saveCh  chan saveResult
-	stopCh  chan struct{}
-	done    chan struct{}
+	inbox     chan event
+	flushCh   chan struct{}
+	saveCh    chan saveResult
+	compactCh chan compactResult
+	stopCh    chan struct{}
+	done      chan struct{}
 
 	stopOnce  stdsync.Once
 	stopCode  CloseCode
@@ -83,6 +84,15 @@ type room struct {
 	dirty     bool
 	saving    bool
 	lastHeads string
+	// compaction (see Config.CompactAfter)
+	compacting     bool
+	compactedHeads string
+}
+
+type compactResult struct {
+	doc   *crdt.Doc
+	heads string // the heads the compacted copy was saved at
+	err   error
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
@@ -94,6 +104,7 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 		inbox:     make(chan event, inboxSize),
 		flushCh:   make(chan struct{}, 1),
 		saveCh:    make(chan saveResult, 1),
+		compactCh: make(chan compactResult, 1),
 		stopCh:    make(chan struct{}),
 		done:      make(chan struct{}),
 		peers:     map[*peer]*peerSync{},
@@ -181,10 +192,18 @@ func (r *room) run() {
 	m.RoomsLoaded.Add(1)
 	defer m.RoomsLoaded.Add(-1)
 	r.log.Debug("room loaded", zap.Int64("version", r.version))
+	r.compactedHeads = r.doc.HeadsKey() // just loaded: compact already
+	idle := time.NewTimer(r.hub.cfg.CompactAfter)
+	defer idle.Stop()
 
 	for {
 		select {
+		case <-idle.C:
+			r.startCompact()
+		case res := <-r.compactCh:
+			r.compactDone(res)
 		case ev := <-r.inbox:
+			idle.Reset(r.hub.cfg.CompactAfter)
 			r.handle(ev)
 			for i := 1; i < maxBatch; i++ {
 				select {
@@ -495,6 +514,51 @@ func (r *room) send(p *peer, msg Message) {
 		p.kick(CloseSlowConsumer)
 		r.removePeer(p)
 	}
+}
+
+// startCompact reloads the document from its saved form in the background.
+func (r *room) startCompact() {
+	heads := r.doc.HeadsKey()
+	if r.compacting || heads == r.compactedHeads {
+		return
+	}
+	data, err := r.doc.Save()
+	if err != nil {
+		r.log.Error("save for compaction", zap.Error(err))
+		return
+	}
+	r.compacting = true
+	go func() {
+		doc, err := crdt.Load(data)
+		r.compactCh <- compactResult{doc: doc, heads: heads, err: err}
+	}()
+}
+
+// compactDone swaps in the compacted copy if nothing changed meanwhile.
+func (r *room) compactDone(res compactResult) {
+	r.compacting = false
+	if res.err != nil {
+		r.log.Error("compaction failed", zap.Error(res.err))
+		return
+	}
+	if res.heads != r.doc.HeadsKey() {
+		return // edited meanwhile; the next idle period tries again
+	}
+	moved := make(map[*peer]*crdt.PeerState, len(r.peers))
+	for p, ps := range r.peers {
+		st, err := ps.state.MoveTo(res.doc)
+		if err != nil {
+			r.log.Error("move sync state to the compacted document", zap.Error(err))
+			return
+		}
+		moved[p] = st
+	}
+	for p, st := range moved {
+		r.peers[p].state = st
+	}
+	r.doc, r.compactedHeads = res.doc, res.heads
+	r.hub.metrics.Compactions.Add(1)
+	r.hub.noteGarbage()
 }
 
 func (r *room) startSave() {

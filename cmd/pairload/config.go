@@ -69,6 +69,9 @@ type Config struct {
 	// idle; after all peers leave, memory is watched for Settle.
 	IdleKeys int
 	Settle   time.Duration
+	// IdleHold: how long the rooms sit idle before their memory is read
+	// (long enough and Pairpad compacts them; see its COMPACT_AFTER).
+	IdleHold time.Duration
 
 	// Seed: apply the trace's bulk prefix (the file the session opened,
 	// ~25 KB for rustcode) to every room before measuring. Off, rooms start
@@ -91,7 +94,7 @@ func DefaultConfig() Config {
 		Rate: 8, MaxGap: 2 * time.Second, Duration: 10 * time.Second, Drain: 5 * time.Second, LateAfter: time.Second,
 		Changes: 0, Joins: 5,
 		RampStart: 20, RampStep: 20, RampMax: 2000, RampStepDur: 5 * time.Second, RampP99: 50 * time.Millisecond, RampRetry: true,
-		IdleKeys: 20, Settle: 20 * time.Second,
+		IdleKeys: 20, Settle: 20 * time.Second, IdleHold: 2 * time.Second,
 		AdvertiseV2: "auto", MaxTime: 10 * time.Minute, Seed: true,
 	}
 }
@@ -169,6 +172,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleKeys < 1 || c.IdleKeys > 10000 {
 		bad("idle-keys %d: want 1..10000", c.IdleKeys)
+	}
+	if c.IdleHold < 0 || c.IdleHold > 5*time.Minute {
+		bad("idle-hold %v: want [0, 5m]", c.IdleHold)
 	}
 	if c.Settle < 0 || c.Settle > 5*time.Minute {
 		bad("settle %v: want [0, 5m]", c.Settle)

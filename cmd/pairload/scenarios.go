@@ -359,10 +359,9 @@ func (r *runner) idle(ctx context.Context, res *Result) error {
 	if cfg.ServerPID == 0 {
 		return fmt.Errorf("idle needs -server-pid to read the server's memory")
 	}
-	// Idle peers speak v1: after a fast join, Pairpad does not report a
-	// peer's heads back once it types quickly (its edits do arrive), so
-	// WaitSynced would wait forever (reported in BENCHMARKS.md). The rooms
-	// start empty, so v1 costs nothing extra here.
+	// Idle peers speak v1 (rooms start empty, so v2 would gain nothing).
+	// They once had to: Pairpad did not acknowledge a quick burst of
+	// keystrokes (fixed; see sync.TestBurstIsAcknowledged).
 	r.srv.v2 = false
 	rss := func() int64 { v, _, _ := ProcMem(r.pid()); return v }
 	ir.BaselineMB = mb(rss())
@@ -404,7 +403,7 @@ func (r *runner) idle(ctx context.Context, res *Result) error {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(2 * time.Second) // let queues drain and the allocator settle
+	time.Sleep(cfg.IdleHold) // let queues drain, the allocator settle, idle rooms compact
 	ir.LoadedMB = mb(rss())
 	ir.PerRoomKB = round((ir.LoadedMB-ir.BaselineMB)*1024/float64(cfg.Rooms), 1)
 	u1 := r.read(ctx)

@@ -23,11 +23,13 @@ type Config struct {
 	DatabaseURL     string        // DATABASE_URL, default "" (SQLite pairpad.db)
 	FlushInterval   time.Duration // FLUSH_INTERVAL, default 60s
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 30s
+	CompactAfter    time.Duration // COMPACT_AFTER, default 30s
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
 	ClientDir       string        // CLIENT_DIR, default client/dist
 	AllowedOrigins  []string      // ALLOWED_ORIGINS, comma separated; default any
+	PprofAddr       string        // PPROF_ADDR: serve net/http/pprof there (e.g. 127.0.0.1:6060); default off
 
 	AutocompleteURL          string        // AUTOCOMPLETE_URL: OpenAI-compatible server; empty = built-in mock
 	AutocompleteModel        string        // AUTOCOMPLETE_MODEL
@@ -75,6 +77,7 @@ func settings() []setting {
 		}},
 		{"FLUSH_INTERVAL", "how often dirty rooms are saved", "60s", dur(func(c *Config) *time.Duration { return &c.FlushInterval })},
 		{"SHUTDOWN_TIMEOUT", "time allowed to save rooms on SIGINT/SIGTERM", "30s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"COMPACT_AFTER", "idle time after which a room's document is compacted in memory", "30s", dur(func(c *Config) *time.Duration { return &c.CompactAfter })},
 		{"LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {
 			if _, err := zapcore.ParseLevel(v); err != nil || v == "" {
 				return fmt.Errorf("want debug, info, warn or error")
@@ -108,6 +111,13 @@ func settings() []setting {
 					c.AllowedOrigins = append(c.AllowedOrigins, o)
 				}
 			}
+			return nil
+		}},
+		{"PPROF_ADDR", "serve Go profiles (net/http/pprof) on this address; empty: off", "", func(c *Config, v string) error {
+			if v != "" && !strings.Contains(v, ":") {
+				return fmt.Errorf("want host:port, e.g. 127.0.0.1:6060")
+			}
+			c.PprofAddr = v
 			return nil
 		}},
 		{"AUTOCOMPLETE_URL", "OpenAI-compatible completions server; empty uses the built-in mock", "", func(c *Config, v string) error {

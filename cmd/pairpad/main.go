@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -79,6 +80,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	hub := pairsync.NewHub(pairsync.Config{
 		FlushInterval: cfg.FlushInterval,
 		MaxFrameBytes: cfg.MaxFrameBytes,
+		CompactAfter:  cfg.CompactAfter,
 	}, store, log.Named("sync"))
 
 	complete, err := newAutocomplete(cfg, log.Named("autocomplete"))
@@ -94,6 +96,19 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		log.Warn("browser client not found; / will say how to build it", zap.String("client_dir", cfg.ClientDir))
 	}
 
+	if cfg.PprofAddr != "" {
+		// Opt-in profiling on its own listener, never on the public one.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() {
+			log.Info("pprof listening", zap.String("addr", cfg.PprofAddr))
+			if err := http.ListenAndServe(cfg.PprofAddr, mux); err != nil {
+				log.Error("pprof listener", zap.Error(err))
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
