@@ -69,6 +69,10 @@ type Config struct {
 	// idle; after all peers leave, memory is watched for Settle.
 	IdleKeys int
 	Settle   time.Duration
+	// JoinCold (join, Pairpad): the seeding peer leaves first and every
+	// fresh peer waits until the room is unloaded, so each join opens a
+	// room the server must load from the database.
+	JoinCold bool
 	// IdleHold: how long the rooms sit idle before their memory is read
 	// (long enough and Pairpad compacts them; see its COMPACT_AFTER).
 	IdleHold time.Duration

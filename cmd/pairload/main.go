@@ -56,6 +56,7 @@ func main() {
 	fs.BoolVar(&cfg.RampRetry, "ramp-retry", cfg.RampRetry, "ramp: measure a failed step once more before stopping (noisy shared machines)")
 	fs.IntVar(&cfg.IdleKeys, "idle-keys", cfg.IdleKeys, "idle: keystrokes typed into each room before it idles")
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle: how long to watch memory after all peers left")
+	fs.BoolVar(&cfg.JoinCold, "join-cold", false, "join (pairpad): the seeder leaves and each fresh peer opens an unloaded room")
 	fs.DurationVar(&cfg.IdleHold, "idle-hold", cfg.IdleHold, "idle: how long rooms sit idle before memory is read")
 	fs.BoolVar(&cfg.Seed, "seed", cfg.Seed, "open every room with the trace's bulk prefix (the starting file) before measuring; false: rooms start empty and typing skips it")
 	fs.StringVar(&cfg.AdvertiseV2, "advertise-v2", cfg.AdvertiseV2, "announce sync v2 support: auto (pairpad: all peers; reference: only fresh peers of join), on, off")

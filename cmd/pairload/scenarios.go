@@ -177,9 +177,30 @@ func (r *runner) join(ctx context.Context, res *Result) error {
 	jr := &JoinResult{Changes: n, TextRunes: utf8.RuneCountInString(want), SavedBytes: len(saved), SeedS: round(time.Since(seedStart).Seconds(), 2)}
 	res.Join = jr
 
+	cold := r.cfg.JoinCold && r.srv.kind == TargetPairpad
+	if cold {
+		seeder.Close()
+	}
+	waitUnloaded := func() error {
+		for deadline := time.Now().Add(time.Minute); ; {
+			m, err := ScrapeMetrics(ctx, r.srv.metricsURL())
+			if err == nil && m["pairpad_rooms_loaded"] == 0 {
+				return nil
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("room still loaded a minute after its peers left")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	sampler := r.startSampler()
 	u0 := r.read(ctx)
 	for j := 0; j < r.cfg.Joins; j++ {
+		if cold {
+			if err := waitUnloaded(); err != nil {
+				return err
+			}
+		}
 		// Arrival vs apply: OnFrame stamps each frame as it arrives, OnSync
 		// runs after it was applied (both on the reader goroutine, in
 		// order), so the frame that completed the text is known.
