@@ -340,30 +340,19 @@ func (c *Client) read() (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
+	if c.opts.OnFrame != nil && c.serverID != "" { // after the handshake
+		c.opts.OnFrame(len(data), time.Now())
+	}
 	c.BytesIn.Add(int64(len(data)))
 	c.FramesIn.Add(1)
 	return DecodeFrame(data)
 }
 
-// readHook is read, reporting the frame to OnFrame.
-func (c *Client) readHook() (Message, error) {
-	if c.opts.OnFrame == nil {
-		return c.read()
-	}
-	_, data, err := c.conn.ReadMessage()
-	if err != nil {
-		return Message{}, err
-	}
-	c.opts.OnFrame(len(data), time.Now())
-	c.BytesIn.Add(int64(len(data)))
-	c.FramesIn.Add(1)
-	return DecodeFrame(data)
-}
 
 func (c *Client) reader() {
 	defer close(c.done)
 	for {
-		m, err := c.readHook()
+		m, err := c.read()
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
