@@ -348,7 +348,6 @@ func (c *Client) read() (Message, error) {
 	return DecodeFrame(data)
 }
 
-
 func (c *Client) reader() {
 	defer close(c.done)
 	for {
