@@ -276,7 +276,9 @@ func (s *Server) serveWS(c *gin.Context) {
 		s.log.Info("websocket upgrade failed", zap.Error(err))
 		return
 	}
-	s.hub.ServeConn(context.Background(), conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
+	// The connection is hijacked: serve it on a fresh goroutine and let the
+	// HTTP handler's goroutine (and its deep stack) end.
+	go s.hub.ServeConn(context.Background(), conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
 }
 
 func (s *Server) autocomplete(c *gin.Context) {
