@@ -139,7 +139,7 @@ func BenchmarkFastJoin(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				ps := srv.NewPeerState()
-				if !srv.WantsFastJoin(ps, first) {
+				if info, _ := InspectSync(first); !srv.WantsFastJoin(ps, info) {
 					b.Fatal("no fast join")
 				}
 				if _, err := srv.Receive(ps, first); err != nil {

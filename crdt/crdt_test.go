@@ -24,7 +24,7 @@ func syncPair(t *testing.T, a, b *Doc, sa, sb *PeerState, v2 bool) (bytesAtoB in
 		}
 		if ok {
 			quiet = false
-			if a.WantsFastJoin(sa, m) {
+			if info, _ := InspectSync(m); a.WantsFastJoin(sa, info) {
 				if _, err := a.Receive(sa, m); err != nil {
 					t.Fatal(err)
 				}

@@ -236,8 +236,15 @@ func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	changed, _, err = d.ReceiveInspected(ps, msg, info)
+	return changed, err
+}
+
+// ReceiveInspected is Receive for a message already decoded by InspectSync;
+// it also returns the document's heads afterwards (HeadsKey form).
+func (d *Doc) ReceiveInspected(ps *PeerState, msg []byte, info SyncInfo) (changed bool, heads string, err error) {
 	if info.Version == 2 && !ps.client {
-		return false, fmt.Errorf("%w: v2 messages are only accepted from the server", ErrMalformedSync)
+		return false, "", fmt.Errorf("%w: v2 messages are only accepted from the server", ErrMalformedSync)
 	}
 	ps.fresh = false
 	ps.fastJoin = false
@@ -258,22 +265,23 @@ func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 		return err
 	})
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
-	return d.HeadsKey() != before, nil
+	after := d.HeadsKey()
+	return after != before, after, nil
 }
 
-// WantsFastJoin reports whether msg, the first message from a peer, shows a
-// peer with nothing that can take a v2 message, while we have something.
-func (d *Doc) WantsFastJoin(ps *PeerState, msg []byte) bool {
-	return ps.fresh && WantsSnapshot(msg) && len(d.am.Heads()) > 0
+// WantsFastJoin reports whether a peer's message (decoded by InspectSync),
+// its first, shows a peer with nothing that can take a v2 message, while we
+// have something.
+func (d *Doc) WantsFastJoin(ps *PeerState, info SyncInfo) bool {
+	return ps.fresh && WantsSnapshot(info) && len(d.am.Heads()) > 0
 }
 
 // WantsSnapshot reports whether a peer's first sync message shows that it
 // has nothing (no heads, no changes) and can take a v2 snapshot.
-func WantsSnapshot(msg []byte) bool {
-	info, err := InspectSync(msg)
-	return err == nil && info.Version == 1 && info.SupportsV2 && len(info.Heads) == 0 && info.Changes == 0
+func WantsSnapshot(info SyncInfo) bool {
+	return info.Version == 1 && info.SupportsV2 && len(info.Heads) == 0 && info.Changes == 0
 }
 
 // FastJoin returns the v2 snapshot message for a fresh peer and marks the

@@ -83,7 +83,6 @@ type room struct {
 	ephemeral map[string]map[string]uint64 // sender -> session -> last count
 	dirty     bool
 	saving    bool
-	lastHeads string
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
@@ -228,6 +227,12 @@ func (r *room) run() {
 
 var errStopped = errors.New("room stopped while loading")
 
+// wantsSnapshot: a fresh v2-capable peer's first sync message.
+func wantsSnapshot(msg []byte) bool {
+	info, err := crdt.InspectSync(msg)
+	return err == nil && crdt.WantsSnapshot(info)
+}
+
 // load reads the room from the store, then loads the document in the
 // background: automerge-go needs seconds for a long history (1.5 s for the
 // 40,000-change rustcode trace). Meanwhile peers can join, ephemeral
@@ -259,7 +264,7 @@ func (r *room) load() error {
 			if err != nil {
 				return err
 			}
-			r.doc, r.lastHeads = doc, doc.HeadsKey()
+			r.doc = doc
 			for p, ps := range r.peers {
 				ps.state = doc.NewPeerState()
 				if ev, ok := early[p]; ok {
@@ -287,7 +292,7 @@ func (r *room) load() error {
 				r.handleFrame(ev.peer, *ev.msg)
 			case ev.kind == evFrame && (ev.msg.Type == TypeRequest || ev.msg.Type == TypeSync) &&
 				ev.msg.DocumentID == r.id && headsErr == nil && len(heads) > 0 && !synced[ev.peer] &&
-				r.peers[ev.peer] != nil && crdt.WantsSnapshot(ev.msg.Data):
+				r.peers[ev.peer] != nil && wantsSnapshot(ev.msg.Data):
 				synced[ev.peer] = true
 				early[ev.peer] = ev
 				r.hub.metrics.FastJoins.Add(1)
@@ -398,8 +403,8 @@ func (r *room) handleFrame(p *peer, msg Message) {
 			r.removePeer(p)
 			return
 		}
-		fast := r.doc.WantsFastJoin(ps.state, msg.Data)
-		changed, err := r.doc.Receive(ps.state, msg.Data)
+		fast := r.doc.WantsFastJoin(ps.state, info)
+		changed, heads, err := r.doc.ReceiveInspected(ps.state, msg.Data, info)
 		if err != nil {
 			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
 			p.kick(CloseSyncRejected)
@@ -423,7 +428,7 @@ func (r *room) handleFrame(p *peer, msg Message) {
 		// have and last announced to it) needs no answer: automerge would
 		// generate nothing, at the cost of a walk over the history.
 		if !changed && info.Changes == 0 && info.Need == 0 {
-			if heads := crdt.HeadsKeyOf(info.Heads); heads == ps.sentHeads && heads == r.doc.HeadsKey() {
+			if theirs := crdt.HeadsKeyOf(info.Heads); theirs == ps.sentHeads && theirs == heads {
 				return
 			}
 		}
@@ -588,10 +593,10 @@ func (r *room) saveDone(res saveResult) {
 	}
 	r.version = res.version
 	if res.merged != nil {
+		before := r.doc.HeadsKey()
 		if err := r.doc.Merge(res.merged); err != nil {
 			r.log.Error("merge another writer's document", zap.Error(err))
-		} else if h := r.doc.HeadsKey(); h != r.lastHeads {
-			r.lastHeads = h
+		} else if r.doc.HeadsKey() != before {
 			r.markDirty()
 			r.generate()
 		}
