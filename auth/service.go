@@ -147,7 +147,7 @@ func (s *Service) CreateLink(ctx context.Context, room string, role Role, label 
 	if utf8.RuneCountInString(label) > maxLabelRunes || !utf8.ValidString(label) {
 		return Link{}, "", fmt.Errorf("%w: label: at most %d characters of valid UTF-8", ErrInvalidInput, maxLabelRunes)
 	}
-	now := s.now().UTC().Truncate(time.Second)
+	now := s.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it; orders links
 	l := Link{ID: NewLinkID(), RoomID: room, Role: role, Label: label, CreatedAt: now}
 	if expiresIn > 0 {
 		exp := now.Add(expiresIn).Truncate(time.Second)
