@@ -1,12 +1,12 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit"
 import { normalizeLanguage, type LanguageId } from "../../lib/languages"
-import type { RoomInfo } from "../../lib/api"
+import type { Role, RoomInfo } from "../../lib/api"
 
 /**
  * The room being shown. The document itself lives in automerge-repo; this slice only
  * mirrors what the UI needs to render around the editor (id, load phase, language).
  */
-export type RoomPhase = "idle" | "loading" | "ready" | "not-found" | "error"
+export type RoomPhase = "idle" | "loading" | "ready" | "not-found" | "error" | "unauthorized"
 
 export interface RoomState {
   id: string | null
@@ -22,6 +22,10 @@ export interface RoomState {
   linkCopiedAt: number | null
   /** characters in the doc, for the status bar */
   length: number
+  /** our role in the room (from GET /rooms/:id, then live notices); null until known */
+  role: Role | null
+  /** our link's id, when we hold a link token */
+  linkId: string | null
 }
 
 export const initialRoomState: RoomState = {
@@ -33,6 +37,8 @@ export const initialRoomState: RoomState = {
   openedFromLocal: false,
   linkCopiedAt: null,
   length: 0,
+  role: null,
+  linkId: null,
 }
 
 const roomSlice = createSlice({
@@ -46,6 +52,9 @@ const roomSlice = createSlice({
       if (action.payload.room_id !== state.id) return
       state.info = action.payload
       if (state.phase === "loading") state.language = normalizeLanguage(action.payload.language)
+      // Servers before access control send no role: everyone edits there.
+      state.role = action.payload.role ?? "editor"
+      state.linkId = action.payload.link_id ?? null
     },
     roomReady(state, action: PayloadAction<{ id: string; language: unknown; length: number; fromLocal: boolean }>) {
       if (action.payload.id !== state.id) return
@@ -58,6 +67,15 @@ const roomSlice = createSlice({
     roomNotFound(state, action: PayloadAction<string>) {
       if (action.payload !== state.id) return
       state.phase = "not-found"
+    },
+    /** The token is missing, invalid, expired or revoked (401/403, or close 4401). */
+    roomUnauthorized(state, action: PayloadAction<string>) {
+      if (action.payload !== state.id) return
+      state.phase = "unauthorized"
+    },
+    /** The server told us our role changed (the owner promoted or demoted our link). */
+    roleChanged(state, action: PayloadAction<Role>) {
+      state.role = action.payload
     },
     roomFailed(state, action: PayloadAction<{ id: string; message: string }>) {
       if (action.payload.id !== state.id) return
@@ -85,6 +103,8 @@ export const {
   roomReady,
   roomNotFound,
   roomFailed,
+  roomUnauthorized,
+  roleChanged,
   languageChanged,
   contentLengthChanged,
   linkCopied,
