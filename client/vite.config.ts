@@ -44,7 +44,7 @@ function fasterSyncFlush(): Plugin {
 export default defineConfig({
   plugins: [react(), fasterSyncFlush()],
   // Without this the dev server pre-bundles automerge's wasm loader and every
-  // page dies with `WebAssembly.Exception` (see shared/DESIGN.md).
+  // page dies with `WebAssembly.Exception` (measured; see client/README.md).
   optimizeDeps: { exclude: ["@automerge/automerge"] },
   build: {
     target: "es2022",
