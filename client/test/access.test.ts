@@ -4,7 +4,7 @@ import { memoryStore } from "../src/lib/storage"
 import { forgetToken, loadToken, saveToken, tokenFromHash, tokenFromLink } from "../src/lib/tokens"
 import { roleChanged, roomInfoReceived, roomOpened, roomUnauthorized } from "../src/features/room/roomSlice"
 import { selectReadOnly } from "../src/app/selectors"
-import { parseRoleNotice } from "../src/sync/roomSession"
+import { parseRoleNotice } from "../src/app/roomSession"
 import { parsePresenceMessage, stateMessage } from "../src/features/presence/protocol"
 import { presenceReceived } from "../src/features/presence/presenceSlice"
 

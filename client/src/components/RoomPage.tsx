@@ -6,8 +6,8 @@ import { api, ApiError } from "../lib/api"
 import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
-import { RoomSession, type RoomDoc } from "../sync/roomSession"
-import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized, linkCopied } from "../features/room/roomSlice"
+import { RoomSession, type RoomDoc } from "../app/roomSession"
+import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized } from "../features/room/roomSlice"
 import { adoptTokenFromLocation } from "../lib/tokens"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
@@ -74,7 +74,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       .then(h => {
         if (notFound) return
         const doc = h.doc()
-        dispatch(roomReady({ id: roomId, language: doc.language, length: doc.content.length, fromLocal: false }))
+        dispatch(roomReady({ id: roomId, language: doc.language, length: doc.content.length }))
         rememberRoom(browserStore(), { id: roomId, language: s.language(), visitedAt: Date.now(), preview: firstLine(doc.content) })
         setHandle(h)
       })
@@ -174,7 +174,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <PeerList onEditSelf={() => setEditingName(true)} token={token} />
         <ConnectionBadge onRetry={retry} />
         <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
-        <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} onCopied={() => dispatch(linkCopied(Date.now()))} />
+        <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
       </header>
       <main className="editor-area">
         {handle && session ? (

@@ -16,10 +16,6 @@ export interface RoomState {
   error: string | null
   /** metadata from GET /rooms/:id when the server could be reached */
   info: RoomInfo | null
-  /** true when the doc was opened from the local (IndexedDB) copy before the server answered */
-  openedFromLocal: boolean
-  /** ms since epoch when the link was last copied, for the "Copied" toast */
-  linkCopiedAt: number | null
   /** characters in the doc, for the status bar */
   length: number
   /** our role in the room (from GET /rooms/:id, then live notices); null until known */
@@ -34,8 +30,6 @@ export const initialRoomState: RoomState = {
   language: "plaintext",
   error: null,
   info: null,
-  openedFromLocal: false,
-  linkCopiedAt: null,
   length: 0,
   role: null,
   linkId: null,
@@ -56,12 +50,11 @@ const roomSlice = createSlice({
       state.role = action.payload.role ?? "editor"
       state.linkId = action.payload.link_id ?? null
     },
-    roomReady(state, action: PayloadAction<{ id: string; language: unknown; length: number; fromLocal: boolean }>) {
+    roomReady(state, action: PayloadAction<{ id: string; language: unknown; length: number }>) {
       if (action.payload.id !== state.id) return
       state.phase = "ready"
       state.language = normalizeLanguage(action.payload.language)
       state.length = action.payload.length
-      state.openedFromLocal = action.payload.fromLocal
       state.error = null
     },
     roomNotFound(state, action: PayloadAction<string>) {
@@ -88,12 +81,6 @@ const roomSlice = createSlice({
     contentLengthChanged(state, action: PayloadAction<number>) {
       state.length = action.payload
     },
-    linkCopied(state, action: PayloadAction<number>) {
-      state.linkCopiedAt = action.payload
-    },
-    roomClosed() {
-      return initialRoomState
-    },
   },
 })
 
@@ -107,7 +94,5 @@ export const {
   roleChanged,
   languageChanged,
   contentLengthChanged,
-  linkCopied,
-  roomClosed,
 } = roomSlice.actions
 export const roomReducer = roomSlice.reducer
