@@ -253,6 +253,19 @@ func TestManageLinks(t *testing.T) {
 	if resp.StatusCode != 404 || errorCode(t, b) != "link_not_found" {
 		t.Fatalf("cross-room patch: %d %s", resp.StatusCode, b)
 	}
+	// The owner cannot lock themselves out through the link they are using.
+	ownID := ""
+	for _, l := range list.Links {
+		if l.Role == auth.RoleOwner {
+			ownID = l.ID
+		}
+	}
+	for _, m := range []string{"PATCH", "DELETE"} {
+		resp, b := f.do(t, m, base+"/"+ownID, `{"role":"viewer"}`, owner...)
+		if resp.StatusCode != 409 || errorCode(t, b) != "own_link" {
+			t.Fatalf("%s own link: %d %s", m, resp.StatusCode, b)
+		}
+	}
 	resp, b = f.do(t, "PATCH", base+"/"+made.ID, `{"role":"boss"}`, owner...)
 	if resp.StatusCode != 400 {
 		t.Fatalf("bad role patch: %d %s", resp.StatusCode, b)

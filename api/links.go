@@ -132,7 +132,20 @@ type patchLinkRequest struct {
 	Role string `json:"role"`
 }
 
+// notOwnLink refuses to change or revoke the link the request itself
+// uses: an owner would lock themselves out. It answers 409 itself.
+func notOwnLink(c *gin.Context) bool {
+	if id := identity(c); id.LinkID != "" && id.LinkID == c.Param("link_id") {
+		writeError(c, http.StatusConflict, "own_link", "this is the link you are using: make another owner link first, open it, then change this one")
+		return false
+	}
+	return true
+}
+
 func (s *Server) patchLink(c *gin.Context) {
+	if !notOwnLink(c) {
+		return
+	}
 	var req patchLinkRequest
 	if err := decodeStrict(c, 4<<10, &req); err != nil {
 		return
@@ -160,6 +173,9 @@ func (s *Server) patchLink(c *gin.Context) {
 }
 
 func (s *Server) deleteLink(c *gin.Context) {
+	if !notOwnLink(c) {
+		return
+	}
 	l, err := s.auth.Revoke(c.Request.Context(), c.Param("id"), c.Param("link_id"))
 	if err != nil {
 		s.fail(c, err)
