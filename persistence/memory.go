@@ -21,7 +21,9 @@ type Memory struct {
 }
 
 // NewMemory returns an empty in-memory store.
-func NewMemory() *Memory { return &Memory{rooms: map[string]pairsync.RoomRecord{}, opened: map[string]time.Time{}} }
+func NewMemory() *Memory {
+	return &Memory{rooms: map[string]pairsync.RoomRecord{}, opened: map[string]time.Time{}}
+}
 
 // FailSaves makes every Save return err (nil restores normal saves).
 func (m *Memory) FailSaves(err error) {

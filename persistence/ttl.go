@@ -88,4 +88,3 @@ func (m *Memory) DeleteUnopenedSince(_ context.Context, id string, before time.T
 	delete(m.opened, id)
 	return true, nil
 }
-
