@@ -2,11 +2,16 @@ package persistence_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/api"
 	"github.com/pairpad/pairpad/crdt"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
@@ -135,4 +140,61 @@ func mustSave(t *testing.T, d *crdt.Doc) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestHubSavesHostileLanguage: a peer sets a 40-character or NUL language
+// through the sync protocol; the room's final save (as on SIGTERM) succeeds
+// and keeps the document as the peer wrote it.
+func TestHubSavesHostileLanguage(t *testing.T) {
+	for name, s := range stores(t) {
+		for _, bad := range []string{strings.Repeat("x", 40), "go\x00"} {
+			t.Run(name+"/"+strconv.Itoa(len(bad)), func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				hub := pairsync.NewHub(pairsync.Config{}, s, zap.NewNop())
+				srv := httptest.NewServer(api.New(api.Options{Hub: hub, Store: s, Log: zap.NewNop()}).Handler())
+				defer srv.Close()
+				rec, err := hub.CreateRoom(ctx, "go")
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := pairsync.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/"+rec.ID, rec.ID, pairsync.ClientOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if err := c.Edit(func(d *crdt.Doc) error { return d.SetLanguage(bad) }); err != nil {
+					t.Fatal(err)
+				}
+				for {
+					snap, err := hub.Snapshot(ctx, rec.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d, err := crdt.Load(snap); err == nil && d.Language() == bad {
+						break
+					}
+					select {
+					case <-ctx.Done():
+						t.Fatal("the room never received the language change")
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+				if err := hub.Shutdown(ctx); err != nil {
+					t.Fatalf("final save with language %q: %v", bad, err)
+				}
+				got, err := s.Load(ctx, rec.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := crdt.Load(got.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Language != "plaintext" || d.Language() != bad || got.Version < 2 {
+					t.Fatalf("stored column %q version %d, document language %q", got.Language, got.Version, d.Language())
+				}
+			})
+		}
+	}
 }
