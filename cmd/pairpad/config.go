@@ -43,7 +43,7 @@ type Config struct {
 
 	HTTPReadTimeout      time.Duration // HTTP_READ_TIMEOUT, default 30s
 	HTTPWriteTimeout     time.Duration // HTTP_WRITE_TIMEOUT, default 60s
-	HTTPIdleTimeout      time.Duration // HTTP_IDLE_TIMEOUT, default 120s
+	HTTPIdleTimeout      time.Duration // HTTP_IDLE_TIMEOUT, default 30s
 	MaxConns             int           // MAX_CONNS, default 4096; 0 = no cap
 	MaxConnsPerIP        int           // MAX_CONNS_PER_IP, default 128; 0 = no cap
 	TrustedProxies       []string      // TRUSTED_PROXIES, comma separated IPs/CIDRs; default none
@@ -188,7 +188,7 @@ func settings() []setting {
 		}},
 		{"HTTP_READ_TIMEOUT", "time allowed to read a whole HTTP request, body included", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 		{"HTTP_WRITE_TIMEOUT", "time allowed to write an HTTP response (not WebSockets)", "60s", dur(func(c *Config) *time.Duration { return &c.HTTPWriteTimeout })},
-		{"HTTP_IDLE_TIMEOUT", "how long an idle keep-alive connection is kept", "120s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout })},
+		{"HTTP_IDLE_TIMEOUT", "how long an idle keep-alive connection is kept", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout })},
 		{"MAX_CONNS", "open TCP connections (WebSockets included) before new ones get 503; 0: no cap", "4096", count(func(c *Config) *int { return &c.MaxConns })},
 		{"MAX_CONNS_PER_IP", "open connections per client address before new ones get 503; 0: no cap", "128", count(func(c *Config) *int { return &c.MaxConnsPerIP })},
 		{"TRUSTED_PROXIES", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For/X-Real-IP are believed; empty: none", "", func(c *Config, v string) error {

@@ -75,7 +75,7 @@ func TestConfigLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPReadTimeout != 30*time.Second || cfg.HTTPWriteTimeout != 60*time.Second || cfg.HTTPIdleTimeout != 120*time.Second ||
+	if cfg.HTTPReadTimeout != 30*time.Second || cfg.HTTPWriteTimeout != 60*time.Second || cfg.HTTPIdleTimeout != 30*time.Second ||
 		cfg.MaxConns != 4096 || cfg.MaxConnsPerIP != 128 || cfg.TrustedProxies != nil || cfg.RoomCreateRate != 0.05 ||
 		cfg.RoomCreateBurst != 10 || cfg.RoomTTL != 90*24*time.Hour || cfg.RoomTTLSweepInterval != time.Hour {
 		t.Fatalf("limit defaults: %+v", cfg)
