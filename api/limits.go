@@ -247,6 +247,10 @@ func (s *Server) connLimit(c *gin.Context) {
 	c.Header("Retry-After", strconv.Itoa(connRetryAfter))
 	writeError(c, http.StatusServiceUnavailable, "too_many_connections",
 		fmt.Sprintf("the server has too many open connections (%s); retry in %d s", tc.over, connRetryAfter))
+	// Do not wait for a request body nobody will read: net/http would
+	// otherwise drain up to 256 KiB of it, at the client's pace, before
+	// closing.
+	_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now())
 }
 
 // forwardedCheck counts forwarding headers sent by peers that are not

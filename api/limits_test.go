@@ -199,6 +199,18 @@ func TestConnectionCapsRefuseUpgradeWith503(t *testing.T) {
 				!strings.Contains(string(body), tc.limit) {
 				t.Fatalf("over the cap: %d Retry-After=%q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 			}
+			// An over-cap request with a body that never comes is answered
+			// and closed at once, not when the body would have arrived.
+			slow, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer slow.Close()
+			fmt.Fprintf(slow, "POST /autocomplete HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+			if resp, err := http.ReadResponse(bufio.NewReader(slow), nil); err != nil || resp.StatusCode != 503 {
+				t.Fatalf("over-cap slow body: %v %v", resp, err)
+			}
+			closedByServer(t, slow, 3*time.Second)
 			// Health checks still answer on such a connection (and close it);
 			// the metric counts the refusal.
 			fmt.Fprintf(held, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -206,7 +218,7 @@ func TestConnectionCapsRefuseUpgradeWith503(t *testing.T) {
 				t.Fatalf("metrics on a held connection: %v %v", resp, err)
 			}
 			b, _ := io.ReadAll(resp.Body)
-			if want := fmt.Sprintf("pairpad_http_connections_refused_total{limit=%q} 1", tc.limit); !strings.Contains(string(b), want) {
+			if want := fmt.Sprintf("pairpad_http_connections_refused_total{limit=%q} 2", tc.limit); !strings.Contains(string(b), want) {
 				t.Fatalf("metrics lack %s", want)
 			}
 
