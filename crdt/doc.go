@@ -396,3 +396,20 @@ func RunesToUTF16(s string, posRunes int) int {
 	}
 	return units
 }
+
+// ChangesSince returns the changes made since heads (taken earlier from
+// Heads) as concatenated change chunks, which Merge accepts.
+func (d *Doc) ChangesSince(heads []automerge.ChangeHash) ([]byte, error) {
+	var out []byte
+	err := guard(func() error {
+		chs, err := d.am.Changes(heads...)
+		if err != nil {
+			return err
+		}
+		for _, c := range chs {
+			out = append(out, c.Save()...)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -51,6 +51,11 @@ func serveHub(t testing.TB, hub *pairsync.Hub) *testServer {
 		}
 		hub.ServeConn(r.Context(), conn, r.PathValue("id"), zap.NewNop())
 	})
+	return serveMux(t, hub, mux)
+}
+
+// serveMux serves hub's rooms through mux.
+func serveMux(t testing.TB, hub *pairsync.Hub, mux *http.ServeMux) *testServer {
 	ts := &testServer{hub: hub, store: nil, http: httptest.NewServer(mux), t: t}
 	t.Cleanup(ts.http.Close)
 	return ts

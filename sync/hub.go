@@ -61,6 +61,12 @@ type Config struct {
 	// a peer over it is closed with 4429. Defaults 500 and 2000.
 	FramesPerSecond float64
 	FrameBurst      float64
+	// Broker connects this hub's rooms with other instances' (see Broker).
+	// Nil: rooms are alone, as on a single instance.
+	Broker Broker
+	// BrokerQueue: messages from other instances queued per room; over it
+	// they are dropped and counted. Default 1024.
+	BrokerQueue int
 }
 
 func (c Config) withDefaults() Config {
@@ -93,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FrameBurst <= 0 {
 		c.FrameBurst = 2000
+	}
+	if c.BrokerQueue <= 0 {
+		c.BrokerQueue = 1024
 	}
 	return c
 }

@@ -67,6 +67,9 @@ type room struct {
 	compactCh chan compactResult
 	stopCh    chan struct{}
 	done      chan struct{}
+	// remoteCh: other instances' messages (nil without a broker)
+	remoteCh    chan BrokerMessage
+	unsubscribe func()
 
 	stopOnce  stdsync.Once
 	stopCode  CloseCode
@@ -169,6 +172,12 @@ func (r *room) run() {
 	if r.prev != nil {
 		<-r.prev // the previous incarnation's final save
 	}
+	r.subscribe()
+	defer func() {
+		if r.unsubscribe != nil {
+			r.unsubscribe()
+		}
+	}()
 	if err := r.load(); err != nil {
 		code := CloseInternal
 		switch {
@@ -213,6 +222,9 @@ func (r *room) run() {
 				}
 				break
 			}
+			r.generate()
+		case m := <-r.remoteCh:
+			r.applyRemote(m)
 			r.generate()
 		case <-r.flushCh:
 			r.startSave()
@@ -404,6 +416,7 @@ func (r *room) handleFrame(p *peer, msg Message) {
 			return
 		}
 		fast := r.doc.WantsFastJoin(ps.state, info)
+		before := r.headsBeforeReceive()
 		changed, heads, err := r.doc.ReceiveInspected(ps.state, msg.Data, info)
 		if err != nil {
 			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
@@ -413,6 +426,7 @@ func (r *room) handleFrame(p *peer, msg Message) {
 		}
 		if changed {
 			r.markDirty()
+			r.publishChanges(before)
 		}
 		if fast {
 			data, err := r.doc.FastJoin(ps.state)
@@ -438,30 +452,40 @@ func (r *room) handleFrame(p *peer, msg Message) {
 			r.hub.metrics.FramesDropped.Add(1)
 			return
 		}
-		sessions := r.ephemeral[msg.SenderID]
-		if sessions == nil {
-			sessions = map[string]uint64{}
-			r.ephemeral[msg.SenderID] = sessions
-		}
-		if last, seen := sessions[msg.SessionID]; seen && *msg.Count <= last {
-			r.hub.metrics.FramesDropped.Add(1)
-			return
-		}
-		if len(sessions) >= 64 { // bound memory per sender
-			clear(sessions)
-		}
-		sessions[msg.SessionID] = *msg.Count
-		for other := range r.peers {
-			if other == p {
-				continue
-			}
-			fwd := msg
-			fwd.TargetID = other.id
-			r.send(other, fwd)
+		if r.forwardEphemeral(p, msg) {
+			r.publishEphemeral(msg)
 		}
 	case TypeDocUnavailable:
 		// The client does not have the document either: nothing to do.
 	}
+}
+
+// forwardEphemeral sends an ephemeral message to every peer but from (nil:
+// the message came from another instance), unless it is a duplicate by
+// (sender, session, count). It reports whether the message was new.
+func (r *room) forwardEphemeral(from *peer, msg Message) bool {
+	sessions := r.ephemeral[msg.SenderID]
+	if sessions == nil {
+		sessions = map[string]uint64{}
+		r.ephemeral[msg.SenderID] = sessions
+	}
+	if last, seen := sessions[msg.SessionID]; seen && *msg.Count <= last {
+		r.hub.metrics.FramesDropped.Add(1)
+		return false
+	}
+	if len(sessions) >= 64 { // bound memory per sender
+		clear(sessions)
+	}
+	sessions[msg.SessionID] = *msg.Count
+	for other := range r.peers {
+		if other == from {
+			continue
+		}
+		fwd := msg
+		fwd.TargetID = other.id
+		r.send(other, fwd)
+	}
+	return true
 }
 
 func (r *room) markDirty() {
