@@ -1,7 +1,9 @@
 // Package crdt is Pairpad's thin wrapper over automerge-go: the room
-// document ({content: text, language: string}), loading and saving it, and
-// per-peer sync state including the "fast join" v2 message that hands a fresh
-// peer the whole compressed document at once.
+// document ({content: text, language: string}), loading and saving it,
+// applying and generating sync messages, and encoding the "fast join" v2
+// message that hands a fresh peer the whole compressed document at once.
+// Policy (when to fast-join, when a message needs no answer) is the server's
+// (package sync, peersync.go).
 //
 // automerge-go panics on some internal errors and keeps document memory in
 // Rust, invisible to Go's GC. Every entry point here converts panics into
@@ -17,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 	"unicode/utf16"
 
 	"github.com/automerge/automerge-go"
@@ -28,10 +29,6 @@ const (
 	FieldContent  = "content"
 	FieldLanguage = "language"
 )
-
-// FastJoinPatience is how long the server waits for a peer's answer to a
-// fast-join snapshot before it syncs that peer with ordinary v1 messages.
-const FastJoinPatience = 3 * time.Second
 
 // ErrAutomerge wraps errors (and contained panics) reported by automerge.
 var ErrAutomerge = errors.New("automerge")
@@ -195,42 +192,25 @@ func (ps *PeerState) MoveTo(d *Doc) (*PeerState, error) {
 		if err != nil {
 			return err
 		}
-		out = &PeerState{ss: ss, fresh: ps.fresh, fastJoin: ps.fastJoin, fastJoinAt: ps.fastJoinAt, client: ps.client}
+		out = &PeerState{ss: ss}
 		return nil
 	})
 	return out, err
 }
 
-// PeerState is the sync state with one remote peer.
+// PeerState is the Automerge sync state with one remote peer. When to
+// generate for it (fast join, acknowledgements) is the caller's policy.
 type PeerState struct {
 	ss *automerge.SyncState
-	// fresh: no message received from this peer yet.
-	fresh bool
-	// fastJoin: a fast-join snapshot was sent at fastJoinAt; generate
-	// nothing until the peer answers (it then reports our heads and nothing
-	// is resent) or FastJoinPatience passes.
-	fastJoin   bool
-	fastJoinAt time.Time
-	// client: this side is a client and accepts v2 snapshot messages.
-	client bool
 }
 
 // NewPeerState starts syncing with a new peer.
 func (d *Doc) NewPeerState() *PeerState {
-	return &PeerState{ss: automerge.NewSyncState(d.am), fresh: true}
+	return &PeerState{ss: automerge.NewSyncState(d.am)}
 }
 
-// NewClientPeerState starts syncing with a server, accepting its fast-join
-// v2 snapshot messages.
-func (d *Doc) NewClientPeerState() *PeerState {
-	ps := d.NewPeerState()
-	ps.client = true
-	return ps
-}
-
-// Receive applies a sync message from the peer. It accepts v1 messages and,
-// for clients, v2 snapshot messages (which automerge-go cannot decode
-// itself). It reports whether the document's heads changed.
+// Receive applies a v1 sync message from the peer and reports whether the
+// document's heads changed.
 func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 	info, err := InspectSync(msg)
 	if err != nil {
@@ -241,74 +221,68 @@ func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 }
 
 // ReceiveInspected is Receive for a message already decoded by InspectSync;
-// it also returns the document's heads afterwards (HeadsKey form).
+// it also returns the document's heads afterwards (HeadsKey form). v2
+// messages are refused: only a server sends them (see ReceiveFromServer).
 func (d *Doc) ReceiveInspected(ps *PeerState, msg []byte, info SyncInfo) (changed bool, heads string, err error) {
-	if info.Version == 2 && !ps.client {
+	if info.Version == 2 {
 		return false, "", fmt.Errorf("%w: v2 messages are only accepted from the server", ErrMalformedSync)
 	}
-	ps.fresh = false
-	ps.fastJoin = false
 	before := d.HeadsKey()
-	err = guard(func() error {
-		if info.Version == 2 {
-			// automerge-go speaks v1 only: load the snapshot ourselves. The
-			// sync state is left as it was, so our next message reports the
-			// new heads and the server resumes v1 from there.
-			for _, chunk := range info.chunks {
-				if err := d.am.LoadIncremental(chunk); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		_, err := ps.ss.ReceiveMessage(msg)
-		return err
-	})
-	if err != nil {
+	if err := guard(func() error { _, err := ps.ss.ReceiveMessage(msg); return err }); err != nil {
 		return false, "", err
 	}
 	after := d.HeadsKey()
 	return after != before, after, nil
 }
 
-// WantsFastJoin reports whether a peer's message (decoded by InspectSync),
-// its first, shows a peer with nothing that can take a v2 message, while we
-// have something.
-func (d *Doc) WantsFastJoin(ps *PeerState, info SyncInfo) bool {
-	return ps.fresh && WantsSnapshot(info) && len(d.am.Heads()) > 0
+// ReceiveFromServer is the client side of Receive: it also accepts the
+// server's v2 snapshot message (fast join), which automerge-go cannot decode
+// itself. It returns the heads the server announced (HeadsKeyOf form).
+func (d *Doc) ReceiveFromServer(ps *PeerState, msg []byte) (changed bool, serverHeads string, err error) {
+	info, err := InspectSync(msg)
+	if err != nil {
+		return false, "", err
+	}
+	if info.Version == 1 {
+		changed, _, err = d.ReceiveInspected(ps, msg, info)
+		return changed, HeadsKeyOf(info.Heads), err
+	}
+	// Load the snapshot ourselves. The sync state is left as it was, so our
+	// next message reports the new heads and the server resumes v1 from there.
+	before := d.HeadsKey()
+	err = guard(func() error {
+		for _, chunk := range info.chunks {
+			if err := d.am.LoadIncremental(chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, "", err
+	}
+	return d.HeadsKey() != before, HeadsKeyOf(info.Heads), nil
 }
 
-// WantsSnapshot reports whether a peer's first sync message shows that it
-// has nothing (no heads, no changes) and can take a v2 snapshot.
-func WantsSnapshot(info SyncInfo) bool {
-	return info.Version == 1 && info.SupportsV2 && len(info.Heads) == 0 && info.Changes == 0
-}
-
-// FastJoin returns the v2 snapshot message for a fresh peer and marks the
-// peer so that no v1 message is generated until it answers.
-func (d *Doc) FastJoin(ps *PeerState) ([]byte, error) {
+// SnapshotMessage returns a v2 sync message carrying the whole document (its
+// cached saved form) and its heads: the "fast join" answer for a fresh peer
+// that can take one. It also returns those heads (HeadsKey form).
+func (d *Doc) SnapshotMessage() (msg []byte, heads string, err error) {
 	saved, err := d.Save()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	heads := d.am.Heads()
-	sort.Slice(heads, func(i, j int) bool { return bytes.Compare(heads[i][:], heads[j][:]) < 0 })
-	raw := make([][]byte, len(heads))
-	for i := range heads {
-		raw[i] = heads[i][:]
+	hs := d.am.Heads()
+	sort.Slice(hs, func(i, j int) bool { return bytes.Compare(hs[i][:], hs[j][:]) < 0 })
+	raw := make([][]byte, len(hs))
+	for i := range hs {
+		raw[i] = hs[i][:]
 	}
-	ps.fastJoin, ps.fastJoinAt = true, time.Now()
-	return encodeV2Snapshot(raw, saved), nil
+	return encodeV2Snapshot(raw, saved), HeadsKeyOf(raw), nil
 }
 
 // Generate returns the next sync message for the peer, if any.
 func (d *Doc) Generate(ps *PeerState) ([]byte, bool, error) {
-	if ps.fastJoin {
-		if time.Since(ps.fastJoinAt) < FastJoinPatience {
-			return nil, false, nil
-		}
-		ps.fastJoin = false // no answer: fall back to ordinary v1
-	}
 	var out []byte
 	err := guard(func() error {
 		m, ok := ps.ss.GenerateMessage()

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 // peer is one connection that joined a room. Its reader goroutine
@@ -118,7 +120,7 @@ func (p *peer) finish() {
 
 // readMessage reads and decodes one frame. A non-zero code means the
 // connection must close with it.
-func (p *peer) readMessage() (Message, CloseCode) {
+func (p *peer) readMessage() (wire.Message, CloseCode) {
 	limit := p.hub.cfg.MaxFrameBytes
 	data, err := p.conn.ReadFrame(limit)
 	if data != nil {
@@ -128,33 +130,33 @@ func (p *peer) readMessage() (Message, CloseCode) {
 	}
 	switch {
 	case errors.Is(err, ErrPeerClosed):
-		return Message{}, CloseNormal
+		return wire.Message{}, CloseNormal
 	case errors.Is(err, ErrFrameTooLarge):
 		p.log.Warn("frame too large", zap.Int64("limit", limit))
-		return Message{}, CloseTooLarge
+		return wire.Message{}, CloseTooLarge
 	case errors.Is(err, ErrTextFrame):
 		p.log.Info("text frame; the protocol is binary CBOR")
-		return Message{}, CloseMalformed
+		return wire.Message{}, CloseMalformed
 	case err != nil:
 		select {
 		case <-p.kicked:
-			return Message{}, p.kickCode
+			return wire.Message{}, p.kickCode
 		default:
 		}
 		p.log.Debug("read failed", zap.Error(err))
-		return Message{}, CloseGoingAway
+		return wire.Message{}, CloseGoingAway
 	}
-	msg, err := DecodeFrame(data)
+	msg, err := wire.DecodeFrame(data)
 	if err != nil {
 		p.log.Info("malformed frame", zap.Error(err), zap.Int("bytes", len(data)))
-		return Message{}, CloseMalformed
+		return wire.Message{}, CloseMalformed
 	}
 	return msg, 0
 }
 
 // sendNow queues a handshake frame (the queue is empty at that point).
-func (p *peer) sendNow(m Message) {
-	frame, err := EncodeFrame(m)
+func (p *peer) sendNow(m wire.Message) {
+	frame, err := wire.EncodeFrame(m)
 	if err == nil {
 		p.enqueue(frame)
 	}
@@ -165,7 +167,7 @@ func supportsV1(versions []string) bool {
 		return true // automerge-repo treats an absent list as v1
 	}
 	for _, v := range versions {
-		if v == ProtocolV1 {
+		if v == wire.ProtocolV1 {
 			return true
 		}
 	}

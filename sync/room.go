@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 var errRoomGone = errors.New("room unloaded")
@@ -26,7 +28,7 @@ const maxBatch = 64
 type event struct {
 	kind  eventKind
 	peer  *peer
-	msg   *Message // a pointer keeps queued events (and idle rooms) small
+	msg   *wire.Message // a pointer keeps queued events (and idle rooms) small
 	reply chan snapshotReply
 }
 
@@ -42,15 +44,6 @@ const (
 type snapshotReply struct {
 	data []byte
 	err  error
-}
-
-// peerSync is the room's view of one peer.
-type peerSync struct {
-	state *crdt.PeerState
-	gen   bool // a sync message may be due
-	// sentHeads: the heads announced in the last sync message sent to this
-	// peer (HeadsKey form).
-	sentHeads string
 }
 
 // room is one loaded document. Everything below "owned by run" is touched
@@ -239,17 +232,12 @@ func (r *room) run() {
 
 var errStopped = errors.New("room stopped while loading")
 
-// wantsSnapshot: a fresh v2-capable peer's first sync message.
-func wantsSnapshot(msg []byte) bool {
-	info, err := crdt.InspectSync(msg)
-	return err == nil && crdt.WantsSnapshot(info)
-}
-
 // load reads the room from the store, then loads the document in the
 // background: automerge-go needs seconds for a long history (1.5 s for the
 // 40,000-change rustcode trace). Meanwhile peers can join, ephemeral
 // messages flow, and a fresh peer is served the stored bytes as its fast-join
-// snapshot at once; other frames wait until the document is there.
+// snapshot at once (earlyJoins); other frames wait until the document is
+// there.
 func (r *room) load() error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.SaveTimeout)
 	rec, err := r.hub.store.Load(ctx, r.id)
@@ -258,72 +246,71 @@ func (r *room) load() error {
 		return err
 	}
 	r.version = rec.Version
-	heads, headsErr := crdt.SavedHeads(rec.Data)
-	loaded := make(chan error, 1)
-	var doc *crdt.Doc
+	type loadResult struct {
+		doc *crdt.Doc
+		err error
+	}
+	loaded := make(chan loadResult, 1)
 	go func() {
-		var err error
-		doc, err = crdt.Load(rec.Data)
-		loaded <- err
+		doc, err := crdt.Load(rec.Data)
+		loaded <- loadResult{doc, err}
 	}()
 
+	early := newEarlyJoins(rec.Data)
 	var pending []event
-	early := map[*peer]event{} // peers served the stored snapshot: their first frame
-	synced := map[*peer]bool{} // peers that sent a sync frame while loading
 	for {
 		select {
-		case err := <-loaded:
-			if err != nil {
-				return err
+		case res := <-loaded:
+			if res.err != nil {
+				return res.err
 			}
-			r.doc = doc
-			for p, ps := range r.peers {
-				ps.state = doc.NewPeerState()
-				if ev, ok := early[p]; ok {
-					if _, err := doc.Receive(ps.state, ev.msg.Data); err != nil {
-						p.kick(CloseSyncRejected)
-						r.removePeer(p)
-						continue
-					}
-					ps.state.MarkFastJoined(time.Now())
-					ps.sentHeads = crdt.HeadsKeyOf(heads)
-				}
-			}
-			for _, ev := range pending {
-				r.handle(ev)
-			}
-			r.generate()
+			r.loaded(res.doc, early, pending)
 			return nil
 		case ev := <-r.inbox:
-			switch {
-			case ev.kind == evJoin:
-				r.addPeer(ev.peer)
-			case ev.kind == evSnapshot:
-				ev.reply <- snapshotReply{data: rec.Data}
-			case ev.kind == evFrame && ev.msg.Type == TypeEphemeral:
-				r.handleFrame(ev.peer, *ev.msg)
-			case ev.kind == evFrame && (ev.msg.Type == TypeRequest || ev.msg.Type == TypeSync) &&
-				ev.msg.DocumentID == r.id && headsErr == nil && len(heads) > 0 && !synced[ev.peer] &&
-				r.peers[ev.peer] != nil && wantsSnapshot(ev.msg.Data):
-				synced[ev.peer] = true
-				early[ev.peer] = ev
-				r.hub.metrics.FastJoins.Add(1)
-				r.hub.metrics.EarlyFastJoins.Add(1)
-				r.send(ev.peer, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: ev.peer.id, DocumentID: r.id,
-					Data: crdt.SnapshotMessage(heads, rec.Data)})
-			default:
-				if ev.kind == evFrame {
-					synced[ev.peer] = true
-				}
-				if ev.kind == evLeave {
-					delete(early, ev.peer)
-				}
+			if !r.handleWhileLoading(ev, rec.Data, early) {
 				pending = append(pending, ev)
 			}
 		case <-r.stopCh:
 			return errStopped
 		}
 	}
+}
+
+// handleWhileLoading handles what can be handled before the document is
+// there; false means ev waits for it.
+func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) bool {
+	switch {
+	case ev.kind == evJoin:
+		r.addPeer(ev.peer)
+	case ev.kind == evSnapshot:
+		ev.reply <- snapshotReply{data: saved}
+	case ev.kind == evFrame && ev.msg.Type == wire.TypeEphemeral:
+		r.handleFrame(ev.peer, *ev.msg)
+	case ev.kind == evLeave:
+		early.leave(ev.peer)
+		return false
+	default:
+		return early.serve(r, ev)
+	}
+	return true
+}
+
+// loaded installs the document: peers that joined meanwhile get their sync
+// state (those served early have their first frame applied), then the
+// frames that waited are handled.
+func (r *room) loaded(doc *crdt.Doc, early *earlyJoins, pending []event) {
+	r.doc = doc
+	for p, ps := range r.peers {
+		ps.state = doc.NewPeerState()
+		if !early.adopt(doc, p, ps) {
+			p.kick(CloseSyncRejected)
+			r.removePeer(p)
+		}
+	}
+	for _, ev := range pending {
+		r.handle(ev)
+	}
+	r.generate()
 }
 
 // failPending closes every peer that joined while the room was loading.
@@ -363,11 +350,7 @@ func (r *room) addPeer(p *peer) {
 		old.kick(CloseReplaced)
 		r.removePeer(old)
 	}
-	ps := &peerSync{}
-	if r.doc != nil {
-		ps.state = r.doc.NewPeerState()
-	}
-	r.peers[p] = ps
+	r.peers[p] = newPeerSync(r.doc)
 	r.byID[p.id] = p
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(1)
@@ -387,67 +370,15 @@ func (r *room) removePeer(p *peer) {
 	r.hub.metrics.PeersConnected.Add(-1)
 }
 
-func (r *room) handleFrame(p *peer, msg Message) {
+func (r *room) handleFrame(p *peer, msg wire.Message) {
 	ps := r.peers[p]
 	if ps == nil {
 		return // left or replaced meanwhile
 	}
 	switch msg.Type {
-	case TypeRequest, TypeSync:
-		if msg.DocumentID != r.id {
-			r.send(p, Message{Type: TypeDocUnavailable, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: msg.DocumentID})
-			return
-		}
-		// Answer the peer's previous message before taking its next one:
-		// automerge treats a heads-only message equal to our heads as proof
-		// that the peer knows them, so batching two messages of one peer
-		// could leave its last changes unacknowledged.
-		if ps.gen {
-			r.generateFor(p, ps)
-			if r.peers[p] == nil {
-				return
-			}
-		}
-		info, err := crdt.InspectSync(msg.Data)
-		if err != nil {
-			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
-			p.kick(CloseSyncRejected)
-			r.removePeer(p)
-			return
-		}
-		fast := r.doc.WantsFastJoin(ps.state, info)
-		before := r.headsBeforeReceive()
-		changed, heads, err := r.doc.ReceiveInspected(ps.state, msg.Data, info)
-		if err != nil {
-			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
-			p.kick(CloseSyncRejected)
-			r.removePeer(p)
-			return
-		}
-		if changed {
-			r.markDirty()
-			r.publishChanges(before)
-		}
-		if fast {
-			data, err := r.doc.FastJoin(ps.state)
-			if err == nil {
-				r.hub.metrics.FastJoins.Add(1)
-				ps.sentHeads = r.doc.HeadsKey()
-				r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
-				return
-			}
-			p.log.Error("fast join failed; falling back to v1", zap.Error(err))
-		}
-		// A pure acknowledgement (no changes, no requests, the heads we
-		// have and last announced to it) needs no answer: automerge would
-		// generate nothing, at the cost of a walk over the history.
-		if !changed && info.Changes == 0 && info.Need == 0 {
-			if theirs := crdt.HeadsKeyOf(info.Heads); theirs == ps.sentHeads && theirs == heads {
-				return
-			}
-		}
-		ps.gen = true
-	case TypeEphemeral:
+	case wire.TypeRequest, wire.TypeSync:
+		r.handleSync(p, ps, msg)
+	case wire.TypeEphemeral:
 		if msg.DocumentID != r.id {
 			r.hub.metrics.FramesDropped.Add(1)
 			return
@@ -455,15 +386,70 @@ func (r *room) handleFrame(p *peer, msg Message) {
 		if r.forwardEphemeral(p, msg) {
 			r.publishEphemeral(msg)
 		}
-	case TypeDocUnavailable:
+	case wire.TypeDocUnavailable:
 		// The client does not have the document either: nothing to do.
 	}
+}
+
+// handleSync applies a peer's sync message and decides its answer: a fast
+// join, nothing (a pure acknowledgement), or a sync message at the end of
+// the batch.
+func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
+	if msg.DocumentID != r.id {
+		r.send(p, wire.Message{Type: wire.TypeDocUnavailable, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: msg.DocumentID})
+		return
+	}
+	// Answer the peer's previous message before taking its next one:
+	// automerge treats a heads-only message equal to our heads as proof
+	// that the peer knows them, so batching two messages of one peer
+	// could leave its last changes unacknowledged.
+	if ps.gen {
+		r.generateFor(p, ps)
+		if r.peers[p] == nil {
+			return
+		}
+	}
+	info, err := crdt.InspectSync(msg.Data)
+	if err != nil {
+		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	fast := ps.wantsFastJoin(r.doc, info)
+	before := r.headsBeforeReceive()
+	changed, heads, err := ps.receive(r.doc, msg.Data, info)
+	if err != nil {
+		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	if changed {
+		r.markDirty()
+		r.publishChanges(before)
+	}
+	if fast {
+		data, err := ps.fastJoin(r.doc)
+		if err == nil {
+			r.hub.metrics.FastJoins.Add(1)
+			r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+			return
+		}
+		p.log.Error("fast join failed; falling back to v1", zap.Error(err))
+	}
+	if ps.isPureAck(info, changed, heads) {
+		return
+	}
+	ps.gen = true
+}
+
+func (r *room) rejectSync(p *peer, err error, size int) {
+	p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", size))
+	p.kick(CloseSyncRejected)
+	r.removePeer(p)
 }
 
 // forwardEphemeral sends an ephemeral message to every peer but from (nil:
 // the message came from another instance), unless it is a duplicate by
 // (sender, session, count). It reports whether the message was new.
-func (r *room) forwardEphemeral(from *peer, msg Message) bool {
+func (r *room) forwardEphemeral(from *peer, msg wire.Message) bool {
 	sessions := r.ephemeral[msg.SenderID]
 	if sessions == nil {
 		sessions = map[string]uint64{}
@@ -513,8 +499,7 @@ func (r *room) generate() {
 }
 
 func (r *room) generateFor(p *peer, ps *peerSync) {
-	ps.gen = false
-	data, ok, err := r.doc.Generate(ps.state)
+	data, ok, err := ps.generate(r.doc)
 	if err != nil {
 		p.log.Error("generate sync message", zap.Error(err))
 		p.kick(CloseInternal)
@@ -524,15 +509,12 @@ func (r *room) generateFor(p *peer, ps *peerSync) {
 	if !ok {
 		return
 	}
-	if info, err := crdt.InspectSync(data); err == nil {
-		ps.sentHeads = crdt.HeadsKeyOf(info.Heads)
-	}
-	r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+	r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
 }
 
 // send queues a frame for p; a peer whose queue is full is closed.
-func (r *room) send(p *peer, msg Message) {
-	frame, err := EncodeFrame(msg)
+func (r *room) send(p *peer, msg wire.Message) {
+	frame, err := wire.EncodeFrame(msg)
 	if err != nil {
 		r.log.Error("encode frame", zap.Error(err))
 		return
@@ -575,7 +557,7 @@ func (r *room) compactDone(res compactResult) {
 	}
 	moved := make(map[*peer]*crdt.PeerState, len(r.peers))
 	for p, ps := range r.peers {
-		st, err := ps.state.MoveTo(res.doc)
+		st, err := ps.moveTo(res.doc)
 		if err != nil {
 			r.log.Error("move sync state to the compacted document", zap.Error(err))
 			return

@@ -4,6 +4,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/automerge/automerge-go"
+
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 // subscribe connects the room to the other instances, when a broker is
@@ -56,12 +58,12 @@ func (r *room) publishChanges(before []automerge.ChangeHash) {
 }
 
 // publishEphemeral sends one of our peers' ephemeral messages.
-func (r *room) publishEphemeral(msg Message) {
+func (r *room) publishEphemeral(msg wire.Message) {
 	if r.hub.cfg.Broker == nil {
 		return
 	}
 	msg.TargetID = ""
-	frame, err := EncodeFrame(msg)
+	frame, err := wire.EncodeFrame(msg)
 	if err != nil {
 		return
 	}
@@ -92,8 +94,8 @@ func (r *room) applyRemote(m BrokerMessage) {
 			r.markDirty()
 		}
 	case BrokerEphemeral:
-		msg, err := DecodeFrame(m.Data)
-		if err != nil || msg.Type != TypeEphemeral {
+		msg, err := wire.DecodeFrame(m.Data)
+		if err != nil || msg.Type != wire.TypeEphemeral {
 			r.log.Warn("ephemeral message from another instance rejected", zap.Error(err))
 			return
 		}

@@ -12,6 +12,9 @@ import (
 
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+
+	"github.com/pairpad/pairpad/sync/wire"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 func TestRoles(t *testing.T) {
@@ -89,9 +92,9 @@ func TestTwoHubsConvergeThroughMemoryBroker(t *testing.T) {
 	a := newTestServer(t, cfg, store)
 	b := newTestServer(t, cfg, store)
 	room := a.createRoom("go")
-	got := make(chan pairsync.Message, 4)
-	ca := a.dial(room, pairsync.ClientOptions{})
-	cb := b.dial(room, pairsync.ClientOptions{OnEphemeral: func(m pairsync.Message) { got <- m }})
+	got := make(chan wire.Message, 4)
+	ca := a.dial(room, wireclient.ClientOptions{})
+	cb := b.dial(room, wireclient.ClientOptions{OnEphemeral: func(m wire.Message) { got <- m }})
 	waitText(t, ca, "")
 	waitText(t, cb, "")
 	if err := ca.Splice(0, 0, "from A;"); err != nil {
@@ -110,7 +113,7 @@ func TestTwoHubsConvergeThroughMemoryBroker(t *testing.T) {
 	}
 
 	one := uint64(1)
-	msg := pairsync.Message{Type: pairsync.TypeEphemeral, SenderID: ca.PeerID(), DocumentID: room, SessionID: "s1", Count: &one, Data: []byte{0xa1, 0x61, 0x78, 0x01}}
+	msg := wire.Message{Type: wire.TypeEphemeral, SenderID: ca.PeerID(), DocumentID: room, SessionID: "s1", Count: &one, Data: []byte{0xa1, 0x61, 0x78, 0x01}}
 	if err := ca.Send(msg); err != nil {
 		t.Fatal(err)
 	}

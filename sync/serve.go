@@ -6,6 +6,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 // ServeConn runs one upgraded WebSocket for room roomID until it closes; see
@@ -63,7 +65,7 @@ func (p *peer) handshake() bool {
 		p.kick(code)
 		return false
 	}
-	if join.Type != TypeJoin {
+	if join.Type != wire.TypeJoin {
 		p.log.Info("first frame is not join", zap.String("type", join.Type))
 		p.kick(CloseMalformed)
 		return false
@@ -72,15 +74,15 @@ func (p *peer) handshake() bool {
 	p.log = p.log.With(zap.String("peer", p.id))
 	if !supportsV1(join.SupportedProtocolVersions) {
 		p.log.Info("unsupported protocol versions", zap.Strings("versions", join.SupportedProtocolVersions))
-		p.sendNow(Message{Type: TypeError, SenderID: h.peerID, TargetID: p.id, ErrorMessage: "unsupported protocol version"})
+		p.sendNow(wire.Message{Type: wire.TypeError, SenderID: h.peerID, TargetID: p.id, ErrorMessage: "unsupported protocol version"})
 		p.kick(CloseProtocolVersion)
 		return false
 	}
 	notEphemeral := false
-	p.sendNow(Message{
-		Type: TypePeer, SenderID: h.peerID, TargetID: p.id,
-		PeerMetadata:            &PeerMetadata{IsEphemeral: &notEphemeral},
-		SelectedProtocolVersion: ProtocolV1,
+	p.sendNow(wire.Message{
+		Type: wire.TypePeer, SenderID: h.peerID, TargetID: p.id,
+		PeerMetadata:            &wire.PeerMetadata{IsEphemeral: &notEphemeral},
+		SelectedProtocolVersion: wire.ProtocolV1,
 	})
 	return true
 }
@@ -116,7 +118,7 @@ func (p *peer) readLoop(r *room) {
 
 // dispatch routes one frame from the peer; false when the connection must
 // end (the close code is set).
-func (p *peer) dispatch(r *room, msg Message) bool {
+func (p *peer) dispatch(r *room, msg wire.Message) bool {
 	m := p.hub.metrics
 	if msg.SenderID != p.id {
 		m.FramesDropped.Add(1)
@@ -124,17 +126,17 @@ func (p *peer) dispatch(r *room, msg Message) bool {
 		return true
 	}
 	switch msg.Type {
-	case TypeRequest, TypeSync, TypeEphemeral, TypeDocUnavailable:
+	case wire.TypeRequest, wire.TypeSync, wire.TypeEphemeral, wire.TypeDocUnavailable:
 		if !r.post(event{kind: evFrame, peer: p, msg: &msg}) {
 			p.kick(CloseGoingAway)
 			return false
 		}
-	case TypeLeave:
+	case wire.TypeLeave:
 		p.kick(CloseNormal)
 		return false
-	case TypeRemoteSubscriptionChange, TypeRemoteHeadsChanged:
+	case wire.TypeRemoteSubscriptionChange, wire.TypeRemoteHeadsChanged:
 		// Remote-heads gossip is off: ignore.
-	case TypeJoin:
+	case wire.TypeJoin:
 		m.FramesDropped.Add(1)
 		p.log.Debug("dropped second join on one socket")
 	default:
