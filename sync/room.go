@@ -84,12 +84,6 @@ type room struct {
 	compactedHeads string
 }
 
-type compactResult struct {
-	doc   *crdt.Doc
-	heads string // the heads the compacted copy was saved at
-	err   error
-}
-
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
 	return &room{
 		hub:       h,
@@ -525,96 +519,6 @@ func (r *room) send(p *peer, msg wire.Message) {
 		p.kick(CloseSlowConsumer)
 		r.removePeer(p)
 	}
-}
-
-// startCompact reloads the document from its saved form in the background.
-func (r *room) startCompact() {
-	heads := r.doc.HeadsKey()
-	if r.compacting || heads == r.compactedHeads {
-		return
-	}
-	data, err := r.doc.Save()
-	if err != nil {
-		r.log.Error("save for compaction", zap.Error(err))
-		return
-	}
-	r.compacting = true
-	go func() {
-		doc, err := crdt.Load(data)
-		r.compactCh <- compactResult{doc: doc, heads: heads, err: err}
-	}()
-}
-
-// compactDone swaps in the compacted copy if nothing changed meanwhile.
-func (r *room) compactDone(res compactResult) {
-	r.compacting = false
-	if res.err != nil {
-		r.log.Error("compaction failed", zap.Error(res.err))
-		return
-	}
-	if res.heads != r.doc.HeadsKey() {
-		return // edited meanwhile; the next idle period tries again
-	}
-	moved := make(map[*peer]*crdt.PeerState, len(r.peers))
-	for p, ps := range r.peers {
-		st, err := ps.moveTo(res.doc)
-		if err != nil {
-			r.log.Error("move sync state to the compacted document", zap.Error(err))
-			return
-		}
-		moved[p] = st
-	}
-	for p, st := range moved {
-		r.peers[p].state = st
-	}
-	r.doc, r.compactedHeads = res.doc, res.heads
-	r.hub.metrics.Compactions.Add(1)
-	r.hub.noteGarbage()
-}
-
-func (r *room) startSave() {
-	if !r.dirty || r.saving {
-		return
-	}
-	data, err := r.doc.Save()
-	if err != nil {
-		r.log.Error("save document", zap.Error(err))
-		return
-	}
-	r.saving = true
-	r.clearDirty()
-	lang, id, base := r.doc.Language(), r.id, r.version
-	go func() {
-		r.saveCh <- r.hub.save(context.Background(), id, data, lang, base)
-	}()
-}
-
-func (r *room) saveDone(res saveResult) {
-	r.saving = false
-	r.dirtyFlag.Store(r.dirty)
-	if res.err != nil {
-		r.log.Error("save failed; will retry", zap.Error(res.err))
-		r.markDirtyOnly()
-		return
-	}
-	r.version = res.version
-	if res.merged != nil {
-		before := r.doc.HeadsKey()
-		if err := r.doc.Merge(res.merged); err != nil {
-			r.log.Error("merge another writer's document", zap.Error(err))
-		} else if r.doc.HeadsKey() != before {
-			r.markDirty()
-			r.generate()
-		}
-	}
-}
-
-func (r *room) markDirtyOnly() {
-	if !r.dirty {
-		r.dirty = true
-		r.hub.metrics.DirtyRooms.Add(1)
-	}
-	r.dirtyFlag.Store(true)
 }
 
 // finish closes remaining peers and saves until the document is safe (or
