@@ -243,3 +243,44 @@ func mustSave(t *testing.T, d *Doc) []byte {
 	}
 	return b
 }
+
+// HeadsKey is cached; every change to the document must show in it.
+func TestHeadsKeyFollowsChanges(t *testing.T) {
+	a, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{a.HeadsKey(): true}
+	fresh := func(what string) {
+		t.Helper()
+		k := a.HeadsKey()
+		if seen[k] {
+			t.Fatalf("%s: heads key did not change", what)
+		}
+		seen[k] = true
+	}
+	if err := a.Splice(0, 0, "x"); err != nil {
+		t.Fatal(err)
+	}
+	fresh("Splice")
+	if err := a.SetLanguage("rust"); err != nil {
+		t.Fatal(err)
+	}
+	fresh("SetLanguage")
+	b, _ := Load(mustSave(t, a))
+	if err := b.Splice(0, 0, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Merge(mustSave(t, b)); err != nil {
+		t.Fatal(err)
+	}
+	fresh("Merge")
+	if err := b.Splice(0, 0, "z"); err != nil {
+		t.Fatal(err)
+	}
+	syncPair(t, a, b, a.NewPeerState(), b.NewPeerState(), false)
+	fresh("Receive")
+	if a.HeadsKey() != b.HeadsKey() {
+		t.Fatal("synced documents have different heads keys")
+	}
+}

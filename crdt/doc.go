@@ -9,9 +9,9 @@
 // Rust, invisible to Go's GC. Every entry point here converts panics into
 // errors, so that hostile input can never crash the server.
 //
-// Concurrency: a Doc serialises its own calls (automerge-go has a mutex), but
-// a PeerState is not safe for concurrent use. In the server one goroutine
-// (the room's) owns a Doc and all of its PeerStates.
+// Concurrency: neither a Doc (it caches its heads) nor a PeerState is safe
+// for concurrent use. In the server one goroutine (the room's) owns a Doc and
+// all of its PeerStates; the Go client guards its Doc with a mutex.
 package crdt
 
 import (
@@ -41,6 +41,12 @@ type Doc struct {
 	// periodic saves of an unchanged room reuse it.
 	saved      []byte
 	savedHeads []automerge.ChangeHash
+
+	// headsKey caches HeadsKey while headsOK: every call that can change
+	// the document clears headsOK (each reading of the heads is a call into
+	// Rust, and the room needs them for every message it sends).
+	headsKey string
+	headsOK  bool
 }
 
 // New creates a room document with empty content and the given language.
@@ -102,12 +108,20 @@ func (d *Doc) Heads() []automerge.ChangeHash { return d.am.Heads() }
 
 // HeadsKey is a comparable form of the heads, for change detection.
 func (d *Doc) HeadsKey() string {
+	if d.headsOK {
+		return d.headsKey
+	}
 	var b bytes.Buffer
 	for _, h := range d.am.Heads() {
 		b.Write(h[:])
 	}
-	return b.String()
+	d.headsKey, d.headsOK = b.String(), true
+	return d.headsKey
 }
+
+// changing marks the cached heads stale; call it before anything that may
+// change the document.
+func (d *Doc) changing() { d.headsOK = false }
 
 // HeadsKeyOf is HeadsKey for heads read from a sync message (sorted, as
 // automerge sends them).
@@ -154,6 +168,7 @@ func (d *Doc) Language() string {
 
 // SetLanguage changes the language field and commits.
 func (d *Doc) SetLanguage(lang string) error {
+	d.changing()
 	return guard(func() error {
 		if err := d.am.Path(FieldLanguage).Set(lang); err != nil {
 			return err
@@ -166,6 +181,7 @@ func (d *Doc) SetLanguage(lang string) error {
 // Splice edits the content at pos (Unicode code points), deleting del code
 // points and inserting text, as one committed change.
 func (d *Doc) Splice(pos, del int, text string) error {
+	d.changing()
 	return guard(func() error {
 		if err := d.am.Path(FieldContent).Text().Splice(pos, del, text); err != nil {
 			return err
@@ -178,6 +194,7 @@ func (d *Doc) Splice(pos, del int, text string) error {
 // Merge folds another saved document (or incremental changes) into this one.
 // It never locks two documents at once (automerge-go's Merge can deadlock).
 func (d *Doc) Merge(data []byte) error {
+	d.changing()
 	return guard(func() error { return d.am.LoadIncremental(data) })
 }
 
@@ -228,6 +245,7 @@ func (d *Doc) ReceiveInspected(ps *PeerState, msg []byte, info SyncInfo) (change
 		return false, "", fmt.Errorf("%w: v2 messages are only accepted from the server", ErrMalformedSync)
 	}
 	before := d.HeadsKey()
+	d.changing()
 	if err := guard(func() error { _, err := ps.ss.ReceiveMessage(msg); return err }); err != nil {
 		return false, "", err
 	}
@@ -250,6 +268,7 @@ func (d *Doc) ReceiveFromServer(ps *PeerState, msg []byte) (changed bool, server
 	// Load the snapshot ourselves. The sync state is left as it was, so our
 	// next message reports the new heads and the server resumes v1 from there.
 	before := d.HeadsKey()
+	d.changing()
 	err = guard(func() error {
 		for _, chunk := range info.chunks {
 			if err := d.am.LoadIncremental(chunk); err != nil {
