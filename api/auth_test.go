@@ -18,6 +18,7 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 var (
@@ -313,7 +314,7 @@ func TestOpenAccess(t *testing.T) {
 		t.Fatalf("open with junk token: %d", resp.StatusCode)
 	}
 	// WebSocket without a token works as before.
-	c, err := pairsync.Dial(context.Background(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+r.RoomID, r.RoomID, pairsync.ClientOptions{})
+	c, err := wireclient.Dial(context.Background(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+r.RoomID, r.RoomID, wireclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
