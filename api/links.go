@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/auth"
+	pairsync "github.com/pairpad/pairpad/sync"
 )
 
 // LinkInfo is a share link in API answers. Token and URL are absent for a
@@ -207,5 +208,14 @@ func (s *Server) live() LiveLinks {
 	if s.opts.Live != nil {
 		return s.opts.Live
 	}
+	if s.hub != nil {
+		return hubLive{s.hub}
+	}
 	return noLive{}
 }
+
+// hubLive applies link changes to this instance's sync hub.
+type hubLive struct{ h *pairsync.Hub }
+
+func (l hubLive) SetLinkRole(id string, r auth.Role) { l.h.SetLinkRole(id, pairsync.Role(r)) }
+func (l hubLive) RevokeLink(id string)               { l.h.RevokeLink(id) }

@@ -51,7 +51,7 @@ type Options struct {
 	// Access is AccessLinks (default) or AccessOpen.
 	Access string
 	// Live applies link role changes and revocations to open connections;
-	// nil: only new connections see them.
+	// nil: the Hub does.
 	Live LiveLinks
 	// Version is reported by /healthz.
 	Version string
@@ -335,7 +335,9 @@ func (s *Server) serveWS(c *gin.Context) {
 	// context is cancelled when this handler returns, so the connection gets
 	// its values (the grant) without its cancellation; the hub's Shutdown
 	// ends it with the server.
-	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.RoleEditor})
+	who := identity(c) // checked by require: the token's role, link and expiry
+	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.Role(who.Role),
+		LinkID: who.LinkID, Name: who.Name, ExpiresAt: who.ExpiresAt})
 	go s.hub.ServeConn(ctx, conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
 }
 

@@ -35,6 +35,10 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 	defer p.finish()
 	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
 	defer stop()
+	if exp := p.grant.ExpiresAt; !exp.IsZero() {
+		expire := time.AfterFunc(time.Until(exp), func() { p.kick(CloseUnauthorized) })
+		defer expire.Stop()
+	}
 
 	if !p.handshake() {
 		return
