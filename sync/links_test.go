@@ -269,3 +269,22 @@ func TestGrantExpiryCloses4401(t *testing.T) {
 	defer c.Close()
 	closedWith(t, c, int(pairsync.CloseUnauthorized), 5*time.Second)
 }
+
+// Role notices come from the server's peer id; a peer may not take it.
+func TestJoinWithServersPeerIDRefused(t *testing.T) {
+	t.Parallel()
+	ts := newGrantServer(t)
+	room := ts.createRoom("go")
+	conn, _, err := websocket.DefaultDialer.Dial(ts.wsURL(room)+"?role=editor", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	frame, _ := wire.EncodeFrame(wire.Message{Type: wire.TypeJoin, SenderID: ts.hub.PeerID(), SupportedProtocolVersions: []string{"1"}})
+	if err := conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCodeOf(t, conn); code != int(pairsync.CloseMalformed) {
+		t.Fatalf("close %d, want %d", code, pairsync.CloseMalformed)
+	}
+}

@@ -76,6 +76,13 @@ func (p *peer) handshake() bool {
 	}
 	p.id = join.SenderID
 	p.log = p.log.With(zap.String("peer", p.id))
+	if p.id == h.peerID {
+		// Peers trust ephemeral messages from the server's id (role
+		// notices, links.go): nobody else may use it.
+		p.log.Info("join with the server's own peer id")
+		p.kick(CloseMalformed)
+		return false
+	}
 	if !supportsV1(join.SupportedProtocolVersions) {
 		p.log.Info("unsupported protocol versions", zap.Strings("versions", join.SupportedProtocolVersions))
 		p.sendNow(wire.Message{Type: wire.TypeError, SenderID: h.peerID, TargetID: p.id, ErrorMessage: "unsupported protocol version"})
