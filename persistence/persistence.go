@@ -150,15 +150,16 @@ func (s *GormStore) Kind() Kind { return s.kind }
 
 func (s *GormStore) migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
+	models := []any{&Room{}, &LinkRow{}, &SecretRow{}}
 	if s.kind != Postgres {
-		return db.AutoMigrate(&Room{})
+		return db.AutoMigrate(models...)
 	}
 	// Serialise migrations of concurrently starting instances.
 	return db.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(727370)").Error; err != nil {
 			return err
 		}
-		return tx.AutoMigrate(&Room{})
+		return tx.AutoMigrate(models...)
 	})
 }
 

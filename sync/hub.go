@@ -128,6 +128,7 @@ type Hub struct {
 	saveSem   chan struct{}
 	stopFlush chan struct{}
 	wg        stdsync.WaitGroup // room and flusher goroutines
+	links     linkRegistry      // recent link changes (links.go)
 }
 
 // NewHub starts a hub (and its flusher) over store.

@@ -25,6 +25,8 @@ type Metrics struct {
 	FastJoins      atomic.Int64
 	EarlyFastJoins atomic.Int64 // served from stored bytes while the room loads
 	SlowConsumers  atomic.Int64
+	WritesRefused  atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
+	RoleNotices    atomic.Int64 // live role changes told to peers
 	Reclaims       atomic.Int64 // forced GC + C heap trims
 	Compactions    atomic.Int64 // idle rooms reloaded from their saved form
 	BrokerOut      atomic.Int64 // messages published to other instances
@@ -63,6 +65,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_fast_joins_total", "Fresh peers served the whole document as one v2 message.", "counter", m.FastJoins.Load())
 	g("pairpad_fast_joins_while_loading_total", "Fast joins served from the stored document while the room was still loading.", "counter", m.EarlyFastJoins.Load())
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
+	g("pairpad_writes_refused_total", "Sync messages carrying changes from peers whose role cannot write (closed with 4403, nothing applied).", "counter", m.WritesRefused.Load())
+	g("pairpad_role_notices_total", "Live role changes sent to connected peers.", "counter", m.RoleNotices.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())

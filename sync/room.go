@@ -30,6 +30,7 @@ type event struct {
 	peer  *peer
 	msg   *wire.Message // a pointer keeps queued events (and idle rooms) small
 	reply chan snapshotReply
+	link  *linkChange // evLink
 }
 
 type eventKind int
@@ -39,6 +40,7 @@ const (
 	evLeave
 	evFrame
 	evSnapshot
+	evLink // a link's role changed or it was revoked (links.go)
 )
 
 type snapshotReply struct {
@@ -278,6 +280,8 @@ func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) boo
 		r.addPeer(ev.peer)
 	case ev.kind == evSnapshot:
 		ev.reply <- snapshotReply{data: saved}
+	case ev.kind == evLink:
+		r.applyLink(*ev.link)
 	case ev.kind == evFrame && ev.msg.Type == wire.TypeEphemeral:
 		r.handleFrame(ev.peer, *ev.msg)
 	case ev.kind == evLeave:
@@ -335,6 +339,8 @@ func (r *room) handle(ev event) {
 	case evSnapshot:
 		data, err := r.doc.Save()
 		ev.reply <- snapshotReply{data: data, err: err}
+	case evLink:
+		r.applyLink(*ev.link)
 	}
 }
 
@@ -344,7 +350,11 @@ func (r *room) addPeer(p *peer) {
 		old.kick(CloseReplaced)
 		r.removePeer(old)
 	}
-	r.peers[p] = newPeerSync(r.doc)
+	ps := newPeerSync(r.doc)
+	if !r.joinGrant(p, ps) {
+		return // its link was revoked since its token was checked
+	}
+	r.peers[p] = ps
 	r.byID[p.id] = p
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(1)
@@ -406,6 +416,10 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	info, err := crdt.InspectSync(msg.Data)
 	if err != nil {
 		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	if info.Changes > 0 && !ps.role.CanWrite() {
+		r.refuseWrite(p, ps, info.Changes) // a viewer: nothing applied, nothing forwarded
 		return
 	}
 	fast := ps.wantsFastJoin(r.doc, info)

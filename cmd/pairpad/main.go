@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pairpad/pairpad/api"
+	"github.com/pairpad/pairpad/auth"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
@@ -87,10 +88,15 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	authSvc, err := newAuth(ctx, cfg, store)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Options{
 		Hub: hub, Store: store, Log: log.Named("api"),
 		Autocomplete: complete, ClientDir: cfg.ClientDir,
-		AllowedOrigins: cfg.AllowedOrigins, Version: version,
+		AllowedOrigins: cfg.AllowedOrigins, LoopbackOrigins: loopbackAddr(cfg.Addr),
+		Auth: authSvc, Access: cfg.Access, Version: version,
 		Limits: api.Limits{
 			ReadTimeout: cfg.HTTPReadTimeout, WriteTimeout: cfg.HTTPWriteTimeout, IdleTimeout: cfg.HTTPIdleTimeout,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, TrustedProxies: cfg.TrustedProxies,
@@ -129,6 +135,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	go srv.RunRoomExpiry(expiryCtx)
 	kind, _, _ := persistence.ParseURL(cfg.DatabaseURL)
 	log.Info("pairpad listening", zap.String("addr", ln.Addr().String()), zap.String("database", string(kind)),
+		zap.String("access", cfg.Access), zap.Bool("app_tokens", cfg.AppTokenSecret != ""),
 		zap.Duration("flush_interval", cfg.FlushInterval), zap.String("version", version))
 
 	select {
@@ -155,4 +162,32 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	log.Info("all rooms saved; bye")
 	return nil
+}
+
+// newAuth builds the token service: AUTH_SECRET, or the secret generated at
+// first start and kept in the database.
+func newAuth(ctx context.Context, cfg Config, store *persistence.GormStore) (*auth.Service, error) {
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	secret, err := auth.LinkSecret(sctx, cfg.AuthSecret, store)
+	if err != nil {
+		return nil, fmt.Errorf("link token secret: %w", err)
+	}
+	if cfg.AppTokenSecret != "" && cfg.AppTokenSecret == string(secret) {
+		return nil, errors.New("APP_TOKEN_SECRET must differ from the link token secret")
+	}
+	return auth.NewService(auth.Config{LinkSecret: secret, AppSecret: []byte(cfg.AppTokenSecret), MaxTokenBytes: cfg.MaxTokenBytes}, store)
+}
+
+// loopbackAddr says whether ADDR listens on a loopback address only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
