@@ -65,21 +65,9 @@ func New(language string) (*Doc, error) {
 	return d, nil
 }
 
-// Load decodes a saved document.
-func Load(data []byte) (*Doc, error) {
-	var am *automerge.Doc
-	err := guard(func() error {
-		var err error
-		am, err = automerge.Load(data)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	// The bytes just loaded are a save at these heads: reuse them until
-	// the document changes.
-	return &Doc{am: am, saved: data, savedHeads: am.Heads()}, nil
-}
+// Load decodes a saved document, or a saved document followed by
+// incremental saves (see SaveIncremental).
+func Load(data []byte) (*Doc, error) { return loadFresh(data) }
 
 // Empty returns a document with no changes, for a client that will receive
 // the room over sync.

@@ -16,6 +16,7 @@ type Memory struct {
 	rooms     map[string]pairsync.RoomRecord
 	failSaves error
 	saves     int
+	log       map[string][]pairsync.LogEntry // change log by room (memory_changelog.go)
 }
 
 // NewMemory returns an empty in-memory store.
@@ -59,6 +60,7 @@ func (m *Memory) Load(_ context.Context, id string) (pairsync.RoomRecord, error)
 		return rec, pairsync.ErrNotFound
 	}
 	rec.Data = slices.Clone(rec.Data)
+	m.foldLog(&rec)
 	return rec, nil
 }
 
