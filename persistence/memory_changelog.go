@@ -35,6 +35,9 @@ func (m *Memory) Compact(ctx context.Context, id string, data []byte, language s
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(m.log[id]) == 0 {
+		return v, nil
+	}
 	m.log[id] = slices.DeleteFunc(m.log[id], func(e pairsync.LogEntry) bool {
 		seq, ok := marks[e.Writer]
 		return ok && e.Seq <= seq

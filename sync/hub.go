@@ -61,6 +61,13 @@ type Config struct {
 	// a peer over it is closed with 4429. Defaults 500 and 2000.
 	FramesPerSecond float64
 	FrameBurst      float64
+	// LogInterval: while a room is dirty, its changes are appended to the
+	// store's change log (if it has one, see ChangeLog) at most this often.
+	// Default 1s.
+	LogInterval time.Duration
+	// SpillDir: where rooms that cannot be saved are written (see
+	// RecoverSpills). Empty: no spill.
+	SpillDir string
 }
 
 func (c Config) withDefaults() Config {
@@ -76,6 +83,7 @@ func (c Config) withDefaults() Config {
 	def(&c.JoinTimeout, 10*time.Second)
 	def(&c.SaveTimeout, 10*time.Second)
 	def(&c.CompactAfter, 30*time.Second)
+	def(&c.LogInterval, time.Second)
 	if c.PingPeriod >= c.PongWait {
 		c.PingPeriod = c.PongWait * 9 / 10
 	}

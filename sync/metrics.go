@@ -28,6 +28,7 @@ type Metrics struct {
 	Reclaims       atomic.Int64 // forced GC + C heap trims
 	Compactions    atomic.Int64 // idle rooms reloaded from their saved form
 	ClosedByCode   [5000]atomic.Int64
+	DurabilityMetrics
 }
 
 func (m *Metrics) observeSave(d time.Duration, err error) {
@@ -67,6 +68,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())
 	fmt.Fprintf(w, "# HELP pairpad_save_seconds_total Time spent saving documents.\n# TYPE pairpad_save_seconds_total counter\npairpad_save_seconds_total %g\n",
 		time.Duration(m.SaveNanos.Load()).Seconds())
+	m.DurabilityMetrics.writePrometheus(w)
 	fmt.Fprintf(w, "# HELP pairpad_closes_total Connections closed, by close code.\n# TYPE pairpad_closes_total counter\n")
 	for _, ci := range CloseTable {
 		fmt.Fprintf(w, "pairpad_closes_total{code=\"%d\"} %d\n", ci.Code, m.ClosedByCode[ci.Code].Load())
