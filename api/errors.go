@@ -40,6 +40,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		writeError(c, http.StatusConflict, "room_exists", "a room with this id exists")
 	case errors.Is(err, pairsync.ErrShuttingDown):
 		writeError(c, http.StatusServiceUnavailable, "shutting_down", "the server is shutting down; retry shortly")
+	case errors.Is(err, pairsync.ErrUnavailable):
+		s.log.Warn("database unavailable", zap.String("path", c.FullPath()), zap.Error(err))
+		writeError(c, http.StatusServiceUnavailable, "database_unavailable", "the database is unavailable; nothing was changed, retry shortly")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		writeError(c, http.StatusServiceUnavailable, "timeout", "the database did not answer in time")
 	default:

@@ -1,6 +1,10 @@
 package sync
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
 
 // LogEntry is one incremental save of a room's document (automerge's
 // SaveIncremental): the changes made since the previous entry.
@@ -43,4 +47,17 @@ type ChangeLog interface {
 	// entries covered by marks: the compare-and-set on base is Save's
 	// (ErrConflict, ErrNotFound).
 	Compact(ctx context.Context, id string, data []byte, language string, base int64, marks LogMarks) (int64, error)
+}
+
+// ErrUnavailable: the database failed (down, unreachable, timed out). The
+// api answers 503 with a message saying so.
+var ErrUnavailable = errors.New("the database is unavailable")
+
+// Unavailable marks a store failure that is not one of the store's sentinel
+// errors as ErrUnavailable (keeping the cause).
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }

@@ -174,7 +174,7 @@ func (h *Hub) CreateRoom(ctx context.Context, language string) (RoomRecord, erro
 	now := time.Now().UTC()
 	rec := RoomRecord{ID: crdt.NewDocumentID(), Language: language, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := h.store.Create(ctx, rec); err != nil {
-		return RoomRecord{}, err
+		return RoomRecord{}, Unavailable(err)
 	}
 	return rec, nil
 }
