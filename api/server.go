@@ -201,12 +201,17 @@ func (s *Server) getRoom(c *gin.Context) {
 	if !ok {
 		return
 	}
-	meta, err := s.store.Meta(c.Request.Context(), id)
-	if err != nil {
-		s.fail(c, err)
-		return
+	// A loaded room answers from memory: nothing here waits on the
+	// database, which may be down.
+	meta, st, live := s.hub.LiveMeta(id)
+	if !live {
+		var err error
+		if meta, err = s.store.Meta(c.Request.Context(), id); err != nil {
+			s.fail(c, pairsync.Unavailable(err))
+			return
+		}
+		st = s.hub.Status(id)
 	}
-	st := s.hub.Status(id)
 	c.JSON(http.StatusOK, RoomInfo{RoomID: id, URL: "/room/" + id, Language: meta.Language, CreatedAt: meta.CreatedAt,
 		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty})
 }
@@ -262,7 +267,7 @@ func (s *Server) serveWS(c *gin.Context) {
 	}
 	if !s.hub.Status(id).Loaded {
 		if _, err := s.store.Meta(c.Request.Context(), id); err != nil {
-			s.fail(c, err)
+			s.fail(c, pairsync.Unavailable(err))
 			return
 		}
 	}

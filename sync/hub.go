@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -127,6 +128,10 @@ type Hub struct {
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
+	// clog appends rooms' increments (nil when the store has no ChangeLog)
+	clog          *changeLogger
+	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
+	report        ShutdownReport
 	wg        stdsync.WaitGroup // room and flusher goroutines
 }
 
@@ -145,6 +150,10 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		closing:   map[string]*room{},
 		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
 		stopFlush: make(chan struct{}),
+	}
+	if cl, ok := store.(ChangeLog); ok {
+		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
+		go h.clog.run()
 	}
 	h.wg.Add(2)
 	go h.flusher()
@@ -229,7 +238,7 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 	}
 	rec, err := h.store.Load(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, Unavailable(err)
 	}
 	return rec.Data, nil
 }
@@ -265,9 +274,9 @@ func (h *Hub) detach(r *room) {
 	if r.refs > 0 || h.rooms[r.id] != r {
 		return
 	}
-	delete(h.rooms, r.id)
-	h.closing[r.id] = r
-	r.stop(CloseNormal)
+	// The room saves first and unloads only when saved (tryUnload): it
+	// never leaves memory while its only copy is unsaved.
+	r.requestUnload()
 }
 
 // forget removes r from the registry after its goroutine ended, and
@@ -375,6 +384,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	close(h.stopFlush)
+	if dl, ok := ctx.Deadline(); ok {
+		h.shutdownTotal.Store(int64(time.Until(dl)))
+	}
 
 	for _, r := range rooms {
 		r.shutdownDeadline(ctx)
@@ -384,18 +396,31 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	go func() { h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
-		var unsaved []string
-		for _, r := range rooms {
-			select {
-			case <-r.done:
-			default:
-				unsaved = append(unsaved, r.id)
-			}
-		}
-		return fmt.Errorf("shutdown timed out with %d room(s) not saved: %v", len(unsaved), unsaved)
 	}
+	if h.clog != nil {
+		// Rooms saved their snapshots; write what is left of the log (the
+		// spilled rooms' entries, should the database be back), then stop.
+		if err := h.clog.write(ctx); err != nil {
+			h.log.Warn("final change-log append failed", zap.Error(err))
+		}
+		h.clog.close()
+	}
+	rep := report(rooms)
+	h.mu.Lock()
+	h.report = rep
+	h.mu.Unlock()
+	if len(rep.Spilled)+len(rep.Lost) > 0 {
+		return &ShutdownError{Report: rep}
+	}
+	return nil
+}
+
+// ShutdownReport says where each room went during Shutdown.
+func (h *Hub) ShutdownReport() ShutdownReport {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.report
 }
 
 // saveResult is what a background save tells its room.
@@ -405,11 +430,16 @@ type saveResult struct {
 	// room folds it into its live document so its peers get those edits.
 	merged []byte
 	err    error
+	// durability (durable.go)
+	marks     LogMarks // log entries the saved document covers
+	size      int      // bytes saved
+	spilled   bool     // the save failed and the document was spilled
+	unspilled bool     // the save succeeded and the room's spill was removed
 }
 
 // save writes data for room id, based on version base. On a conflict it
 // merges the stored document with ours and retries.
-func (h *Hub) save(ctx context.Context, id string, data []byte, language string, base int64) saveResult {
+func (h *Hub) save(ctx context.Context, id string, data []byte, language string, base int64, marks LogMarks) saveResult {
 	select {
 	case h.saveSem <- struct{}{}:
 	case <-ctx.Done():
@@ -421,7 +451,7 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language string,
 	var res saveResult
 	for attempt := 0; attempt < 5; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		v, err := h.store.Save(sctx, id, data, language, base)
+		v, err := h.storeSave(sctx, id, data, language, base, marks)
 		cancel()
 		if err == nil {
 			res.version, res.err = v, nil
@@ -454,7 +484,11 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language string,
 		}
 		base = stored.Version
 		res.merged = stored.Data
+		for w, s := range stored.Log {
+			marks.Cover(w, s)
+		}
 	}
+	res.marks = marks
 	h.metrics.observeSave(time.Since(start), res.err)
 	return res
 }

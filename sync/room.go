@@ -86,6 +86,8 @@ type room struct {
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
+
+	roomDurable // change log, save retries, spill (durable.go)
 }
 
 type compactResult struct {
@@ -109,6 +111,7 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 		peers:     map[*peer]*peerSync{},
 		byID:      map[string]*peer{},
 		ephemeral: map[string]map[string]uint64{},
+		roomDurable: roomDurable{unloadCh: make(chan struct{}, 1)},
 	}
 }
 
@@ -214,6 +217,12 @@ func (r *room) run() {
 				break
 			}
 			r.generate()
+		case <-r.logC:
+			r.logTick()
+		case <-r.retryC:
+			r.retryTick()
+		case <-r.unloadCh:
+			r.onUnload()
 		case <-r.flushCh:
 			r.startSave()
 		case res := <-r.saveCh:
@@ -265,6 +274,7 @@ func (r *room) load() error {
 				return err
 			}
 			r.doc = doc
+			r.initDurable(rec, len(rec.Data))
 			for p, ps := range r.peers {
 				ps.state = doc.NewPeerState()
 				if ev, ok := early[p]; ok {
@@ -357,6 +367,7 @@ func (r *room) addPeer(p *peer) {
 	}
 	r.peers[p] = ps
 	r.byID[p.id] = p
+	r.wantUnload = false
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(1)
 	p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
@@ -561,15 +572,22 @@ func (r *room) compactDone(res compactResult) {
 	for p, st := range moved {
 		r.peers[p].state = st
 	}
+	r.takeIncrement() // from the old document, before it goes
 	r.doc, r.compactedHeads = res.doc, res.heads
+	if r.hub.clog != nil {
+		_, _ = r.doc.SaveIncremental() // track changes on the new one
+	}
 	r.hub.metrics.Compactions.Add(1)
 	r.hub.noteGarbage()
 }
 
-func (r *room) startSave() {
+func (r *room) startSave() { r.startSaveCtx(context.Background()) }
+
+func (r *room) startSaveCtx(ctx context.Context) {
 	if !r.dirty || r.saving {
 		return
 	}
+	r.takeIncrement() // the snapshot covers it (saveMarks)
 	data, err := r.doc.Save()
 	if err != nil {
 		r.log.Error("save document", zap.Error(err))
@@ -577,9 +595,13 @@ func (r *room) startSave() {
 	}
 	r.saving = true
 	r.clearDirty()
-	lang, id, base := r.doc.Language(), r.id, r.version
+	lang, id, base, marks := r.doc.Language(), r.id, r.version, r.saveMarks()
+	spilled, finishing := r.spilled, r.deadline.Load() != nil
 	go func() {
-		r.saveCh <- r.hub.save(context.Background(), id, data, lang, base)
+		res := r.hub.save(ctx, id, data, lang, base, marks)
+		res.size = len(data)
+		r.hub.afterSave(id, data, spilled, finishing, &res)
+		r.saveCh <- res
 	}()
 }
 
@@ -587,11 +609,13 @@ func (r *room) saveDone(res saveResult) {
 	r.saving = false
 	r.dirtyFlag.Store(r.dirty)
 	if res.err != nil {
-		r.log.Error("save failed; will retry", zap.Error(res.err))
+		r.log.Error("save failed; will retry", zap.Error(res.err), zap.Bool("spilled", res.spilled))
 		r.markDirtyOnly()
+		r.saveFailed(res)
 		return
 	}
 	r.version = res.version
+	defer r.savedDurable(res, res.size)
 	if res.merged != nil {
 		before := r.doc.HeadsKey()
 		if err := r.doc.Merge(res.merged); err != nil {
@@ -609,6 +633,7 @@ func (r *room) markDirtyOnly() {
 		r.hub.metrics.DirtyRooms.Add(1)
 	}
 	r.dirtyFlag.Store(true)
+	r.noteChange()
 }
 
 // finish closes remaining peers and saves until the document is safe (or
@@ -620,27 +645,11 @@ func (r *room) finish() {
 	}
 	// Answer anything still queued so no caller waits on a dead room.
 	r.failPending(r.stopCode)
-	backoff := 100 * time.Millisecond
-	for {
-		if r.saving {
-			r.saveDone(<-r.saveCh)
-		}
-		if !r.dirty {
-			r.log.Debug("room unloaded")
-			return
-		}
-		r.startSave()
-		res := <-r.saveCh
-		r.saveDone(res)
-		if !r.dirty {
-			r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
-			return
-		}
-		if d := r.deadline.Load(); d != nil && time.Now().Add(backoff).After(*d) {
-			r.log.Error("room not saved before the shutdown deadline: its latest edits are lost")
-			return
-		}
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
+	r.finishDurably()
+	switch finishOutcome(r.outcome.Load()) {
+	case outcomeSaved:
+		r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
+	case outcomeClean:
+		r.log.Debug("room unloaded")
 	}
 }

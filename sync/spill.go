@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -49,6 +50,9 @@ func (h *Hub) unspill(id string) error {
 // an automerge document, or the database failed) is left in place, logged,
 // and reported in the error; the others are still recovered.
 func RecoverSpills(ctx context.Context, store Store, dir string, m *Metrics, log *zap.Logger) ([]string, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, nil // nothing was ever spilled
+	}
 	d, err := spill.Open(dir)
 	if err != nil {
 		return nil, err
