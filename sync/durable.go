@@ -45,8 +45,8 @@ type roomDurable struct {
 	spilled    bool // SpillDir holds a copy of this room
 	wantUnload bool // the last peer left: unload once saved
 
-	unloadCh chan struct{}             // cap 1; see requestUnload
-	outcome  atomic.Int32              // how finish ended (finishOutcome); read after done
+	unloadCh chan struct{}            // cap 1; see requestUnload
+	outcome  atomic.Int32             // how finish ended (finishOutcome); read after done
 	live     atomic.Pointer[RoomMeta] // metadata served from memory (Hub.LiveMeta)
 }
 

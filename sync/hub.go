@@ -132,7 +132,7 @@ type Hub struct {
 	clog          *changeLogger
 	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
 	report        ShutdownReport
-	wg        stdsync.WaitGroup // room and flusher goroutines
+	wg            stdsync.WaitGroup // room and flusher goroutines
 }
 
 // NewHub starts a hub (and its flusher) over store.

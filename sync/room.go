@@ -98,19 +98,19 @@ type compactResult struct {
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
 	return &room{
-		hub:       h,
-		id:        id,
-		log:       h.log.With(zap.String("room", id)),
-		prev:      prev,
-		inbox:     make(chan event, inboxSize),
-		flushCh:   make(chan struct{}, 1),
-		saveCh:    make(chan saveResult, 1),
-		compactCh: make(chan compactResult, 1),
-		stopCh:    make(chan struct{}),
-		done:      make(chan struct{}),
-		peers:     map[*peer]*peerSync{},
-		byID:      map[string]*peer{},
-		ephemeral: map[string]map[string]uint64{},
+		hub:         h,
+		id:          id,
+		log:         h.log.With(zap.String("room", id)),
+		prev:        prev,
+		inbox:       make(chan event, inboxSize),
+		flushCh:     make(chan struct{}, 1),
+		saveCh:      make(chan saveResult, 1),
+		compactCh:   make(chan compactResult, 1),
+		stopCh:      make(chan struct{}),
+		done:        make(chan struct{}),
+		peers:       map[*peer]*peerSync{},
+		byID:        map[string]*peer{},
+		ephemeral:   map[string]map[string]uint64{},
 		roomDurable: roomDurable{unloadCh: make(chan struct{}, 1)},
 	}
 }
