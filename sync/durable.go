@@ -235,7 +235,7 @@ func (h *Hub) tryUnload(r *room) {
 
 // spillMargin is the part of the shutdown time kept for spilling.
 func spillMargin(total time.Duration) time.Duration {
-	return min(max(total/5, 200*time.Millisecond), 2*time.Second)
+	return min(max(total/5, 500*time.Millisecond), 2*time.Second)
 }
 
 // finishDurably saves the room on its way out: until saved; during a
@@ -267,10 +267,11 @@ func (r *room) finishDurably() {
 			r.outcome.Store(int32(outcomeSaved))
 			return
 		}
-		if dl != nil && time.Now().Add(backoff).After(dl.Add(-margin)) {
-			continue // no time for another try: spill
+		wait := backoff
+		if dl != nil {
+			wait = min(wait, time.Until(dl.Add(-margin))) // then spill
 		}
-		time.Sleep(backoff)
+		time.Sleep(max(wait, 0))
 		backoff = min(backoff*2, 5*time.Second)
 	}
 }
