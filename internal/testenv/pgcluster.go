@@ -103,7 +103,11 @@ func (c *PGCluster) run(tool string, args ...string) {
 	c.t.Helper()
 	out, err := c.cmd(tool, args...).CombinedOutput()
 	if err != nil {
-		c.t.Fatalf("private PostgreSQL: %s %v: %v\n%s", tool, args, err, out)
+		logTail, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+		if len(logTail) > 2000 {
+			logTail = logTail[len(logTail)-2000:]
+		}
+		c.t.Fatalf("private PostgreSQL: %s %v: %v\n%s\nserver.log:\n%s", tool, args, err, out, logTail)
 	}
 }
 
@@ -115,7 +119,16 @@ func (c *PGCluster) running() bool {
 func (c *PGCluster) Start() {
 	c.t.Helper()
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.port, c.dir)
-	c.run("pg_ctl", "-D", c.dir, "-l", filepath.Join(c.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
+	args := []string{"-D", c.dir, "-l", filepath.Join(c.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start"}
+	// Right after an immediate stop, backends of the old postmaster may
+	// still hold its shared memory and the new one refuses to start: retry
+	// for a few seconds before failing.
+	for attempt := 0; attempt < 10 && c.cmd("pg_ctl", args...).Run() != nil; attempt++ {
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !c.running() {
+		c.run("pg_ctl", args...)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := c.Ping()
