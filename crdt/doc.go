@@ -45,10 +45,8 @@ type Doc struct {
 	saved      []byte
 	savedHeads []automerge.ChangeHash
 
-	// change log (incremental.go): once SaveIncremental was called, the
-	// changes a Save would hide from the next increment
-	tracking bool
-	untaken  []byte
+	// logHeads: the heads at the last SaveIncremental (incremental.go)
+	logHeads []automerge.ChangeHash
 }
 
 // New creates a room document with empty content and the given language.
@@ -86,7 +84,7 @@ func (d *Doc) Save() ([]byte, error) {
 		return d.saved, nil
 	}
 	var out []byte
-	if err := guard(func() error { d.setAside(); out = d.am.Save(); return nil }); err != nil {
+	if err := guard(func() error { out = d.am.Save(); return nil }); err != nil {
 		return nil, err
 	}
 	d.saved, d.savedHeads = out, heads

@@ -73,12 +73,6 @@ func (r *room) initDurable(rec RoomRecord, size int) {
 	maps.Copy(r.marks, rec.Log)
 	r.live.Store(&RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: size, Version: rec.Version,
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt})
-	if r.hub.clog != nil {
-		// Start tracking: from now on every change reaches an increment.
-		if _, err := r.doc.SaveIncremental(); err != nil {
-			r.log.Error("start the change log", zap.Error(err))
-		}
-	}
 }
 
 // noteChange: the document changed; schedule an increment at the next

@@ -574,9 +574,6 @@ func (r *room) compactDone(res compactResult) {
 	}
 	r.takeIncrement() // from the old document, before it goes
 	r.doc, r.compactedHeads = res.doc, res.heads
-	if r.hub.clog != nil {
-		_, _ = r.doc.SaveIncremental() // track changes on the new one
-	}
 	r.hub.metrics.Compactions.Add(1)
 	r.hub.noteGarbage()
 }
