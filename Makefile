@@ -19,6 +19,7 @@ run: build
 
 build: client server
 
+# Go caches its own builds: relinking an unchanged server takes a second.
 server:
 	$(GO) build -o $(BIN) ./cmd/pairpad
 
@@ -28,8 +29,18 @@ client/node_modules/.package-lock.json: client/package-lock.json
 deps: client/node_modules/.package-lock.json
 	$(GO) mod download
 
-client: deps
+# The client is rebuilt only when one of its inputs changed, so `make run`
+# starts at once and `make test` builds it once.
+CLIENT_INPUTS := $(shell find client/src client/public -type f 2>/dev/null) \
+	client/index.html client/vite.config.ts client/tsconfig.json client/package.json \
+	client/node_modules/.package-lock.json
+CLIENT_STAMP := client/dist/index.html
+
+$(CLIENT_STAMP): $(CLIENT_INPUTS)
 	cd client && $(NPM) run build
+	@touch $@
+
+client: $(CLIENT_STAMP)
 
 test: deps chromium
 	$(MAKE) test-go

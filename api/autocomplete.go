@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,10 @@ type autocompleteBody struct {
 // room for JSON escaping) and maps the service's errors:
 // *autocomplete.FieldError → 400 invalid_field, autocomplete.ErrTooLarge and
 // an oversized body → 413 too_large, *autocomplete.RateLimitError → 429
-// rate_limited with Retry-After in whole seconds.
+// rate_limited with Retry-After in whole seconds. A request whose client went
+// away (the browser aborts it at the next keystroke) ends with
+// StatusClientClosedRequest and no body: nobody is listening, and it is not a
+// server error.
 func AutocompleteHandler(svc *autocomplete.Service, maxBodyBytes int64) gin.HandlerFunc {
 	if maxBodyBytes <= 0 {
 		maxBodyBytes = 6*int64(svc.Config().MaxCodeBytes) + 4<<10
@@ -42,6 +46,9 @@ func AutocompleteHandler(svc *autocomplete.Service, maxBodyBytes int64) gin.Hand
 		dec.DisallowUnknownFields()
 		var body autocompleteBody
 		if err := dec.Decode(&body); err != nil {
+			if clientGone(c) {
+				return
+			}
 			writeAutocompleteDecodeError(c, err)
 			return
 		}
@@ -66,11 +73,28 @@ func AutocompleteHandler(svc *autocomplete.Service, maxBodyBytes int64) gin.Hand
 		req := autocomplete.Request{Code: *body.Code, Cursor: *body.Cursor, Language: *body.Language, RoomID: body.RoomID, Max: body.Max}
 		resp, err := svc.Complete(c.Request.Context(), c.ClientIP(), req)
 		if err != nil {
+			if clientGone(c) {
+				return
+			}
 			writeAutocompleteServiceError(c, err)
 			return
 		}
 		c.JSON(http.StatusOK, resp)
 	}
+}
+
+// StatusClientClosedRequest is the status recorded (nginx's 499) for a request
+// whose client went away before the answer; the access log writes it at debug.
+const StatusClientClosedRequest = 499
+
+// clientGone ends the request with StatusClientClosedRequest when its client
+// has gone away (the request's context is canceled), and says whether it did.
+func clientGone(c *gin.Context) bool {
+	if !errors.Is(c.Request.Context().Err(), context.Canceled) {
+		return false
+	}
+	c.AbortWithStatus(StatusClientClosedRequest)
+	return true
 }
 
 func writeAutocompleteDecodeError(c *gin.Context, err error) {
@@ -126,7 +150,8 @@ func writeAutocompleteServiceError(c *gin.Context, err error) {
 		c.Header("Retry-After", strconv.Itoa(secs))
 		writeError(c, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many requests; retry after %d s", secs))
 	default:
-		// The caller went away or the engine failed without a fallback.
+		// The engine failed without a fallback (a caller that went away is
+		// handled before this, by clientGone).
 		writeError(c, http.StatusServiceUnavailable, "unavailable", "suggestions are unavailable")
 	}
 }

@@ -1,14 +1,18 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pairpad/pairpad/autocomplete"
 )
@@ -158,5 +162,70 @@ func TestAutocompleteHandlerHappyPath(t *testing.T) {
 	w = postAutocomplete(r, `{"code":"# 😀\ndef run(x)","cursor":14,"language":"py"}`)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"replace":{"from":14,"to":15}`) {
 		t.Fatalf("UTF-16 replace range: %d %s", w.Code, w.Body)
+	}
+}
+
+// blockingEngine waits for its caller to go away, like a slow model endpoint.
+type blockingEngine struct{ started chan struct{} }
+
+func (blockingEngine) Name() string { return "blocking" }
+
+func (e blockingEngine) Complete(ctx context.Context, _ autocomplete.Request) ([]autocomplete.Suggestion, error) {
+	close(e.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A request cancelled by the browser (the next keystroke aborts it) is not a
+// server error: it ends as 499, logged at debug, whether the client left
+// before the handler ran or while the engine was working.
+func TestAutocompleteHandlerClientGone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		cancelEarly bool
+	}{{"before the handler", true}, {"during the engine call", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			gin.SetMode(gin.TestMode)
+			eng := blockingEngine{started: make(chan struct{})}
+			svc, err := autocomplete.NewServiceWithEngine(autocomplete.Config{Timeout: time.Minute}, eng, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			core, logs := observer.New(zap.DebugLevel)
+			s := &Server{log: zap.New(core)}
+			r := gin.New()
+			r.Use(s.accessLog)
+			r.POST("/autocomplete", AutocompleteHandler(svc, 0))
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancelEarly {
+				cancel()
+			} else {
+				go func() {
+					<-eng.started
+					cancel()
+				}()
+			}
+			req := httptest.NewRequest(http.MethodPost, "/autocomplete",
+				strings.NewReader(`{"code":"def f():\n    ","cursor":13,"language":"python"}`)).WithContext(ctx)
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+
+			if w.Code != StatusClientClosedRequest {
+				t.Fatalf("status = %d, want %d (body %s)", w.Code, StatusClientClosedRequest, w.Body)
+			}
+			entries := logs.All()
+			if len(entries) != 1 {
+				t.Fatalf("log entries = %d, want the one access-log line: %v", len(entries), entries)
+			}
+			e := entries[0]
+			if e.Level != zap.DebugLevel || e.Message != "http" || e.ContextMap()["status"] != int64(StatusClientClosedRequest) {
+				t.Fatalf("access log = %s %q %v, want debug \"http\" with status 499", e.Level, e.Message, e.ContextMap())
+			}
+		})
 	}
 }

@@ -103,6 +103,8 @@ func (s *Server) accessLog(c *gin.Context) {
 	fields := []zap.Field{zap.String("method", c.Request.Method), zap.String("path", c.Request.URL.Path),
 		zap.Int("status", status), zap.Duration("took", time.Since(start))}
 	switch {
+	case status == StatusClientClosedRequest: // the client went away: not an error
+		s.log.Debug("http", fields...)
 	case status >= 500:
 		s.log.Error("http", fields...)
 	case status >= 400:

@@ -22,7 +22,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 TOOL_CPU=${TOOL_CPU:-1}
 PP_PORT=${PP_PORT:-39280}
 REF_PORT=${REF_PORT:-39230}
-TRACES=${PAIRPAD_TRACES:-$ROOT/../shared/traces}
+TRACES=${PAIRPAD_TRACES:-$ROOT/testdata/traces}
 mkdir -p "$ROOT/bench/results"
 OUT=${OUT:-$ROOT/bench/results/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 WORK=$(mktemp -d /tmp/pairpad-compare.XXXXXX)

@@ -1,26 +1,42 @@
 /// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from "vite"
 import react from "@vitejs/plugin-react"
+import { DOC_SYNCHRONIZER_ID, patchDocSynchronizer } from "./scripts/syncFlushPatch.ts"
 
 // The Go server (default 127.0.0.1:8080) serves the API; `npm run dev` proxies to it.
 const target = process.env.PAIRPAD_SERVER ?? "http://127.0.0.1:8080"
 
 /**
- * automerge-repo 2.5 batches outgoing sync at 10 Hz (`DocSynchronizer.syncDebounceRate = 100`,
- * not configurable through Repo), which puts up to 100 ms between a keystroke and the wire for
- * a fast typist. Pairing wants less: flush at most every 20 ms (still batching bursts; the
- * server's frame-rate limit is 500/s). Measured with `npm run measure`; see README.
+ * Applies scripts/syncFlushPatch.ts to automerge-repo's DocSynchronizer (see there why).
+ * Fails the build when the patch no longer applies, or when no DocSynchronizer module was
+ * seen at all (renamed or moved in a new automerge-repo).
  */
-export const SYNC_FLUSH_MS = 20
 function fasterSyncFlush(): Plugin {
+  let patched = 0
+  let command: "build" | "serve" = "serve"
   return {
     name: "pairpad:automerge-repo-sync-flush",
     enforce: "pre",
+    configResolved(config) {
+      command = config.command
+    },
+    buildStart() {
+      patched = 0
+    },
     transform(code, id) {
-      if (!/automerge-repo[\\/]dist[\\/]synchronizer[\\/]DocSynchronizer\.js$/.test(id)) return null
-      const patched = code.replace("syncDebounceRate = 100;", `syncDebounceRate = ${SYNC_FLUSH_MS};`)
-      if (patched === code) this.warn("DocSynchronizer.syncDebounceRate not found: automerge-repo changed? Sync stays at 10 Hz.")
-      return { code: patched, map: null }
+      if (!DOC_SYNCHRONIZER_ID.test(id.split("?")[0])) return null
+      try {
+        code = patchDocSynchronizer(code)
+      } catch (e) {
+        this.error(e instanceof Error ? e.message : String(e))
+      }
+      patched++
+      return { code, map: null }
+    },
+    buildEnd(err) {
+      // The dev server transforms lazily, so only a full build can tell "never seen".
+      if (command === "build" && !err && patched === 0)
+        this.error("pairpad: automerge-repo's DocSynchronizer.js was never bundled, so the sync flush patch did not apply; see scripts/syncFlushPatch.ts")
     },
   }
 }
@@ -28,7 +44,7 @@ function fasterSyncFlush(): Plugin {
 export default defineConfig({
   plugins: [react(), fasterSyncFlush()],
   // Without this the dev server pre-bundles automerge's wasm loader and every
-  // page dies with `WebAssembly.Exception` (see shared/DESIGN.md).
+  // page dies with `WebAssembly.Exception` (measured; see client/README.md).
   optimizeDeps: { exclude: ["@automerge/automerge"] },
   build: {
     target: "es2022",
@@ -46,5 +62,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     environment: "node",
+    // Run automerge-repo through Vite's pipeline too, so the unit tests use the patched
+    // DocSynchronizer the browser gets (test/syncFlush.test.ts checks it).
+    server: { deps: { inline: [/@automerge[\\/]automerge-repo[\\/]/] } },
   },
 })

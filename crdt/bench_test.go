@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// Benchmarks over documents built from the shared editing traces (Joseph
-// Gentle's editing-traces, CC BY 4.0), one change per patch. They need the
-// traces: $PAIRPAD_TRACES, or ../shared/traces beside the repository.
+// Benchmarks over documents built from the editing traces in
+// testdata/traces (Joseph Gentle's editing-traces, CC BY 4.0), one change
+// per patch; $PAIRPAD_TRACES points elsewhere.
 
 type benchPatch struct {
 	pos, del int
@@ -22,7 +22,7 @@ func loadBenchTrace(b *testing.B, name string) (patches []benchPatch, end string
 	b.Helper()
 	dir := os.Getenv("PAIRPAD_TRACES")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "traces")
+		dir = filepath.Join("..", "testdata", "traces")
 	}
 	f, err := os.Open(filepath.Join(dir, name+".json.gz"))
 	if err != nil {

@@ -271,3 +271,13 @@ export async function poll<T>(what: string, fn: () => Promise<T>, ok: (v: T) => 
   }
   return last
 }
+
+/** One unlabelled value from the server's Prometheus /metrics. */
+export async function metric(baseUrl: string, name: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/metrics`)
+  if (res.status !== 200) throw new Error(`GET /metrics: ${res.status}`)
+  const text = await res.text()
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text)
+  if (!m) throw new Error(`metric ${name} not found in /metrics`)
+  return Number(m[1])
+}

@@ -21,7 +21,7 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import type { Page } from "playwright-core"
 import { ARTIFACTS, DIST, createRoom, launchBrowser, newPerson, openRoom, placeCaret, startServer, waitForText } from "./harness"
 
-const TRACE = process.env.MEASURE_TRACE ?? join(import.meta.dirname, "../../../shared/traces/rustcode.json.gz")
+const TRACE = process.env.MEASURE_TRACE ?? join(import.meta.dirname, "../../testdata/traces/rustcode.json.gz")
 const KEYS = Number(process.env.MEASURE_KEYS ?? 250)
 const OPENS = Number(process.env.MEASURE_OPENS ?? 5)
 

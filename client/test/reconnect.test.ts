@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest"
 import { cbor, type PeerId } from "@automerge/automerge-repo"
-import { backoffDelay, DEFAULT_BACKOFF, isRetryableClose } from "../src/sync/backoff"
+import { backoffDelay, DEFAULT_BACKOFF } from "../src/sync/backoff"
+import { CLOSE_TABLE, isRetryableClose } from "../src/sync/closeCodes"
 import { RoomSocketAdapter, type Environment, type SocketLike, type StatusReport } from "../src/sync/socketAdapter"
 
 describe("backoffDelay", () => {
@@ -180,6 +181,45 @@ describe("RoomSocketAdapter", () => {
     t.setOnline(true)
     expect(t.sockets).toHaveLength(2)
     expect(t.last().status).toBe("reconnecting")
+    vi.useRealTimers()
+  })
+
+  it("retries exactly the close codes the server's table marks retryable", () => {
+    for (const row of [...CLOSE_TABLE, { code: 1006, retry: true }]) {
+      const t = setup()
+      t.adapter.connect("me" as PeerId, {})
+      t.sockets[0].open()
+      t.sockets[0].receive({ type: "peer", senderId: "server", peerMetadata: {} })
+      t.sockets[0].drop(row.code)
+      expect(t.last(), String(row.code)).toMatchObject({ status: row.retry ? "reconnecting" : "failed", lastCloseCode: row.code })
+      vi.advanceTimersByTime(60_000)
+      expect(t.sockets.length > 1, String(row.code)).toBe(row.retry)
+      t.adapter.disconnect()
+      vi.useRealTimers()
+    }
+  })
+
+  it("does not relay other peers' ephemeral messages back to the server", () => {
+    const t = setup()
+    t.adapter.connect("me" as PeerId, {})
+    const s = t.sockets[0]
+    s.open()
+    s.receive({ type: "peer", senderId: "server", peerMetadata: {} })
+    const frame = (senderId: string, count: number) => ({
+      type: "ephemeral" as const,
+      senderId: senderId as PeerId,
+      targetId: "server" as PeerId,
+      documentId: "d" as never,
+      sessionId: "s1" as never,
+      count,
+      data: new Uint8Array([0xa0]),
+    })
+    // What automerge-repo's DocSynchronizer hands back after receiving another browser's presence.
+    t.adapter.send(frame("other-browser", 7))
+    t.adapter.send(frame("me", 1))
+    const sent = s.sent.slice(1) // after join
+    expect(sent).toHaveLength(1)
+    expect(sent[0]).toMatchObject({ type: "ephemeral", senderId: "me", count: 1 })
     vi.useRealTimers()
   })
 

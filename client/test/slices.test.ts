@@ -48,7 +48,7 @@ describe("room slice", () => {
     const s = fresh()
     s.dispatch(roomOpened(ID))
     expect(s.getState().room.phase).toBe("loading")
-    s.dispatch(roomReady({ id: ID, language: "TS", length: 12, fromLocal: false }))
+    s.dispatch(roomReady({ id: ID, language: "TS", length: 12 }))
     expect(s.getState().room).toMatchObject({ phase: "ready", language: "typescript", length: 12 })
   })
 
@@ -56,7 +56,7 @@ describe("room slice", () => {
     const s = fresh()
     s.dispatch(roomOpened(ID))
     s.dispatch(roomOpened("other"))
-    s.dispatch(roomReady({ id: ID, language: "go", length: 1, fromLocal: false }))
+    s.dispatch(roomReady({ id: ID, language: "go", length: 1 }))
     s.dispatch(roomNotFound(ID))
     s.dispatch(roomFailed({ id: ID, message: "x" }))
     expect(s.getState().room.phase).toBe("loading")
@@ -69,7 +69,7 @@ describe("room slice", () => {
     const info = { room_id: ID, language: "rust", created_at: "", updated_at: "", peers: 0, size_bytes: 0 }
     s.dispatch(roomInfoReceived(info))
     expect(s.getState().room.language).toBe("rust")
-    s.dispatch(roomReady({ id: ID, language: "go", length: 0, fromLocal: false }))
+    s.dispatch(roomReady({ id: ID, language: "go", length: 0 }))
     s.dispatch(roomInfoReceived({ ...info, language: "java" }))
     expect(s.getState().room.language).toBe("go")
     s.dispatch(languageChanged("c++"))

@@ -11,8 +11,8 @@ import (
 	"github.com/automerge/automerge-go"
 )
 
-// tracesDir finds the shared traces for tests: $PAIRPAD_TRACES or
-// ../shared/traces beside the repository. A test that cannot find them
+// tracesDir finds the editing traces for tests: $PAIRPAD_TRACES or
+// testdata/traces in the repository. A test that cannot find them
 // fails, naming what to set: the replay test is the tool's correctness check.
 func tracesDir(t *testing.T) string {
 	t.Helper()

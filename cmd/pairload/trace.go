@@ -12,7 +12,7 @@ import (
 )
 
 // Trace is one editing trace from Joseph Gentle's editing-traces collection
-// (github.com/josephg/editing-traces, CC BY 4.0), as kept in shared/traces.
+// (github.com/josephg/editing-traces, CC BY 4.0), as kept in testdata/traces.
 type Trace struct {
 	Name         string
 	StartContent string
@@ -63,8 +63,8 @@ const tracesEnv = "PAIRPAD_TRACES"
 var TraceNames = []string{"rustcode", "sveltecomponent"}
 
 // FindTracesDir returns the traces folder: flag value, else $PAIRPAD_TRACES,
-// else ../shared/traces relative to the repository root (found by walking up
-// from the working directory to the folder holding go.mod).
+// else testdata/traces in the repository (found by walking up from the
+// working directory to the folder holding go.mod).
 func FindTracesDir(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
@@ -78,7 +78,7 @@ func FindTracesDir(flagValue string) (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			cand := filepath.Join(dir, "..", "shared", "traces")
+			cand := filepath.Join(dir, "testdata", "traces")
 			if _, err := os.Stat(cand); err != nil {
 				return "", fmt.Errorf("traces not found at %s (set -traces or %s): %w", cand, tracesEnv, err)
 			}

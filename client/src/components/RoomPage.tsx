@@ -6,8 +6,8 @@ import { api, ApiError } from "../lib/api"
 import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
-import { RoomSession, type RoomDoc } from "../sync/roomSession"
-import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, linkCopied } from "../features/room/roomSlice"
+import { RoomSession, type RoomDoc } from "../app/roomSession"
+import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady } from "../features/room/roomSlice"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
 import { CodeEditor } from "../editor/CodeEditor"
 import { ConnectionBadge } from "./ConnectionBadge"
@@ -61,7 +61,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       .then(h => {
         if (notFound) return
         const doc = h.doc()
-        dispatch(roomReady({ id: roomId, language: doc.language, length: doc.content.length, fromLocal: false }))
+        dispatch(roomReady({ id: roomId, language: doc.language, length: doc.content.length }))
         rememberRoom(browserStore(), { id: roomId, language: s.language(), visitedAt: Date.now(), preview: firstLine(doc.content) })
         setHandle(h)
       })
@@ -126,7 +126,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <PeerList onEditSelf={() => setEditingName(true)} />
         <ConnectionBadge onRetry={retry} />
         <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
-        <ShareButton roomId={roomId} onCopied={() => dispatch(linkCopied(Date.now()))} />
+        <ShareButton roomId={roomId} />
       </header>
       <main className="editor-area">
         {handle && session ? (

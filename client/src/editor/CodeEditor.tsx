@@ -6,7 +6,7 @@ import { automergeBinding } from "./automergeBinding"
 import type { DocHandle } from "@automerge/automerge-repo"
 import { useAppSelector, useAppStore } from "../app/hooks"
 import { selectLanguage, selectPeersWithCursor } from "../app/selectors"
-import type { RoomDoc, RoomSession } from "../sync/roomSession"
+import type { RoomDoc, RoomSession } from "../app/roomSession"
 import { baseExtensions, languageCompartment, languageExtensions, themeCompartment, themeExtension } from "./setup"
 import { remoteCursors, remoteCursorsField, setRemoteCursors } from "./remoteCursors"
 import { computeRemoteCursors, sameCursors } from "../features/presence/remoteCursorModel"
@@ -21,14 +21,14 @@ import {
   suggestionsCleared,
 } from "../features/suggestions/suggestionsSlice"
 import { usePrefersDark } from "../components/usePrefersDark"
-import { installDebugHook } from "../lib/debugHook"
+import { installDebugHook } from "./debugHook"
 
 interface Props {
   session: RoomSession
   handle: DocHandle<RoomDoc>
 }
 
-/** The room's CodeMirror editor, bound to the doc's `content` through automerge-codemirror. */
+/** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
 export function CodeEditor({ session, handle }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)

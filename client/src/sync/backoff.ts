@@ -23,14 +23,3 @@ export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BAC
   const jittered = raw - spread + 2 * spread * random()
   return Math.max(0, Math.min(opts.maxMs, Math.round(jittered)))
 }
-
-/**
- * Close codes after which reconnecting cannot help (see the server's close-code table:
- * 4401/4403 auth, 4404 unknown room). Everything else — 1001 going away, 1006 dropped,
- * 4408 slow consumer, 4429 too fast, 4413 frame too large — is retried with backoff.
- */
-export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4401, 4403, 4404])
-
-export function isRetryableClose(code: number): boolean {
-  return !FATAL_CLOSE_CODES.has(code)
-}

@@ -1,6 +1,7 @@
 import { NetworkAdapter, cbor } from "@automerge/automerge-repo/slim"
 import type { Message, PeerId, PeerMetadata } from "@automerge/automerge-repo/slim"
-import { backoffDelay, DEFAULT_BACKOFF, isRetryableClose, type BackoffOptions } from "./backoff"
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff"
+import { isRetryableClose } from "./closeCodes"
 
 /**
  * automerge-repo network adapter for one room socket (`/ws/<room>`), speaking the
@@ -8,7 +9,9 @@ import { backoffDelay, DEFAULT_BACKOFF, isRetryableClose, type BackoffOptions } 
  *  - exponential backoff with jitter instead of a fixed 5 s retry,
  *  - status reports (connecting / connected / reconnecting / offline / failed) for the UI,
  *  - reacting to the browser's online/offline events at once,
- *  - sends on a closed socket dropped instead of thrown (the repo resyncs on reconnect).
+ *  - sends on a closed socket dropped instead of thrown (the repo resyncs on reconnect),
+ *  - other peers' ephemeral messages not relayed back to the server (see send),
+ *  - reconnect decisions from the server's close-code table (closeCodes.ts).
  */
 export type SocketStatus = "connecting" | "connected" | "reconnecting" | "offline" | "failed"
 
@@ -44,6 +47,8 @@ export interface Environment {
 }
 
 const OPEN = 1
+/** Local code for "no `peer` answer in time": not a server code, so closeInfo() retries it. */
+const HANDSHAKE_TIMEOUT = 4008
 
 export function browserEnvironment(): Environment {
   return {
@@ -155,6 +160,13 @@ export class RoomSocketAdapter extends NetworkAdapter {
     if ("data" in message && message.data instanceof Uint8Array && message.data.byteLength === 0) {
       throw new Error("Tried to send a zero-length message")
     }
+    if (message.type === "ephemeral" && message.senderId !== this.peerId) {
+      // automerge-repo relays every ephemeral message it receives to all its other peers
+      // (DocSynchronizer.receiveEphemeralMessage), keeping the original senderId: here
+      // that means straight back to the server, which has already delivered it to the
+      // whole room and drops frames whose senderId isn't ours. Ours is a star: no relay.
+      return
+    }
     const socket = this.socket
     if (!socket || socket.readyState !== OPEN || !this.remotePeerId) {
       // Not connected: drop. automerge-repo forgets the peer on peer-disconnected and
@@ -214,7 +226,7 @@ export class RoomSocketAdapter extends NetworkAdapter {
     socket.addEventListener("error", this.onError)
     this.handshakeTimer = this.env.setTimeout(() => {
       // Open but no `peer` answer (or stuck connecting): start over.
-      if (this.socket === socket && !this.remotePeerId) this.handleDrop(socket, 4008)
+      if (this.socket === socket && !this.remotePeerId) this.handleDrop(socket, HANDSHAKE_TIMEOUT)
     }, this.opts.handshakeTimeoutMs)
   }
 
@@ -267,7 +279,7 @@ export class RoomSocketAdapter extends NetworkAdapter {
 
   private handleDrop(socket: SocketLike, code: number) {
     if (this.socket !== socket) return
-    this.dropSocket(code === 4008 ? 4000 : undefined)
+    this.dropSocket(code === HANDSHAKE_TIMEOUT ? 4000 : undefined)
     this.report = { ...this.report, lastCloseCode: code }
     if (this.stopped) return
     if (!isRetryableClose(code)) {

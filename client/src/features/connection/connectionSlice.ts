@@ -1,7 +1,7 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit"
-import type { StatusReport, SocketStatus } from "../../sync/socketAdapter"
 
-export type ConnectionStatus = "idle" | SocketStatus
+/** The room socket's state as the UI shows it ("idle" before a room is opened). */
+export type ConnectionStatus = "idle" | "connecting" | "connected" | "reconnecting" | "offline" | "failed"
 
 export interface ConnectionState {
   status: ConnectionStatus
@@ -10,8 +10,6 @@ export interface ConnectionState {
   lastCloseCode: number | null
   /** ms since epoch of the last time the socket reached "connected" */
   lastConnectedAt: number | null
-  /** ms since epoch when we last received a sync message from the server */
-  lastSyncAt: number | null
 }
 
 export const initialConnectionState: ConnectionState = {
@@ -20,14 +18,17 @@ export const initialConnectionState: ConnectionState = {
   nextRetryAt: null,
   lastCloseCode: null,
   lastConnectedAt: null,
-  lastSyncAt: null,
 }
 
 const connectionSlice = createSlice({
   name: "connection",
   initialState: initialConnectionState,
   reducers: {
-    socketStatusChanged(state, action: PayloadAction<StatusReport & { at: number }>) {
+    /** A status report from the room socket (sync/socketAdapter's StatusReport) at time `at`. */
+    socketStatusChanged(
+      state,
+      action: PayloadAction<{ status: Exclude<ConnectionStatus, "idle">; attempt: number; nextRetryAt: number | null; lastCloseCode: number | null; at: number }>,
+    ) {
       const { status, attempt, nextRetryAt, lastCloseCode, at } = action.payload
       state.status = status
       state.attempt = attempt
@@ -35,14 +36,11 @@ const connectionSlice = createSlice({
       state.lastCloseCode = lastCloseCode
       if (status === "connected") state.lastConnectedAt = at
     },
-    syncReceived(state, action: PayloadAction<number>) {
-      state.lastSyncAt = action.payload
-    },
     connectionReset() {
       return initialConnectionState
     },
   },
 })
 
-export const { socketStatusChanged, syncReceived, connectionReset } = connectionSlice.actions
+export const { socketStatusChanged, connectionReset } = connectionSlice.actions
 export const connectionReducer = connectionSlice.reducer

@@ -58,7 +58,7 @@ const presenceSlice = createSlice({
         if (action.payload.now - p.lastSeenAt > ttl) delete state.peers[id]
       }
     },
-    /** Everyone vanished from our point of view (our socket dropped): keep them, they'll age out or re-announce. */
+    /** A new room session starts: forget every peer and our own id (the session sets a new one). */
     presenceReset() {
       return initialPresenceState
     },

@@ -3,6 +3,28 @@
  * server forwards unchanged to the room's other peers. Every `state` message is a
  * full snapshot (name, colour, selection as Automerge cursors), so a lost or
  * reordered message heals with the next one; `seq` lets receivers drop stale ones.
+ *
+ * Why not automerge-repo 2.5's `Presence` (read in its dist/presence/, 2.5.6)? It
+ * carries the same things (any JSON per channel, so names, colours and cursors fit),
+ * has heartbeats, a TTL and a goodbye, and its timings are settings. It falls short
+ * of this layer where pairing needs it:
+ *  - Only a `snapshot` carries the whole state, and it is sent only when the sender
+ *    sees a peer it doesn't know; `update` carries one channel and heartbeats carry
+ *    nothing. A lost update (nothing is queued while a socket is down, and the server
+ *    closes a slow consumer) leaves a stale caret until that channel changes again. Here every message, heartbeats included, is a snapshot:
+ *    a peer heals within one heartbeat (5 s).
+ *  - A receiver ignores heartbeats from a peer it doesn't know ("they will send a
+ *    snapshot"), but the sender only does so for peers *it* doesn't know. After one
+ *    side pruned the other (a network hiccup longer than the TTL), that person stays
+ *    invisible until they change something, and then shows without a name.
+ *  - It knows nothing of our socket: after a reconnect it sends nothing until the
+ *    next change or heartbeat; the room session re-announces on "connected".
+ *  - A newcomer is answered after a fixed 500 ms (`announce`); here after 30 ms, with
+ *    `reply` so two newcomers don't answer each other forever.
+ *  - Its defaults (15 s heartbeat, 45 s TTL) show a closed tab three times longer;
+ *    they are settings, so this alone would not decide it.
+ * Moving would also change the wire format: tabs on the old and new client would
+ * not see each other. Revisit when automerge-repo heals state in heartbeats.
  */
 import type { Cursor } from "@automerge/automerge"
 

@@ -16,10 +16,6 @@ export interface RoomState {
   error: string | null
   /** metadata from GET /rooms/:id when the server could be reached */
   info: RoomInfo | null
-  /** true when the doc was opened from the local (IndexedDB) copy before the server answered */
-  openedFromLocal: boolean
-  /** ms since epoch when the link was last copied, for the "Copied" toast */
-  linkCopiedAt: number | null
   /** characters in the doc, for the status bar */
   length: number
 }
@@ -30,8 +26,6 @@ export const initialRoomState: RoomState = {
   language: "plaintext",
   error: null,
   info: null,
-  openedFromLocal: false,
-  linkCopiedAt: null,
   length: 0,
 }
 
@@ -47,12 +41,11 @@ const roomSlice = createSlice({
       state.info = action.payload
       if (state.phase === "loading") state.language = normalizeLanguage(action.payload.language)
     },
-    roomReady(state, action: PayloadAction<{ id: string; language: unknown; length: number; fromLocal: boolean }>) {
+    roomReady(state, action: PayloadAction<{ id: string; language: unknown; length: number }>) {
       if (action.payload.id !== state.id) return
       state.phase = "ready"
       state.language = normalizeLanguage(action.payload.language)
       state.length = action.payload.length
-      state.openedFromLocal = action.payload.fromLocal
       state.error = null
     },
     roomNotFound(state, action: PayloadAction<string>) {
@@ -70,12 +63,6 @@ const roomSlice = createSlice({
     contentLengthChanged(state, action: PayloadAction<number>) {
       state.length = action.payload
     },
-    linkCopied(state, action: PayloadAction<number>) {
-      state.linkCopiedAt = action.payload
-    },
-    roomClosed() {
-      return initialRoomState
-    },
   },
 })
 
@@ -87,7 +74,5 @@ export const {
   roomFailed,
   languageChanged,
   contentLengthChanged,
-  linkCopied,
-  roomClosed,
 } = roomSlice.actions
 export const roomReducer = roomSlice.reducer

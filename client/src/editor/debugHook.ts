@@ -5,10 +5,10 @@
  */
 import type { EditorView } from "@codemirror/view"
 import type { DocHandle } from "@automerge/automerge-repo"
-import type { RoomDoc, RoomSession } from "../sync/roomSession"
+import type { RoomDoc, RoomSession } from "../app/roomSession"
 import type { AppStore } from "../app/store"
-import { remoteCursorPositions, type RemoteCursor } from "../editor/remoteCursors"
-import { ghostField } from "../editor/ghostText"
+import { remoteCursorPositions, type RemoteCursor } from "./remoteCursors"
+import { ghostField } from "./ghostText"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import * as A from "@automerge/automerge"
 

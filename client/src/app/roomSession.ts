@@ -1,12 +1,13 @@
 /**
  * One open room: an automerge-repo Repo (IndexedDB storage + our socket adapter),
- * the room's DocHandle, and presence over ephemeral messages. Owned by the room page;
+ * the room's DocHandle, and presence over ephemeral messages (why not automerge-repo's
+ * Presence: see features/presence/protocol.ts). Owned by the room page;
  * it writes what the UI needs into Redux and never puts the document there.
  */
 import { ImmutableString, Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
-import type { AppDispatch, RootState } from "../app/store"
-import { RoomSocketAdapter, type SocketAdapterOptions } from "./socketAdapter"
+import type { AppDispatch, RootState } from "./store"
+import { RoomSocketAdapter, type SocketAdapterOptions } from "../sync/socketAdapter"
 import { socketStatusChanged, connectionReset } from "../features/connection/connectionSlice"
 import {
   presenceReceived,
