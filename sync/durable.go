@@ -166,8 +166,12 @@ func (r *room) savedDurable(res saveResult, size int) {
 		c.Version, c.SizeBytes, c.UpdatedAt, c.Language = res.version, size, time.Now().UTC(), r.doc.Language()
 		r.live.Store(&c)
 	}
-	if r.wantUnload && !r.dirty {
-		r.hub.tryUnload(r)
+	if r.wantUnload {
+		if r.dirty {
+			r.startSave() // another writer's changes came in with the save
+		} else {
+			r.hub.tryUnload(r)
+		}
 	}
 }
 

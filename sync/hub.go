@@ -401,10 +401,10 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	if h.clog != nil {
 		// Rooms saved their snapshots; write what is left of the log (the
 		// spilled rooms' entries, should the database be back), then stop.
+		h.clog.close()
 		if err := h.clog.write(ctx); err != nil {
 			h.log.Warn("final change-log append failed", zap.Error(err))
 		}
-		h.clog.close()
 	}
 	rep := report(rooms)
 	h.mu.Lock()
