@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -20,11 +21,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+	"github.com/pairpad/pairpad/internal/lang"
+	"github.com/pairpad/pairpad/internal/ratelimit"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
 // Languages a room may be created with; the first is the default.
-var Languages = []string{"plaintext", "python", "javascript", "typescript", "go", "rust", "java", "c", "cpp"}
+var Languages = lang.Known
 
 // Options wires a Server.
 type Options struct {
@@ -41,6 +44,11 @@ type Options struct {
 	AllowedOrigins []string
 	// Version is reported by /healthz.
 	Version string
+	// Limits are the timeouts, caps and rates of limits.go.
+	Limits Limits
+	// Expirer, with Limits.RoomTTL, lets rooms nobody opens expire; nil
+	// keeps every room.
+	Expirer RoomExpirer
 }
 
 // Server serves Pairpad over HTTP.
@@ -52,11 +60,24 @@ type Server struct {
 	upgrader websocket.Upgrader
 	static   *staticFiles
 	started  time.Time
+
+	lm        *limitMetrics
+	conns     *connTracker
+	createLim *ratelimit.Limiter
 }
 
 // New builds a Server.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, hub: opts.Hub, store: opts.Store, log: opts.Log, started: time.Now()}
+	s := &Server{opts: opts, hub: opts.Hub, store: opts.Store, log: opts.Log, started: time.Now(), lm: &limitMetrics{}}
+	trusted, err := parsePrefixes(opts.Limits.TrustedProxies)
+	if err != nil {
+		// cmd validates TRUSTED_PROXIES; a bad list here trusts nobody.
+		s.log.Error("TRUSTED_PROXIES ignored", zap.Error(err))
+		trusted, s.opts.Limits.TrustedProxies = nil, nil
+	}
+	s.conns = &connTracker{maxTotal: opts.Limits.MaxConns, maxPerIP: opts.Limits.MaxConnsPerIP,
+		trusted: trusted, m: s.lm, perIP: map[netip.Addr]int{}}
+	s.createLim = newCreateLimiter(opts.Limits)
 	s.upgrader = websocket.Upgrader{
 		// ReadBufferSize 0 reuses the HTTP server's 4 KiB reader; write
 		// buffers come from a pool, held only while a frame is written, so
@@ -73,6 +94,13 @@ func New(opts Options) *Server {
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Forwarding headers count only from TRUSTED_PROXIES (none by default):
+	// rate limits and logs otherwise use the TCP peer address.
+	if err := r.SetTrustedProxies(s.opts.Limits.TrustedProxies); err != nil {
+		s.log.Error("TRUSTED_PROXIES ignored", zap.Error(err))
+		_ = r.SetTrustedProxies(nil)
+	}
+	r.Use(securityHeaders, s.connLimit, s.forwardedCheck)
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		s.log.Error("panic in handler", zap.Any("panic", err), zap.String("path", c.Request.URL.Path))
 		writeError(c, http.StatusInternalServerError, "internal", "internal server error")
@@ -100,7 +128,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	status := c.Writer.Status()
-	fields := []zap.Field{zap.String("method", c.Request.Method), zap.String("path", c.Request.URL.Path),
+	fields := []zap.Field{zap.String("method", c.Request.Method), zap.String("path", c.Request.URL.Path), zap.String("client", c.ClientIP()),
 		zap.Int("status", status), zap.Duration("took", time.Since(start))}
 	switch {
 	case status == StatusClientClosedRequest: // the client went away: not an error
@@ -141,22 +169,25 @@ type CreateRoomResponse struct {
 }
 
 func (s *Server) createRoom(c *gin.Context) {
+	if !s.roomCreateLimit(c) {
+		return
+	}
 	var req createRoomRequest
 	if c.Request.ContentLength != 0 {
 		if err := decodeStrict(c, 16<<10, &req); err != nil {
 			return
 		}
 	}
-	lang := Languages[0]
+	language := lang.Default
 	if req.Language != "" {
-		lang = strings.ToLower(strings.TrimSpace(req.Language))
-		if !knownLanguage(lang) {
+		language = strings.ToLower(strings.TrimSpace(req.Language))
+		if !lang.IsKnown(language) {
 			writeError(c, http.StatusBadRequest, "invalid_field",
 				fmt.Sprintf("language %q is not supported; use one of %s", req.Language, strings.Join(Languages, ", ")))
 			return
 		}
 	}
-	rec, err := s.hub.CreateRoom(c.Request.Context(), lang)
+	rec, err := s.hub.CreateRoom(c.Request.Context(), language)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -164,15 +195,6 @@ func (s *Server) createRoom(c *gin.Context) {
 	url := "/room/" + rec.ID
 	c.Header("Location", "/rooms/"+rec.ID)
 	c.JSON(http.StatusCreated, CreateRoomResponse{RoomID: rec.ID, URL: url})
-}
-
-func knownLanguage(l string) bool {
-	for _, k := range Languages {
-		if k == l {
-			return true
-		}
-	}
-	return false
 }
 
 // RoomInfo is the body of GET /rooms/{id}.
@@ -277,6 +299,7 @@ func (s *Server) serveWS(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "not_websocket", "this endpoint needs a WebSocket upgrade (automerge-repo protocol)")
 		return
 	}
+	s.markOpened(c.Request.Context(), id)
 	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		// The upgrader has answered with an HTTP error already.
@@ -304,8 +327,9 @@ func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
+		// The details (user, host, port) go to the log only.
 		s.log.Warn("readiness: database unreachable", zap.Error(err))
-		writeError(c, http.StatusServiceUnavailable, "database_unreachable", "the database does not answer: "+err.Error())
+		writeError(c, http.StatusServiceUnavailable, "database_unreachable", "database unreachable")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
@@ -315,6 +339,7 @@ func (s *Server) metrics(c *gin.Context) {
 	c.Header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w := c.Writer
 	s.hub.Metrics().WritePrometheus(w)
+	s.lm.writePrometheus(w)
 	if rss, ok := residentBytes(); ok {
 		fmt.Fprintf(w, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\n", rss)
 	}

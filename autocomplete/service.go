@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/internal/ratelimit"
 )
 
 // Config configures the Service. Zero values take the documented defaults;
@@ -97,7 +99,7 @@ type Service struct {
 	cfg      Config
 	primary  Engine
 	fallback Engine // nil when primary is the mock
-	lim      *limiter
+	lim      *ratelimit.Limiter
 	log      *zap.Logger
 }
 
@@ -122,7 +124,7 @@ func NewServiceWithEngine(cfg Config, primary Engine, log *zap.Logger) (*Service
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Service{cfg: cfg, lim: newLimiter(cfg.RatePerSecond, cfg.Burst, time.Now), log: log}
+	s := &Service{cfg: cfg, lim: ratelimit.New(cfg.RatePerSecond, cfg.Burst, time.Now), log: log}
 	if primary == nil {
 		s.primary = NewMock()
 	} else {
@@ -139,7 +141,7 @@ func (s *Service) Config() Config { return s.cfg }
 // or ctx's error when the caller went away.
 func (s *Service) Complete(ctx context.Context, clientKey string, req Request) (Response, error) {
 	start := time.Now()
-	if ok, wait := s.lim.allow(clientKey); !ok {
+	if ok, wait := s.lim.Allow(clientKey); !ok {
 		return Response{}, &RateLimitError{RetryAfter: wait}
 	}
 	if err := s.validate(&req); err != nil {

@@ -138,37 +138,6 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestLimiterRefillAndEviction(t *testing.T) {
-	t.Parallel()
-	now := time.Unix(0, 0)
-	l := newLimiter(2, 2, func() time.Time { return now })
-	l.maxBuckets = 3
-	for range 2 {
-		if ok, _ := l.allow("a"); !ok {
-			t.Fatal("burst refused")
-		}
-	}
-	if ok, wait := l.allow("a"); ok || wait != 500*time.Millisecond {
-		t.Fatalf("empty bucket: ok=%v wait=%v, want refused, 500ms", ok, wait)
-	}
-	now = now.Add(500 * time.Millisecond)
-	if ok, _ := l.allow("a"); !ok {
-		t.Fatal("refilled token refused")
-	}
-	l.allow("b")
-	l.allow("c")
-	if ok, _ := l.allow("d"); ok {
-		t.Fatal("table full of active clients: new client should wait")
-	}
-	now = now.Add(time.Second) // every bucket has refilled completely
-	if ok, _ := l.allow("d"); !ok {
-		t.Fatal("after idle buckets expire a new client is admitted")
-	}
-	if n := l.size(); n != 1 {
-		t.Fatalf("buckets after sweep = %d, want 1", n)
-	}
-}
-
 // fakeModel is an OpenAI-compatible completions server for tests.
 func fakeModel(t *testing.T, h http.HandlerFunc) string {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
@@ -56,7 +57,7 @@ func (s *GormStore) Compact(ctx context.Context, id string, data []byte, languag
 		res := tx.Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 			"data":       data,
 			"size_bytes": len(data),
-			"language":   language,
+			"language":   lang.ForColumn(language), // as Save: the document keeps what peers wrote
 			"version":    base + 1,
 			"updated_at": time.Now().UTC(),
 		})

@@ -160,3 +160,27 @@ func TestAppendChangesAllOrNothing(t *testing.T) {
 		})
 	}
 }
+
+// Expiring a room (ROOM_TTL) removes its change log with it.
+func TestExpiredRoomTakesItsLog(t *testing.T) {
+	for name, s := range stores(t) {
+		if name == "memory" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			g := s.(*persistence.GormStore)
+			id, doc := newRoomDoc(t, s)
+			if err := g.AppendChanges(ctx, []pairsync.LogEntry{{RoomID: id, Writer: "w", Seq: 1, Data: edit(t, doc, "x")}}); err != nil {
+				t.Fatal(err)
+			}
+			deleted, err := g.DeleteUnopenedSince(ctx, id, time.Now().Add(time.Hour))
+			if err != nil || !deleted {
+				t.Fatalf("delete: %v %v", deleted, err)
+			}
+			if n, _, err := g.LogStats(ctx, id); err != nil || n != 0 {
+				t.Fatalf("log of the deleted room: %d entries, %v", n, err)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
@@ -17,10 +18,13 @@ type Memory struct {
 	failSaves error
 	saves     int
 	log       map[string][]pairsync.LogEntry // change log by room (memory_changelog.go)
+	opened    map[string]time.Time           // see ttl.go
 }
 
 // NewMemory returns an empty in-memory store.
-func NewMemory() *Memory { return &Memory{rooms: map[string]pairsync.RoomRecord{}} }
+func NewMemory() *Memory {
+	return &Memory{rooms: map[string]pairsync.RoomRecord{}, opened: map[string]time.Time{}}
+}
 
 // FailSaves makes every Save return err (nil restores normal saves).
 func (m *Memory) FailSaves(err error) {
@@ -46,7 +50,7 @@ func (m *Memory) Create(_ context.Context, rec pairsync.RoomRecord) error {
 	if rec.Version == 0 {
 		rec.Version = 1
 	}
-	rec.Data = slices.Clone(rec.Data)
+	rec.Data, rec.Language = slices.Clone(rec.Data), lang.ForColumn(rec.Language)
 	m.rooms[rec.ID] = rec
 	return nil
 }
@@ -93,7 +97,7 @@ func (m *Memory) Save(ctx context.Context, id string, data []byte, language stri
 	if rec.Version != base {
 		return 0, pairsync.ErrConflict
 	}
-	rec.Data, rec.Language, rec.Version, rec.UpdatedAt = slices.Clone(data), language, base+1, time.Now().UTC()
+	rec.Data, rec.Language, rec.Version, rec.UpdatedAt = slices.Clone(data), lang.ForColumn(language), base+1, time.Now().UTC()
 	m.rooms[id] = rec
 	m.saves++
 	return rec.Version, nil

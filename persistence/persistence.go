@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
 
+	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
@@ -36,6 +37,9 @@ type Room struct {
 	Version   int64     `gorm:"not null"`
 	CreatedAt time.Time `gorm:"not null"`
 	UpdatedAt time.Time `gorm:"not null;index"`
+	// OpenedAt is when a WebSocket for the room was last accepted (NULL
+	// before it ever was); ROOM_TTL counts from it (see ttl.go).
+	OpenedAt *time.Time `gorm:"index"`
 }
 
 // Kind names a database driver.
@@ -160,7 +164,7 @@ func (s *GormStore) migrate(ctx context.Context) error {
 
 // Create implements sync.Store.
 func (s *GormStore) Create(ctx context.Context, rec pairsync.RoomRecord) error {
-	row := Room{ID: rec.ID, Language: rec.Language, Data: rec.Data, SizeBytes: len(rec.Data),
+	row := Room{ID: rec.ID, Language: lang.ForColumn(rec.Language), Data: rec.Data, SizeBytes: len(rec.Data),
 		Version: rec.Version, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}
 	if row.Version == 0 {
 		row.Version = 1
@@ -198,7 +202,7 @@ func (s *GormStore) Save(ctx context.Context, id string, data []byte, language s
 	res := s.db.WithContext(ctx).Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 		"data":       data,
 		"size_bytes": len(data),
-		"language":   language,
+		"language":   lang.ForColumn(language), // the document keeps what peers wrote
 		"version":    base + 1,
 		"updated_at": time.Now().UTC(),
 	})

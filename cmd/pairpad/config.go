@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/pairpad/pairpad/api"
 	"github.com/pairpad/pairpad/persistence"
 )
 
@@ -41,6 +43,34 @@ type Config struct {
 	AutocompleteMaxCodeBytes int64         // AUTOCOMPLETE_MAX_CODE_BYTES, default 1 MiB
 	AutocompleteRate         float64       // AUTOCOMPLETE_RATE requests/s per client, default 5
 	AutocompleteBurst        int           // AUTOCOMPLETE_BURST, default 10
+
+	HTTPReadTimeout      time.Duration // HTTP_READ_TIMEOUT, default 30s
+	HTTPWriteTimeout     time.Duration // HTTP_WRITE_TIMEOUT, default 60s
+	HTTPIdleTimeout      time.Duration // HTTP_IDLE_TIMEOUT, default 30s
+	MaxConns             int           // MAX_CONNS, default 4096; 0 = no cap
+	MaxConnsPerIP        int           // MAX_CONNS_PER_IP, default 128; 0 = no cap
+	TrustedProxies       []string      // TRUSTED_PROXIES, comma separated IPs/CIDRs; default none
+	RoomCreateRate       float64       // ROOM_CREATE_RATE rooms/s per client, default 0.05; 0 = no limit
+	RoomCreateBurst      int           // ROOM_CREATE_BURST, default 10
+	RoomTTL              time.Duration // ROOM_TTL, default 90 days; 0 = keep forever
+	RoomTTLSweepInterval time.Duration // ROOM_TTL_SWEEP_INTERVAL, default 1h
+}
+
+// parseLongDuration is time.ParseDuration that also takes whole days
+// ("90d"), for ROOM_TTL.
+func parseLongDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("want a duration such as 90d, 720h or 0")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("want a duration such as 90d, 720h or 0")
+	}
+	return d, nil
 }
 
 // setting is one configuration key: flag name, environment name, default.
@@ -60,6 +90,16 @@ func settings() []setting {
 				return fmt.Errorf("must be positive")
 			}
 			*dst(c) = d
+			return nil
+		}
+	}
+	count := func(dst func(*Config) *int) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1<<24 {
+				return fmt.Errorf("want a whole number from 0 (no cap) to 16777216")
+			}
+			*dst(c) = n
 			return nil
 		}
 	}
@@ -161,6 +201,48 @@ func settings() []setting {
 			c.AutocompleteRate = f
 			return nil
 		}},
+		{"HTTP_READ_TIMEOUT", "time allowed to read a whole HTTP request, body included", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
+		{"HTTP_WRITE_TIMEOUT", "time allowed to write an HTTP response (not WebSockets)", "60s", dur(func(c *Config) *time.Duration { return &c.HTTPWriteTimeout })},
+		{"HTTP_IDLE_TIMEOUT", "how long an idle keep-alive connection is kept", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout })},
+		{"MAX_CONNS", "open TCP connections (WebSockets included) before new ones get 503; 0: no cap", "4096", count(func(c *Config) *int { return &c.MaxConns })},
+		{"MAX_CONNS_PER_IP", "open connections per client address before new ones get 503; 0: no cap", "128", count(func(c *Config) *int { return &c.MaxConnsPerIP })},
+		{"TRUSTED_PROXIES", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For/X-Real-IP are believed; empty: none", "", func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					c.TrustedProxies = append(c.TrustedProxies, p)
+				}
+			}
+			return api.ParseTrustedProxies(c.TrustedProxies)
+		}},
+		{"ROOM_CREATE_RATE", "rooms a client address may create per second (sustained); 0: no limit", "0.05", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				return fmt.Errorf("want a number ≥ 0, e.g. 0.05 (3 a minute)")
+			}
+			c.RoomCreateRate = f
+			return nil
+		}},
+		{"ROOM_CREATE_BURST", "rooms a client address may create at once", "10", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive whole number")
+			}
+			c.RoomCreateBurst = n
+			return nil
+		}},
+		{"ROOM_TTL", "delete rooms nobody has opened for this long (e.g. 90d, 720h); 0: keep forever", "90d", func(c *Config, v string) error {
+			d, err := parseLongDuration(v)
+			if err != nil {
+				return err
+			}
+			if d > 0 && d < time.Hour {
+				return fmt.Errorf("want 0 (keep forever) or at least 1h")
+			}
+			c.RoomTTL = d
+			return nil
+		}},
+		{"ROOM_TTL_SWEEP_INTERVAL", "how often rooms past ROOM_TTL are looked for", "1h", dur(func(c *Config) *time.Duration { return &c.RoomTTLSweepInterval })},
 		{"AUTOCOMPLETE_BURST", "autocomplete burst per client", "10", func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {

@@ -41,6 +41,17 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		"MAX_FRAME_BYTES":  "12",
 		"AUTOCOMPLETE_URL": "ftp://x",
 		"LOG_FORMAT":       "xml",
+
+		"HTTP_READ_TIMEOUT":       "0s",
+		"HTTP_WRITE_TIMEOUT":      "later",
+		"HTTP_IDLE_TIMEOUT":       "-5s",
+		"MAX_CONNS":               "-1",
+		"MAX_CONNS_PER_IP":        "lots",
+		"TRUSTED_PROXIES":         "10.0.0.0/8, proxy.local",
+		"ROOM_CREATE_RATE":        "-1",
+		"ROOM_CREATE_BURST":       "0",
+		"ROOM_TTL":                "10m",
+		"ROOM_TTL_SWEEP_INTERVAL": "0s",
 	}
 	for key, val := range cases {
 		_, err := LoadConfig(nil, env(map[string]string{key: val}), nil, io.Discard)
@@ -56,5 +67,28 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	}
 	if _, err := LoadConfig([]string{"extra"}, env(nil), nil, io.Discard); err == nil {
 		t.Error("stray argument accepted")
+	}
+}
+
+func TestConfigLimits(t *testing.T) {
+	cfg, err := LoadConfig(nil, env(nil), nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPReadTimeout != 30*time.Second || cfg.HTTPWriteTimeout != 60*time.Second || cfg.HTTPIdleTimeout != 30*time.Second ||
+		cfg.MaxConns != 4096 || cfg.MaxConnsPerIP != 128 || cfg.TrustedProxies != nil || cfg.RoomCreateRate != 0.05 ||
+		cfg.RoomCreateBurst != 10 || cfg.RoomTTL != 90*24*time.Hour || cfg.RoomTTLSweepInterval != time.Hour {
+		t.Fatalf("limit defaults: %+v", cfg)
+	}
+	cfg, err = LoadConfig(nil, env(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,::1", "ROOM_TTL": "0",
+		"MAX_CONNS": "0", "ROOM_CREATE_RATE": "0"}), nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.TrustedProxies) != 3 || cfg.RoomTTL != 0 || cfg.MaxConns != 0 || cfg.RoomCreateRate != 0 {
+		t.Fatalf("limits: %+v", cfg)
+	}
+	if cfg, err = LoadConfig(nil, env(map[string]string{"ROOM_TTL": "720h"}), nil, io.Discard); err != nil || cfg.RoomTTL != 30*24*time.Hour {
+		t.Fatalf("ROOM_TTL=720h: %v %v", cfg.RoomTTL, err)
 	}
 }

@@ -114,7 +114,15 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		Hub: hub, Store: store, Log: log.Named("api"),
 		Autocomplete: complete, ClientDir: cfg.ClientDir,
 		AllowedOrigins: cfg.AllowedOrigins, Version: version,
+		Limits: api.Limits{
+			ReadTimeout: cfg.HTTPReadTimeout, WriteTimeout: cfg.HTTPWriteTimeout, IdleTimeout: cfg.HTTPIdleTimeout,
+			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, TrustedProxies: cfg.TrustedProxies,
+			RoomCreateRate: cfg.RoomCreateRate, RoomCreateBurst: cfg.RoomCreateBurst,
+			RoomTTL: cfg.RoomTTL, RoomTTLSweepInterval: cfg.RoomTTLSweepInterval,
+		},
+		Expirer: store,
 	})
+	warnFileLimit(cfg, log)
 	if _, err := os.Stat(cfg.ClientDir); err != nil {
 		log.Warn("browser client not found; / will say how to build it", zap.String("client_dir", cfg.ClientDir))
 	}
@@ -136,9 +144,12 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := srv.HTTPServer()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- httpSrv.Serve(srv.WrapListener(ln)) }()
+	expiryCtx, stopExpiry := context.WithCancel(ctx)
+	defer stopExpiry()
+	go srv.RunRoomExpiry(expiryCtx)
 	kind, _, _ := persistence.ParseURL(cfg.DatabaseURL)
 	log.Info("pairpad listening", zap.String("addr", ln.Addr().String()), zap.String("database", string(kind)),
 		zap.Duration("flush_interval", cfg.FlushInterval), zap.String("version", version))

@@ -1,4 +1,7 @@
-package autocomplete
+// Package ratelimit holds per-client token buckets, shared by the
+// autocomplete service and room creation. A Limiter is safe for concurrent
+// use.
+package ratelimit
 
 import (
 	"math"
@@ -6,19 +9,19 @@ import (
 	"time"
 )
 
-// limiter is a table of per-client token buckets. A bucket idle long enough
+// Limiter is a table of per-client token buckets. A bucket idle long enough
 // to have refilled completely is indistinguishable from a new one, so
 // sweeping it loses nothing; sweeps run at most once per sweepEvery and
 // whenever the table reaches maxBuckets, which keeps memory bounded by the
 // number of clients active within one refill period.
-type limiter struct {
+type Limiter struct {
 	mu         sync.Mutex
 	rate       float64 // tokens per second
 	burst      float64
 	buckets    map[string]*bucket
 	lastSweep  time.Time
 	sweepEvery time.Duration
-	maxBuckets int
+	maxBuckets int // exported for tests through SetMaxBuckets
 	now        func() time.Time
 }
 
@@ -27,8 +30,10 @@ type bucket struct {
 	last   time.Time
 }
 
-func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
-	return &limiter{
+// New returns a limiter allowing rate tokens per second and bursts of
+// burst per key; now is the clock (time.Now outside tests).
+func New(rate float64, burst int, now func() time.Time) *Limiter {
+	return &Limiter{
 		rate: rate, burst: float64(burst),
 		buckets:    make(map[string]*bucket),
 		sweepEvery: time.Minute,
@@ -39,12 +44,12 @@ func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
 }
 
 // fullAfter is how long an idle bucket takes to refill completely.
-func (l *limiter) fullAfter() time.Duration {
+func (l *Limiter) fullAfter() time.Duration {
 	return time.Duration(l.burst / l.rate * float64(time.Second))
 }
 
-// allow takes a token for key, or reports how long until one is available.
-func (l *limiter) allow(key string) (bool, time.Duration) {
+// Allow takes a token for key, or reports how long until one is available.
+func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -73,7 +78,7 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
-func (l *limiter) sweep(now time.Time) {
+func (l *Limiter) sweep(now time.Time) {
 	full := l.fullAfter()
 	for k, b := range l.buckets {
 		if now.Sub(b.last) >= full {
@@ -83,8 +88,16 @@ func (l *limiter) sweep(now time.Time) {
 	l.lastSweep = now
 }
 
-func (l *limiter) size() int {
+// Size is the number of buckets held.
+func (l *Limiter) Size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
+}
+
+// SetMaxBuckets caps the table (default 100,000 keys). Tests only.
+func (l *Limiter) SetMaxBuckets(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.maxBuckets = n
 }
