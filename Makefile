@@ -70,7 +70,7 @@ chromium:
 
 # Short coverage-guided fuzzing runs (the seeds also run in 'make test').
 fuzz:
-	$(GO) test -vet=off -run XXX -fuzz FuzzDecodeFrame -fuzztime 30s ./sync/
+	$(GO) test -vet=off -run XXX -fuzz FuzzDecodeFrame -fuzztime 30s ./sync/wire/
 	$(GO) test -vet=off -run XXX -fuzz FuzzRoomHandleFrame -fuzztime 30s ./sync/
 	$(GO) test -vet=off -run XXX -fuzz FuzzRoomSyncData -fuzztime 30s ./sync/
 	$(GO) test -vet=off -run XXX -fuzz FuzzInspectSync -fuzztime 30s ./crdt/

@@ -28,8 +28,10 @@ func writeError(c *gin.Context, status int, code, message string) {
 	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
 }
 
-// fail maps an error from the layers below to an HTTP answer. It is the one
-// place where sentinel errors become status codes.
+// fail maps an error from the room layers below (sync, crdt, the store) to
+// an HTTP answer: their sentinel errors become status codes here and
+// nowhere else. Request-decoding errors (decode.go) and the autocomplete
+// engine's errors (autocomplete.go) are mapped beside their handlers.
 func (s *Server) fail(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, pairsync.ErrNotFound):

@@ -25,6 +25,7 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 type limitFixture struct {
@@ -112,7 +113,7 @@ func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	f := newLimitFixture(t, api.Limits{ReadTimeout: timeout, WriteTimeout: timeout, IdleTimeout: timeout})
 	room := f.createRoom(t, "")
-	c, err := pairsync.Dial(context.Background(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+room.RoomID, room.RoomID, pairsync.ClientOptions{})
+	c, err := wireclient.Dial(context.Background(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+room.RoomID, room.RoomID, wireclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestRoomTTLSweep(t *testing.T) {
 	}
 	old, recent, loaded := mk(100*24*time.Hour), mk(10*24*time.Hour), mk(10*24*time.Hour)
 	// Opening a room through the API records it.
-	c, err := pairsync.Dial(ctx, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+loaded, loaded, pairsync.ClientOptions{})
+	c, err := wireclient.Dial(ctx, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+loaded, loaded, wireclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -307,8 +307,12 @@ func (s *Server) serveWS(c *gin.Context) {
 		return
 	}
 	// The connection is hijacked: serve it on a fresh goroutine and let the
-	// HTTP handler's goroutine (and its deep stack) end.
-	go s.hub.ServeConn(context.Background(), conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
+	// HTTP handler's goroutine (and its deep stack) end. The request's
+	// context is cancelled when this handler returns, so the connection gets
+	// its values (the grant) without its cancellation; the hub's Shutdown
+	// ends it with the server.
+	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.RoleEditor})
+	go s.hub.ServeConn(ctx, conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
 }
 
 func (s *Server) autocomplete(c *gin.Context) {

@@ -22,6 +22,7 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 type pingStore struct {
@@ -174,7 +175,7 @@ func TestSnapshotTextAndWebSocket(t *testing.T) {
 	f := newFixture(t, "")
 	room := f.createRoom(t, `{"language":"go"}`)
 	wsURL := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws/" + room.RoomID
-	c, err := pairsync.Dial(context.Background(), wsURL, room.RoomID, pairsync.ClientOptions{})
+	c, err := wireclient.Dial(context.Background(), wsURL, room.RoomID, wireclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

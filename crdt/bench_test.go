@@ -139,13 +139,13 @@ func BenchmarkFastJoin(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				ps := srv.NewPeerState()
-				if info, _ := InspectSync(first); !srv.WantsFastJoin(ps, info) {
+				if info, _ := InspectSync(first); !info.SupportsV2 || len(info.Heads) != 0 {
 					b.Fatal("no fast join")
 				}
 				if _, err := srv.Receive(ps, first); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := srv.FastJoin(ps); err != nil {
+				if _, _, err := srv.SnapshotMessage(); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -158,7 +158,7 @@ func BenchmarkFastJoin(b *testing.B) {
 			ps := srv.NewPeerState()
 			first := firstClientMessage(b)
 			_, _ = srv.Receive(ps, first)
-			msg, err := srv.FastJoin(ps)
+			msg, _, err := srv.SnapshotMessage()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func BenchmarkFastJoin(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				c := Empty()
-				if _, err := c.Receive(c.NewClientPeerState(), msg); err != nil {
+				if _, _, err := c.ReceiveFromServer(c.NewPeerState(), msg); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := c.Text(); err != nil {
@@ -179,7 +179,7 @@ func BenchmarkFastJoin(b *testing.B) {
 
 func firstClientMessage(b *testing.B) []byte {
 	c := Empty()
-	m, ok, err := c.GenerateAdvertisingV2(c.NewClientPeerState())
+	m, ok, err := c.GenerateAdvertisingV2(c.NewPeerState())
 	if err != nil || !ok {
 		b.Fatalf("client message: %v %v", ok, err)
 	}

@@ -24,16 +24,18 @@ func syncPair(t *testing.T, a, b *Doc, sa, sb *PeerState, v2 bool) (bytesAtoB in
 		}
 		if ok {
 			quiet = false
-			if info, _ := InspectSync(m); a.WantsFastJoin(sa, info) {
+			// The server's fast-join policy (package sync): a first message
+			// with nothing and the v2 capability gets the snapshot.
+			if info, _ := InspectSync(m); v2 && info.SupportsV2 && len(info.Heads) == 0 && info.Changes == 0 && i == 0 {
 				if _, err := a.Receive(sa, m); err != nil {
 					t.Fatal(err)
 				}
-				fj, err := a.FastJoin(sa)
+				fj, _, err := a.SnapshotMessage()
 				if err != nil {
 					t.Fatal(err)
 				}
 				bytesAtoB += len(fj)
-				if _, err := b.Receive(sb, fj); err != nil {
+				if _, _, err := b.ReceiveFromServer(sb, fj); err != nil {
 					t.Fatal(err)
 				}
 				continue
@@ -49,7 +51,7 @@ func syncPair(t *testing.T, a, b *Doc, sa, sb *PeerState, v2 bool) (bytesAtoB in
 		if ok {
 			quiet = false
 			bytesAtoB += len(m)
-			if _, err := b.Receive(sb, m); err != nil {
+			if _, _, err := b.ReceiveFromServer(sb, m); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -96,7 +98,7 @@ func TestFastJoinVersusV1(t *testing.T) {
 	saved, _ := server.Save()
 
 	c1 := Empty()
-	n2 := syncPair(t, server, c1, server.NewPeerState(), c1.NewClientPeerState(), true)
+	n2 := syncPair(t, server, c1, server.NewPeerState(), c1.NewPeerState(), true)
 	if got, _ := c1.Text(); got != want {
 		t.Fatalf("fast join text %d chars, want %d", len(got), len(want))
 	}
@@ -218,7 +220,7 @@ func TestSavedHeadsMatchTheDocument(t *testing.T) {
 	}
 	// A snapshot built from stored bytes loads in a client.
 	c := Empty()
-	if _, err := c.Receive(c.NewClientPeerState(), SnapshotMessage(heads, data)); err != nil {
+	if _, _, err := c.ReceiveFromServer(c.NewPeerState(), SnapshotMessage(heads, data)); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := c.Text()
@@ -240,4 +242,45 @@ func mustSave(t *testing.T, d *Doc) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// HeadsKey is cached; every change to the document must show in it.
+func TestHeadsKeyFollowsChanges(t *testing.T) {
+	a, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{a.HeadsKey(): true}
+	fresh := func(what string) {
+		t.Helper()
+		k := a.HeadsKey()
+		if seen[k] {
+			t.Fatalf("%s: heads key did not change", what)
+		}
+		seen[k] = true
+	}
+	if err := a.Splice(0, 0, "x"); err != nil {
+		t.Fatal(err)
+	}
+	fresh("Splice")
+	if err := a.SetLanguage("rust"); err != nil {
+		t.Fatal(err)
+	}
+	fresh("SetLanguage")
+	b, _ := Load(mustSave(t, a))
+	if err := b.Splice(0, 0, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Merge(mustSave(t, b)); err != nil {
+		t.Fatal(err)
+	}
+	fresh("Merge")
+	if err := b.Splice(0, 0, "z"); err != nil {
+		t.Fatal(err)
+	}
+	syncPair(t, a, b, a.NewPeerState(), b.NewPeerState(), false)
+	fresh("Receive")
+	if a.HeadsKey() != b.HeadsKey() {
+		t.Fatal("synced documents have different heads keys")
+	}
 }

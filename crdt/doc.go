@@ -1,15 +1,17 @@
 // Package crdt is Pairpad's thin wrapper over automerge-go: the room
-// document ({content: text, language: string}), loading and saving it, and
-// per-peer sync state including the "fast join" v2 message that hands a fresh
-// peer the whole compressed document at once.
+// document ({content: text, language: string}), loading and saving it,
+// applying and generating sync messages, and encoding the "fast join" v2
+// message that hands a fresh peer the whole compressed document at once.
+// Policy (when to fast-join, when a message needs no answer) is the server's
+// (package sync, peersync.go).
 //
 // automerge-go panics on some internal errors and keeps document memory in
 // Rust, invisible to Go's GC. Every entry point here converts panics into
 // errors, so that hostile input can never crash the server.
 //
-// Concurrency: a Doc serialises its own calls (automerge-go has a mutex), but
-// a PeerState is not safe for concurrent use. In the server one goroutine
-// (the room's) owns a Doc and all of its PeerStates.
+// Concurrency: neither a Doc (it caches its heads) nor a PeerState is safe
+// for concurrent use. In the server one goroutine (the room's) owns a Doc and
+// all of its PeerStates; the Go client guards its Doc with a mutex.
 package crdt
 
 import (
@@ -17,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 	"unicode/utf16"
 
 	"github.com/automerge/automerge-go"
@@ -28,10 +29,6 @@ const (
 	FieldContent  = "content"
 	FieldLanguage = "language"
 )
-
-// FastJoinPatience is how long the server waits for a peer's answer to a
-// fast-join snapshot before it syncs that peer with ordinary v1 messages.
-const FastJoinPatience = 3 * time.Second
 
 // ErrAutomerge wraps errors (and contained panics) reported by automerge.
 var ErrAutomerge = errors.New("automerge")
@@ -47,6 +44,12 @@ type Doc struct {
 
 	// logHeads: the heads at the last SaveIncremental (incremental.go)
 	logHeads []automerge.ChangeHash
+
+	// headsKey caches HeadsKey while headsOK: every call that can change
+	// the document clears headsOK (each reading of the heads is a call into
+	// Rust, and the room needs them for every message it sends).
+	headsKey string
+	headsOK  bool
 }
 
 // New creates a room document with empty content and the given language.
@@ -96,12 +99,20 @@ func (d *Doc) Heads() []automerge.ChangeHash { return d.am.Heads() }
 
 // HeadsKey is a comparable form of the heads, for change detection.
 func (d *Doc) HeadsKey() string {
+	if d.headsOK {
+		return d.headsKey
+	}
 	var b bytes.Buffer
 	for _, h := range d.am.Heads() {
 		b.Write(h[:])
 	}
-	return b.String()
+	d.headsKey, d.headsOK = b.String(), true
+	return d.headsKey
 }
+
+// changing marks the cached heads stale; call it before anything that may
+// change the document.
+func (d *Doc) changing() { d.headsOK = false }
 
 // HeadsKeyOf is HeadsKey for heads read from a sync message (sorted, as
 // automerge sends them).
@@ -148,6 +159,7 @@ func (d *Doc) Language() string {
 
 // SetLanguage changes the language field and commits.
 func (d *Doc) SetLanguage(lang string) error {
+	d.changing()
 	return guard(func() error {
 		if err := d.am.Path(FieldLanguage).Set(lang); err != nil {
 			return err
@@ -160,6 +172,7 @@ func (d *Doc) SetLanguage(lang string) error {
 // Splice edits the content at pos (Unicode code points), deleting del code
 // points and inserting text, as one committed change.
 func (d *Doc) Splice(pos, del int, text string) error {
+	d.changing()
 	return guard(func() error {
 		if err := d.am.Path(FieldContent).Text().Splice(pos, del, text); err != nil {
 			return err
@@ -172,6 +185,7 @@ func (d *Doc) Splice(pos, del int, text string) error {
 // Merge folds another saved document (or incremental changes) into this one.
 // It never locks two documents at once (automerge-go's Merge can deadlock).
 func (d *Doc) Merge(data []byte) error {
+	d.changing()
 	return guard(func() error { return d.am.LoadIncremental(data) })
 }
 
@@ -186,42 +200,25 @@ func (ps *PeerState) MoveTo(d *Doc) (*PeerState, error) {
 		if err != nil {
 			return err
 		}
-		out = &PeerState{ss: ss, fresh: ps.fresh, fastJoin: ps.fastJoin, fastJoinAt: ps.fastJoinAt, client: ps.client}
+		out = &PeerState{ss: ss}
 		return nil
 	})
 	return out, err
 }
 
-// PeerState is the sync state with one remote peer.
+// PeerState is the Automerge sync state with one remote peer. When to
+// generate for it (fast join, acknowledgements) is the caller's policy.
 type PeerState struct {
 	ss *automerge.SyncState
-	// fresh: no message received from this peer yet.
-	fresh bool
-	// fastJoin: a fast-join snapshot was sent at fastJoinAt; generate
-	// nothing until the peer answers (it then reports our heads and nothing
-	// is resent) or FastJoinPatience passes.
-	fastJoin   bool
-	fastJoinAt time.Time
-	// client: this side is a client and accepts v2 snapshot messages.
-	client bool
 }
 
 // NewPeerState starts syncing with a new peer.
 func (d *Doc) NewPeerState() *PeerState {
-	return &PeerState{ss: automerge.NewSyncState(d.am), fresh: true}
+	return &PeerState{ss: automerge.NewSyncState(d.am)}
 }
 
-// NewClientPeerState starts syncing with a server, accepting its fast-join
-// v2 snapshot messages.
-func (d *Doc) NewClientPeerState() *PeerState {
-	ps := d.NewPeerState()
-	ps.client = true
-	return ps
-}
-
-// Receive applies a sync message from the peer. It accepts v1 messages and,
-// for clients, v2 snapshot messages (which automerge-go cannot decode
-// itself). It reports whether the document's heads changed.
+// Receive applies a v1 sync message from the peer and reports whether the
+// document's heads changed.
 func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 	info, err := InspectSync(msg)
 	if err != nil {
@@ -232,74 +229,70 @@ func (d *Doc) Receive(ps *PeerState, msg []byte) (changed bool, err error) {
 }
 
 // ReceiveInspected is Receive for a message already decoded by InspectSync;
-// it also returns the document's heads afterwards (HeadsKey form).
+// it also returns the document's heads afterwards (HeadsKey form). v2
+// messages are refused: only a server sends them (see ReceiveFromServer).
 func (d *Doc) ReceiveInspected(ps *PeerState, msg []byte, info SyncInfo) (changed bool, heads string, err error) {
-	if info.Version == 2 && !ps.client {
+	if info.Version == 2 {
 		return false, "", fmt.Errorf("%w: v2 messages are only accepted from the server", ErrMalformedSync)
 	}
-	ps.fresh = false
-	ps.fastJoin = false
 	before := d.HeadsKey()
-	err = guard(func() error {
-		if info.Version == 2 {
-			// automerge-go speaks v1 only: load the snapshot ourselves. The
-			// sync state is left as it was, so our next message reports the
-			// new heads and the server resumes v1 from there.
-			for _, chunk := range info.chunks {
-				if err := d.am.LoadIncremental(chunk); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		_, err := ps.ss.ReceiveMessage(msg)
-		return err
-	})
-	if err != nil {
+	d.changing()
+	if err := guard(func() error { _, err := ps.ss.ReceiveMessage(msg); return err }); err != nil {
 		return false, "", err
 	}
 	after := d.HeadsKey()
 	return after != before, after, nil
 }
 
-// WantsFastJoin reports whether a peer's message (decoded by InspectSync),
-// its first, shows a peer with nothing that can take a v2 message, while we
-// have something.
-func (d *Doc) WantsFastJoin(ps *PeerState, info SyncInfo) bool {
-	return ps.fresh && WantsSnapshot(info) && len(d.am.Heads()) > 0
+// ReceiveFromServer is the client side of Receive: it also accepts the
+// server's v2 snapshot message (fast join), which automerge-go cannot decode
+// itself. It returns the heads the server announced (HeadsKeyOf form).
+func (d *Doc) ReceiveFromServer(ps *PeerState, msg []byte) (changed bool, serverHeads string, err error) {
+	info, err := InspectSync(msg)
+	if err != nil {
+		return false, "", err
+	}
+	if info.Version == 1 {
+		changed, _, err = d.ReceiveInspected(ps, msg, info)
+		return changed, HeadsKeyOf(info.Heads), err
+	}
+	// Load the snapshot ourselves. The sync state is left as it was, so our
+	// next message reports the new heads and the server resumes v1 from there.
+	before := d.HeadsKey()
+	d.changing()
+	err = guard(func() error {
+		for _, chunk := range info.chunks {
+			if err := d.am.LoadIncremental(chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, "", err
+	}
+	return d.HeadsKey() != before, HeadsKeyOf(info.Heads), nil
 }
 
-// WantsSnapshot reports whether a peer's first sync message shows that it
-// has nothing (no heads, no changes) and can take a v2 snapshot.
-func WantsSnapshot(info SyncInfo) bool {
-	return info.Version == 1 && info.SupportsV2 && len(info.Heads) == 0 && info.Changes == 0
-}
-
-// FastJoin returns the v2 snapshot message for a fresh peer and marks the
-// peer so that no v1 message is generated until it answers.
-func (d *Doc) FastJoin(ps *PeerState) ([]byte, error) {
+// SnapshotMessage returns a v2 sync message carrying the whole document (its
+// cached saved form) and its heads: the "fast join" answer for a fresh peer
+// that can take one. It also returns those heads (HeadsKey form).
+func (d *Doc) SnapshotMessage() (msg []byte, heads string, err error) {
 	saved, err := d.Save()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	heads := d.am.Heads()
-	sort.Slice(heads, func(i, j int) bool { return bytes.Compare(heads[i][:], heads[j][:]) < 0 })
-	raw := make([][]byte, len(heads))
-	for i := range heads {
-		raw[i] = heads[i][:]
+	hs := d.am.Heads()
+	sort.Slice(hs, func(i, j int) bool { return bytes.Compare(hs[i][:], hs[j][:]) < 0 })
+	raw := make([][]byte, len(hs))
+	for i := range hs {
+		raw[i] = hs[i][:]
 	}
-	ps.fastJoin, ps.fastJoinAt = true, time.Now()
-	return encodeV2Snapshot(raw, saved), nil
+	return encodeV2Snapshot(raw, saved), HeadsKeyOf(raw), nil
 }
 
 // Generate returns the next sync message for the peer, if any.
 func (d *Doc) Generate(ps *PeerState) ([]byte, bool, error) {
-	if ps.fastJoin {
-		if time.Since(ps.fastJoinAt) < FastJoinPatience {
-			return nil, false, nil
-		}
-		ps.fastJoin = false // no answer: fall back to ordinary v1
-	}
 	var out []byte
 	err := guard(func() error {
 		m, ok := ps.ss.GenerateMessage()
@@ -386,4 +379,21 @@ func RunesToUTF16(s string, posRunes int) int {
 		runes++
 	}
 	return units
+}
+
+// ChangesSince returns the changes made since heads (taken earlier from
+// Heads) as concatenated change chunks, which Merge accepts.
+func (d *Doc) ChangesSince(heads []automerge.ChangeHash) ([]byte, error) {
+	var out []byte
+	err := guard(func() error {
+		chs, err := d.am.Changes(heads...)
+		if err != nil {
+			return err
+		}
+		for _, c := range chs {
+			out = append(out, c.Save()...)
+		}
+		return nil
+	})
+	return out, err
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"time"
 )
 
 // The storage format's chunk header (automerge binary format): magic bytes,
@@ -47,10 +46,3 @@ func SavedHeads(saved []byte) ([][]byte, error) {
 // whose heads are known (from SavedHeads): a room that is still loading can
 // serve a fresh peer from the stored bytes.
 func SnapshotMessage(heads [][]byte, saved []byte) []byte { return encodeV2Snapshot(heads, saved) }
-
-// MarkFastJoined records that the peer was sent a snapshot (by
-// SnapshotMessage) before this state existed: generate nothing until it
-// answers, as after FastJoin.
-func (ps *PeerState) MarkFastJoined(at time.Time) {
-	ps.fastJoin, ps.fastJoinAt = true, at
-}

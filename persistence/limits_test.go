@@ -14,6 +14,7 @@ import (
 	"github.com/pairpad/pairpad/api"
 	"github.com/pairpad/pairpad/crdt"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // TestSaveWithHostileLanguage: whatever a peer writes into the document's
@@ -158,7 +159,7 @@ func TestHubSavesHostileLanguage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c, err := pairsync.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/"+rec.ID, rec.ID, pairsync.ClientOptions{})
+				c, err := wireclient.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/"+rec.ID, rec.ID, wireclient.ClientOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // A peer that types a burst of keystrokes hears the server report its
@@ -18,7 +19,7 @@ func TestBurstIsAcknowledged(t *testing.T) {
 			ts := newTestServer(t, pairsync.Config{}, nil)
 			for round := 0; round < 20; round++ {
 				room := ts.createRoom("go")
-				c := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: v2})
+				c := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: v2})
 				for i := 0; i < 20; i++ {
 					if err := c.Splice(i, 0, "x"); err != nil {
 						t.Fatal(err)

@@ -8,6 +8,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	pairsync "github.com/pairpad/pairpad/sync"
+
+	"github.com/pairpad/pairpad/sync/wire"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // Every bad frame has a defined outcome and leaves the room and the other
@@ -16,10 +19,10 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, pairsync.Config{MaxFrameBytes: 64 << 10, FramesPerSecond: 50, FrameBurst: 100}, nil)
 	room := ts.createRoom("go")
-	a := ts.dial(room, pairsync.ClientOptions{})
-	b := ts.dial(room, pairsync.ClientOptions{})
-	enc := func(m pairsync.Message) []byte {
-		f, err := pairsync.EncodeFrame(m)
+	a := ts.dial(room, wireclient.ClientOptions{})
+	b := ts.dial(room, wireclient.ClientOptions{})
+	enc := func(m wire.Message) []byte {
+		f, err := wire.EncodeFrame(m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,29 +40,29 @@ func TestBadInput(t *testing.T) {
 		{"CBOR but not a map", true, websocket.BinaryMessage, func(string) []byte { return []byte{0x83, 1, 2, 3} }, 4400},
 		{"type of wrong kind", true, websocket.BinaryMessage, func(string) []byte { return []byte{0xa1, 0x64, 't', 'y', 'p', 'e', 0x01} }, 4400},
 		{"sync without data", true, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "sync", SenderID: p, DocumentID: room})
+			return enc(wire.Message{Type: "sync", SenderID: p, DocumentID: room})
 		}, 4400},
 		{"ephemeral without count", true, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "ephemeral", SenderID: p, DocumentID: room, SessionID: "s", Data: []byte{1}})
+			return enc(wire.Message{Type: "ephemeral", SenderID: p, DocumentID: room, SessionID: "s", Data: []byte{1}})
 		}, 4400},
 		{"text frame", true, websocket.TextMessage, func(string) []byte { return []byte(`{"type":"sync"}`) }, 4400},
 		{"first frame not join", false, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "sync", SenderID: p, DocumentID: room, Data: []byte{0x42, 0, 0, 0, 0}})
+			return enc(wire.Message{Type: "sync", SenderID: p, DocumentID: room, Data: []byte{0x42, 0, 0, 0, 0}})
 		}, 4400},
 		{"sync automerge rejects", true, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "sync", SenderID: p, DocumentID: room, Data: []byte{0x42, 0, 0, 0, 1, 4, 9, 9, 9, 9}})
+			return enc(wire.Message{Type: "sync", SenderID: p, DocumentID: room, Data: []byte{0x42, 0, 0, 0, 1, 4, 9, 9, 9, 9}})
 		}, 4422},
 		{"v2 from a client", true, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "sync", SenderID: p, DocumentID: room, Data: []byte{0x43, 0, 0, 0, 1, 3, 1, 2, 3}})
+			return enc(wire.Message{Type: "sync", SenderID: p, DocumentID: room, Data: []byte{0x43, 0, 0, 0, 1, 3, 1, 2, 3}})
 		}, 4422},
 		{"frame over the limit", true, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "ephemeral", SenderID: p, DocumentID: room, SessionID: "s", Count: &one, Data: bytes.Repeat([]byte{1}, 70<<10)})
+			return enc(wire.Message{Type: "ephemeral", SenderID: p, DocumentID: room, SessionID: "s", Count: &one, Data: bytes.Repeat([]byte{1}, 70<<10)})
 		}, 4413},
 		{"unknown message type", true, websocket.BinaryMessage, func(p string) []byte {
-			return enc(pairsync.Message{Type: "teleport", SenderID: p})
+			return enc(wire.Message{Type: "teleport", SenderID: p})
 		}, 0},
 		{"foreign senderId", true, websocket.BinaryMessage, func(string) []byte {
-			return enc(pairsync.Message{Type: "ephemeral", SenderID: a.PeerID(), DocumentID: room, SessionID: "forged", Count: &one, Data: []byte{1}})
+			return enc(wire.Message{Type: "ephemeral", SenderID: a.PeerID(), DocumentID: room, SessionID: "forged", Count: &one, Data: []byte{1}})
 		}, 0},
 	}
 	for i, c := range cases {
@@ -85,7 +88,7 @@ func TestBadInput(t *testing.T) {
 				}
 			} else {
 				// Still open: a valid request is answered.
-				first := pairsync.Message{Type: "doc-unavailable", SenderID: peer, DocumentID: "x"}
+				first := wire.Message{Type: "doc-unavailable", SenderID: peer, DocumentID: "x"}
 				if err := conn.WriteMessage(websocket.BinaryMessage, enc(first)); err != nil {
 					t.Fatal(err)
 				}
@@ -121,7 +124,7 @@ func TestUnsupportedProtocolVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	f, _ := pairsync.EncodeFrame(pairsync.Message{Type: "join", SenderID: "future", SupportedProtocolVersions: []string{"2"}})
+	f, _ := wire.EncodeFrame(wire.Message{Type: "join", SenderID: "future", SupportedProtocolVersions: []string{"2"}})
 	if err := conn.WriteMessage(websocket.BinaryMessage, f); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +133,7 @@ func TestUnsupportedProtocolVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := pairsync.DecodeFrame(data)
+	m, err := wire.DecodeFrame(data)
 	if err != nil || m.Type != "error" || m.ErrorMessage == "" {
 		t.Fatalf("want an error message, got %+v %v", m, err)
 	}
@@ -148,7 +151,7 @@ func TestFrameRateLimit(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		one++
 		c := one
-		f, _ := pairsync.EncodeFrame(pairsync.Message{Type: "ephemeral", SenderID: "flooder", DocumentID: room, SessionID: "s", Count: &c, Data: []byte{1}})
+		f, _ := wire.EncodeFrame(wire.Message{Type: "ephemeral", SenderID: "flooder", DocumentID: room, SessionID: "s", Count: &c, Data: []byte{1}})
 		if conn.WriteMessage(websocket.BinaryMessage, f) != nil {
 			break
 		}

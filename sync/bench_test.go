@@ -8,6 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 // benchRoom is a room driven directly (no sockets): the costs measured are
@@ -60,11 +62,11 @@ func (br *benchRoom) deliver(b *testing.B) []event {
 	for i, p := range br.peers {
 		got := false
 		for len(p.sendq) > 0 {
-			m, err := DecodeFrame(<-p.sendq)
+			m, err := wire.DecodeFrame(<-p.sendq)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if m.Type != TypeSync {
+			if m.Type != wire.TypeSync {
 				continue
 			}
 			if _, err := br.clients[i].Receive(br.states[i], m.Data); err != nil {
@@ -76,7 +78,7 @@ func (br *benchRoom) deliver(b *testing.B) []event {
 			if out, ok, err := br.clients[i].Generate(br.states[i]); err != nil {
 				b.Fatal(err)
 			} else if ok {
-				evs = append(evs, event{kind: evFrame, peer: p, msg: &Message{Type: TypeSync, SenderID: p.id, DocumentID: "room", Data: out}})
+				evs = append(evs, event{kind: evFrame, peer: p, msg: &wire.Message{Type: wire.TypeSync, SenderID: p.id, DocumentID: "room", Data: out}})
 			}
 		}
 	}
@@ -90,7 +92,7 @@ func (br *benchRoom) settle(b *testing.B) {
 			if out, ok, err := br.clients[j].Generate(br.states[j]); err != nil {
 				b.Fatal(err)
 			} else if ok {
-				br.r.handle(event{kind: evFrame, peer: br.peers[j], msg: &Message{Type: TypeSync, SenderID: br.peers[j].id, DocumentID: "room", Data: out}})
+				br.r.handle(event{kind: evFrame, peer: br.peers[j], msg: &wire.Message{Type: wire.TypeSync, SenderID: br.peers[j].id, DocumentID: "room", Data: out}})
 			}
 		}
 		br.r.generate()
@@ -126,7 +128,7 @@ func BenchmarkRoomKeystroke(b *testing.B) {
 				if err != nil || !ok {
 					b.Fatalf("typist generate: %v %v", ok, err)
 				}
-				ev := event{kind: evFrame, peer: br.peers[0], msg: &Message{Type: TypeSync, SenderID: "p0", DocumentID: "room", Data: out}}
+				ev := event{kind: evFrame, peer: br.peers[0], msg: &wire.Message{Type: wire.TypeSync, SenderID: "p0", DocumentID: "room", Data: out}}
 				b.StartTimer()
 				br.r.handle(ev)
 				br.r.generate()
@@ -159,7 +161,7 @@ func BenchmarkRoomGenerate(b *testing.B) {
 				b.StopTimer()
 				_ = typist.Splice(i%1000, 0, "x")
 				out, _, _ := typist.Generate(br.states[0])
-				br.r.handle(event{kind: evFrame, peer: br.peers[0], msg: &Message{Type: TypeSync, SenderID: "p0", DocumentID: "room", Data: out}})
+				br.r.handle(event{kind: evFrame, peer: br.peers[0], msg: &wire.Message{Type: wire.TypeSync, SenderID: "p0", DocumentID: "room", Data: out}})
 				b.StartTimer()
 				br.r.generate()
 				b.StopTimer()
@@ -179,30 +181,30 @@ func BenchmarkRoomGenerate(b *testing.B) {
 	}
 }
 
-func benchSyncMessage() Message {
+func benchSyncMessage() wire.Message {
 	doc, _ := crdt.New("go")
 	_ = doc.Splice(0, 0, "hello")
 	ps := doc.NewPeerState()
 	data, _, _ := doc.Generate(ps)
-	return Message{Type: TypeSync, SenderID: "peer-0123456789", TargetID: "pairpad-0123456789abcdef", DocumentID: crdt.NewDocumentID(), Data: data}
+	return wire.Message{Type: wire.TypeSync, SenderID: "peer-0123456789", TargetID: "pairpad-0123456789abcdef", DocumentID: crdt.NewDocumentID(), Data: data}
 }
 
 func BenchmarkEncodeFrame(b *testing.B) {
 	m := benchSyncMessage()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := EncodeFrame(m); err != nil {
+		if _, err := wire.EncodeFrame(m); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkDecodeFrame(b *testing.B) {
-	frame, _ := EncodeFrame(benchSyncMessage())
+	frame, _ := wire.EncodeFrame(benchSyncMessage())
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := DecodeFrame(frame); err != nil {
+		if _, err := wire.DecodeFrame(frame); err != nil {
 			b.Fatal(err)
 		}
 	}

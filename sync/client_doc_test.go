@@ -7,6 +7,7 @@ import (
 
 	"github.com/pairpad/pairpad/crdt"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // A client dialled with a document it already has announces it with sync
@@ -16,7 +17,7 @@ func TestClientDialWithDocumentSyncsItToTheServer(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, pairsync.Config{}, nil)
 	room := ts.createRoom("go")
-	a := ts.dial(room, pairsync.ClientOptions{})
+	a := ts.dial(room, wireclient.ClientOptions{})
 	saved, err := a.Save()
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +29,7 @@ func TestClientDialWithDocumentSyncsItToTheServer(t *testing.T) {
 	if err := doc.Splice(0, 0, "written offline"); err != nil {
 		t.Fatal(err)
 	}
-	b := ts.dial(room, pairsync.ClientOptions{Doc: doc})
+	b := ts.dial(room, wireclient.ClientOptions{Doc: doc})
 	if b.Text() != "written offline" {
 		t.Fatalf("b has %q", b.Text())
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 var errDatabaseDown = errors.New("database down (test)")
@@ -38,7 +39,7 @@ func TestChangeLogWritesBetweenSnapshots(t *testing.T) {
 	store := persistence.NewMemory()
 	ts := newTestServer(t, pairsync.Config{FlushInterval: time.Hour, LogInterval: 20 * time.Millisecond}, store)
 	room := ts.createRoom("go")
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, c, "")
 	for i, s := range []string{"a", "b", "c"} {
 		if err := c.Splice(i, 0, s); err != nil {
@@ -69,7 +70,7 @@ func TestChangeLogStaysBounded(t *testing.T) {
 	store := persistence.NewMemory()
 	ts := newTestServer(t, pairsync.Config{FlushInterval: 100 * time.Millisecond, LogInterval: 10 * time.Millisecond}, store)
 	room := ts.createRoom("go")
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, c, "")
 	maxEntries, written := 0, 0
 	var want strings.Builder
@@ -102,7 +103,7 @@ func TestStoreOutageServesFromMemory(t *testing.T) {
 	store := persistence.NewMemory()
 	ts := newTestServer(t, pairsync.Config{FlushInterval: 50 * time.Millisecond, LogInterval: 20 * time.Millisecond}, store)
 	room := ts.createRoom("go")
-	a := ts.dial(room, pairsync.ClientOptions{})
+	a := ts.dial(room, wireclient.ClientOptions{})
 	if err := a.Splice(0, 0, "before;"); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestStoreOutageServesFromMemory(t *testing.T) {
 		return m.UnsavedRooms.Load() == 1 && m.LogAppendErrors.Load() > 0 && m.LogEntriesPending.Load() > 0
 	})
 	a.Close()
-	b := ts.dial(room, pairsync.ClientOptions{})
+	b := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, b, "before;during;")
 	b.Close()
 	eventually(t, "peers gone", func() bool { return ts.hub.Status(room).Peers == 0 })
@@ -157,7 +158,7 @@ func TestShutdownSpillsWhenStoreDown(t *testing.T) {
 	ts := serveHub(t, hub)
 	ts.store = store
 	room := ts.createRoom("go")
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	store.FailSaves(errDatabaseDown)
 	if err := c.Splice(0, 0, "only in memory"); err != nil {
 		t.Fatal(err)
@@ -199,7 +200,7 @@ func TestShutdownReportsSaved(t *testing.T) {
 	ts := serveHub(t, hub)
 	ts.store = store
 	room := ts.createRoom("go")
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	if err := c.Splice(0, 0, "saved"); err != nil {
 		t.Fatal(err)
 	}

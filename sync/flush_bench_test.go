@@ -12,6 +12,7 @@ import (
 	"github.com/pairpad/pairpad/internal/testenv"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // BenchmarkFlushDirtyRooms measures one periodic flush of 1,000 loaded rooms
@@ -45,13 +46,13 @@ func BenchmarkFlushDirtyRooms(b *testing.B) {
 			hub := pairsync.NewHub(pairsync.Config{FlushInterval: time.Hour}, store, zap.NewNop())
 			defer hub.Shutdown(context.Background())
 			ts := serveHub(b, hub)
-			clients := make([]*pairsync.Client, rooms)
+			clients := make([]*wireclient.Client, rooms)
 			for i := range clients {
 				rec, err := hub.CreateRoom(context.Background(), "go")
 				if err != nil {
 					b.Fatal(err)
 				}
-				c, err := pairsync.Dial(context.Background(), ts.wsURL(rec.ID), rec.ID, pairsync.ClientOptions{})
+				c, err := wireclient.Dial(context.Background(), ts.wsURL(rec.ID), rec.ID, wireclient.ClientOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -14,6 +14,9 @@ import (
 
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+
+	"github.com/pairpad/pairpad/sync/wire"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // testServer is a hub behind a real HTTP server with /ws/{id}.
@@ -51,6 +54,11 @@ func serveHub(t testing.TB, hub *pairsync.Hub) *testServer {
 		}
 		hub.ServeConn(r.Context(), conn, r.PathValue("id"), zap.NewNop())
 	})
+	return serveMux(t, hub, mux)
+}
+
+// serveMux serves hub's rooms through mux.
+func serveMux(t testing.TB, hub *pairsync.Hub, mux *http.ServeMux) *testServer {
 	ts := &testServer{hub: hub, store: nil, http: httptest.NewServer(mux), t: t}
 	t.Cleanup(ts.http.Close)
 	return ts
@@ -69,11 +77,11 @@ func (ts *testServer) createRoom(lang string) string {
 	return rec.ID
 }
 
-func (ts *testServer) dial(room string, opts pairsync.ClientOptions) *pairsync.Client {
+func (ts *testServer) dial(room string, opts wireclient.ClientOptions) *wireclient.Client {
 	ts.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := pairsync.Dial(ctx, ts.wsURL(room), room, opts)
+	c, err := wireclient.Dial(ctx, ts.wsURL(room), room, opts)
 	if err != nil {
 		ts.t.Fatalf("dial: %v", err)
 	}
@@ -89,7 +97,7 @@ func (ts *testServer) rawJoin(room, peerID string) *websocket.Conn {
 		ts.t.Fatalf("dial: %v", err)
 	}
 	ts.t.Cleanup(func() { conn.Close() })
-	frame, _ := pairsync.EncodeFrame(pairsync.Message{Type: pairsync.TypeJoin, SenderID: peerID, SupportedProtocolVersions: []string{"1"}})
+	frame, _ := wire.EncodeFrame(wire.Message{Type: wire.TypeJoin, SenderID: peerID, SupportedProtocolVersions: []string{"1"}})
 	if err := conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
 		ts.t.Fatalf("join: %v", err)
 	}
@@ -98,8 +106,8 @@ func (ts *testServer) rawJoin(room, peerID string) *websocket.Conn {
 	if err != nil {
 		ts.t.Fatalf("read peer: %v", err)
 	}
-	m, err := pairsync.DecodeFrame(data)
-	if err != nil || m.Type != pairsync.TypePeer {
+	m, err := wire.DecodeFrame(data)
+	if err != nil || m.Type != wire.TypePeer {
 		ts.t.Fatalf("handshake: %+v %v", m, err)
 	}
 	return conn
@@ -121,7 +129,7 @@ func closeCodeOf(t *testing.T, conn *websocket.Conn) int {
 	}
 }
 
-func waitText(t *testing.T, c *pairsync.Client, want string) {
+func waitText(t *testing.T, c *wireclient.Client, want string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

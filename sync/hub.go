@@ -4,9 +4,9 @@
 // Design (see README "Goroutines"): one goroutine per room owns its document,
 // its peer set and every peer's sync state; each WebSocket has a reader and a
 // writer goroutine; the Hub keeps the registry of loaded rooms and one
-// flusher that asks dirty rooms to save every FlushInterval. Saves run on
-// bytes already taken from the document, in a bounded pool, never inside a
-// room's loop. A room is saved and unloaded when its last peer leaves, and on
+// flusher that asks dirty rooms to save every FlushInterval, and the memory
+// reclaimer (reclaim.go). Saves (save.go) run on bytes already taken from the
+// document, at most MaxConcurrentSaves at once, never inside a room's loop. A room is saved and unloaded when its last peer leaves, and on
 // Shutdown.
 //
 // This package's name shadows the standard library's sync, which is imported
@@ -18,7 +18,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	stdsync "sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +25,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
-	"github.com/pairpad/pairpad/internal/memtrim"
 )
 
 // Config tunes the hub. The zero value of a field means its default.
@@ -69,6 +67,12 @@ type Config struct {
 	// SpillDir: where rooms that cannot be saved are written (see
 	// RecoverSpills). Empty: no spill.
 	SpillDir string
+	// Broker connects this hub's rooms with other instances' (see Broker).
+	// Nil: rooms are alone, as on a single instance.
+	Broker Broker
+	// BrokerQueue: messages from other instances queued per room; over it
+	// they are dropped and counted. Default 1024.
+	BrokerQueue int
 }
 
 func (c Config) withDefaults() Config {
@@ -102,6 +106,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FrameBurst <= 0 {
 		c.FrameBurst = 2000
+	}
+	if c.BrokerQueue <= 0 {
+		c.BrokerQueue = 1024
 	}
 	return c
 }
@@ -170,7 +177,8 @@ func (h *Hub) Metrics() *Metrics { return h.metrics }
 // PeerID is the server's automerge-repo peer id.
 func (h *Hub) PeerID() string { return h.peerID }
 
-// CreateRoom creates and stores a new room document; it returns the room id.
+// CreateRoom creates and stores a new room document in language; it returns
+// the stored record (its ID is the room id). The room is not loaded.
 func (h *Hub) CreateRoom(ctx context.Context, language string) (RoomRecord, error) {
 	doc, err := crdt.New(language)
 	if err != nil {
@@ -293,51 +301,6 @@ func (h *Hub) forget(r *room) {
 	h.garbage = true
 }
 
-// noteGarbage tells the reclaimer that documents were dropped (unloaded or
-// replaced by a compacted copy).
-func (h *Hub) noteGarbage() {
-	h.mu.Lock()
-	h.garbage = true
-	h.mu.Unlock()
-}
-
-// Memory reclaim. automerge-go allocates a C result for every call and frees
-// it (and a dropped document's Rust memory) only from a Go finalizer; Go's
-// GC, paced by the small Go heap, runs rarely, so C garbage piles up. The
-// reclaimer forces a GC, runs those finalizers and trims the C heap: soon
-// after rooms unload or compact, and periodically while rooms are busy.
-const (
-	reclaimTick        = 2 * time.Second
-	reclaimEveryFrames = 20000 // frames handled since the last reclaim
-	reclaimBusyPeriod  = 30 * time.Second
-)
-
-func (h *Hub) reclaimer() {
-	defer h.wg.Done()
-	t := time.NewTicker(reclaimTick)
-	defer t.Stop()
-	lastFrames, lastAt := h.metrics.FramesIn.Load(), time.Now()
-	for {
-		select {
-		case <-h.stopFlush:
-			return
-		case <-t.C:
-		}
-		h.mu.Lock()
-		unloaded := h.garbage
-		h.garbage = false
-		h.mu.Unlock()
-		frames := h.metrics.FramesIn.Load()
-		busy := frames-lastFrames >= reclaimEveryFrames ||
-			(frames != lastFrames && time.Since(lastAt) >= reclaimBusyPeriod)
-		if unloaded || busy {
-			memtrim.Release()
-			h.metrics.Reclaims.Add(1)
-			lastFrames, lastAt = frames, time.Now()
-		}
-	}
-}
-
 func (h *Hub) flusher() {
 	defer h.wg.Done()
 	t := time.NewTicker(h.cfg.FlushInterval)
@@ -421,74 +384,4 @@ func (h *Hub) ShutdownReport() ShutdownReport {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.report
-}
-
-// saveResult is what a background save tells its room.
-type saveResult struct {
-	version int64
-	// merged holds another writer's document that the save merged in; the
-	// room folds it into its live document so its peers get those edits.
-	merged []byte
-	err    error
-	// durability (durable.go)
-	marks     LogMarks // log entries the saved document covers
-	size      int      // bytes saved
-	spilled   bool     // the save failed and the document was spilled
-	unspilled bool     // the save succeeded and the room's spill was removed
-}
-
-// save writes data for room id, based on version base. On a conflict it
-// merges the stored document with ours and retries.
-func (h *Hub) save(ctx context.Context, id string, data []byte, language string, base int64, marks LogMarks) saveResult {
-	select {
-	case h.saveSem <- struct{}{}:
-	case <-ctx.Done():
-		return saveResult{err: ctx.Err()}
-	}
-	defer func() { <-h.saveSem }()
-
-	start := time.Now()
-	var res saveResult
-	for attempt := 0; attempt < 5; attempt++ {
-		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		v, err := h.storeSave(sctx, id, data, language, base, marks)
-		cancel()
-		if err == nil {
-			res.version, res.err = v, nil
-			break
-		}
-		res.err = err
-		if !errors.Is(err, ErrConflict) {
-			break
-		}
-		h.metrics.SaveConflicts.Add(1)
-		lctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		stored, lerr := h.store.Load(lctx, id)
-		cancel()
-		if lerr != nil {
-			res.err = lerr
-			break
-		}
-		doc, err := crdt.Load(data)
-		if err != nil {
-			res.err = err
-			break
-		}
-		if err := doc.Merge(stored.Data); err != nil {
-			res.err = fmt.Errorf("merge stored document: %w", err)
-			break
-		}
-		if data, err = doc.Save(); err != nil {
-			res.err = err
-			break
-		}
-		base = stored.Version
-		res.merged = stored.Data
-		for w, s := range stored.Log {
-			marks.Cover(w, s)
-		}
-	}
-	res.marks = marks
-	h.metrics.observeSave(time.Since(start), res.err)
-	return res
 }

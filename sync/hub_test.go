@@ -12,14 +12,17 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+
+	"github.com/pairpad/pairpad/sync/wire"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 func TestTwoPeersConverge(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, pairsync.Config{}, nil)
 	room := ts.createRoom("go")
-	a := ts.dial(room, pairsync.ClientOptions{})
-	b := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	a := ts.dial(room, wireclient.ClientOptions{})
+	b := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
 	if err := a.Splice(0, 0, "package main\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +33,7 @@ func TestTwoPeersConverge(t *testing.T) {
 	// Concurrent edits at both ends.
 	var wg stdsync.WaitGroup
 	for _, c := range []struct {
-		cl  *pairsync.Client
+		cl  *wireclient.Client
 		pos int
 		s   string
 	}{{a, 0, "// a\n"}, {b, 13, "func main() {}\n"}} {
@@ -66,7 +69,7 @@ func TestForeignDocumentIsUnavailable(t *testing.T) {
 	ts := newTestServer(t, pairsync.Config{}, nil)
 	room := ts.createRoom("python")
 	other := crdt.NewDocumentID()
-	c, err := pairsync.Dial(context.Background(), ts.wsURL(room), other, pairsync.ClientOptions{})
+	c, err := wireclient.Dial(context.Background(), ts.wsURL(room), other, wireclient.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +84,14 @@ func TestEphemeralForwardedOnceToOthers(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, pairsync.Config{}, nil)
 	room := ts.createRoom("go")
-	got := make(chan pairsync.Message, 10)
-	a := ts.dial(room, pairsync.ClientOptions{OnEphemeral: func(m pairsync.Message) { got <- m }})
-	b := ts.dial(room, pairsync.ClientOptions{OnEphemeral: func(m pairsync.Message) { got <- m }})
-	c := ts.dial(room, pairsync.ClientOptions{})
+	got := make(chan wire.Message, 10)
+	a := ts.dial(room, wireclient.ClientOptions{OnEphemeral: func(m wire.Message) { got <- m }})
+	b := ts.dial(room, wireclient.ClientOptions{OnEphemeral: func(m wire.Message) { got <- m }})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, c, "")
 	time.Sleep(50 * time.Millisecond) // all joined
 	one := uint64(1)
-	msg := pairsync.Message{Type: pairsync.TypeEphemeral, SenderID: c.PeerID(), DocumentID: room, SessionID: "s1", Count: &one, Data: []byte{0xa1, 0x61, 0x78, 0x01}}
+	msg := wire.Message{Type: wire.TypeEphemeral, SenderID: c.PeerID(), DocumentID: room, SessionID: "s1", Count: &one, Data: []byte{0xa1, 0x61, 0x78, 0x01}}
 	for i := 0; i < 3; i++ { // duplicates are dropped
 		if err := c.Send(msg); err != nil {
 			t.Fatal(err)
@@ -121,7 +124,7 @@ func TestFastJoinSendsSnapshot(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, pairsync.Config{}, nil)
 	room := ts.createRoom("python")
-	typist := ts.dial(room, pairsync.ClientOptions{})
+	typist := ts.dial(room, wireclient.ClientOptions{})
 	// 10,000 single-character changes, applied locally then synced at once.
 	if err := typist.Edit(func(d *crdt.Doc) error {
 		for i := 0; i < 10000; i++ {
@@ -134,14 +137,14 @@ func TestFastJoinSendsSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := typist.Text()
-	observer := ts.dial(room, pairsync.ClientOptions{})
+	observer := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, observer, want)
 	saved, err := ts.hub.Snapshot(context.Background(), room)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	fresh := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	fresh := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
 	waitText(t, fresh, want)
 	if got, limit := fresh.BytesIn.Load(), int64(3*len(saved)); got > limit {
 		t.Fatalf("fast join received %d bytes, limit 3x saved size = %d", got, limit)
@@ -156,7 +159,7 @@ func TestFastJoinSendsSnapshot(t *testing.T) {
 	waitText(t, typist, ">"+want)
 
 	// A v1-only peer converges too, just with more bytes.
-	v1 := ts.dial(room, pairsync.ClientOptions{})
+	v1 := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, v1, ">"+want)
 	if v1.BytesIn.Load() <= fresh.BytesIn.Load() {
 		t.Logf("v1 peer received %d bytes, fast-join peer %d", v1.BytesIn.Load(), fresh.BytesIn.Load())
@@ -169,7 +172,7 @@ func TestSamePeerIDReplacesOldSocket(t *testing.T) {
 	ts := newTestServer(t, pairsync.Config{}, nil)
 	room := ts.createRoom("go")
 	old := ts.rawJoin(room, "peer-x")
-	other := ts.dial(room, pairsync.ClientOptions{})
+	other := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, other, "")
 	time.Sleep(50 * time.Millisecond)
 	_ = ts.rawJoin(room, "peer-x")
@@ -183,7 +186,7 @@ func TestFlushSavesDirtyRooms(t *testing.T) {
 	store := persistence.NewMemory()
 	ts := newTestServer(t, pairsync.Config{FlushInterval: 50 * time.Millisecond}, store)
 	room := ts.createRoom("go")
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, c, "")
 	if err := c.Splice(0, 0, "saved by the flusher"); err != nil {
 		t.Fatal(err)
@@ -199,7 +202,7 @@ func TestLastLeaveSavesAndUnloads(t *testing.T) {
 	store := persistence.NewMemory()
 	ts := newTestServer(t, pairsync.Config{FlushInterval: time.Hour}, store)
 	room := ts.createRoom("go")
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, c, "")
 	if err := c.Splice(0, 0, "kept"); err != nil {
 		t.Fatal(err)
@@ -217,7 +220,7 @@ func TestLastLeaveSavesAndUnloads(t *testing.T) {
 		t.Fatalf("rooms loaded gauge: %d", n)
 	}
 	// Rejoining loads it again with the content.
-	c2 := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	c2 := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
 	waitText(t, c2, "kept")
 }
 
@@ -226,9 +229,9 @@ func TestShutdownSavesDirtyRoomsAndClosesPeers(t *testing.T) {
 	store := persistence.NewMemory()
 	ts := newTestServer(t, pairsync.Config{FlushInterval: time.Hour}, store)
 	rooms := []string{ts.createRoom("go"), ts.createRoom("rust")}
-	var conns []*pairsync.Client
+	var conns []*wireclient.Client
 	for i, room := range rooms {
-		c := ts.dial(room, pairsync.ClientOptions{})
+		c := ts.dial(room, wireclient.ClientOptions{})
 		waitText(t, c, "")
 		if err := c.Splice(0, 0, fmt.Sprintf("room %d", i)); err != nil {
 			t.Fatal(err)
@@ -258,7 +261,7 @@ func TestFailedSaveIsRetriedAndLosesNothing(t *testing.T) {
 	ts := newTestServer(t, pairsync.Config{FlushInterval: 30 * time.Millisecond}, store)
 	room := ts.createRoom("go")
 	store.FailSaves(errors.New("disk on fire"))
-	c := ts.dial(room, pairsync.ClientOptions{})
+	c := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, c, "")
 	if err := c.Splice(0, 0, "precious"); err != nil {
 		t.Fatal(err)
@@ -280,8 +283,8 @@ func TestTwoInstancesMergeOnSave(t *testing.T) {
 	a := newTestServer(t, pairsync.Config{FlushInterval: time.Hour}, store)
 	b := newTestServer(t, pairsync.Config{FlushInterval: time.Hour}, store)
 	room := a.createRoom("go")
-	ca := a.dial(room, pairsync.ClientOptions{})
-	cb := b.dial(room, pairsync.ClientOptions{})
+	ca := a.dial(room, wireclient.ClientOptions{})
+	cb := b.dial(room, wireclient.ClientOptions{})
 	waitText(t, ca, "")
 	waitText(t, cb, "")
 	if err := ca.Splice(0, 0, "from A;"); err != nil {
@@ -312,7 +315,7 @@ func TestSlowConsumerIsClosedOthersCarryOn(t *testing.T) {
 	ts := newTestServer(t, pairsync.Config{SendQueue: 4, FramesPerSecond: 1e6, FrameBurst: 1e6}, nil)
 	room := ts.createRoom("go")
 	slow := ts.rawJoin(room, "slow-peer") // joins, then never reads
-	talker := ts.dial(room, pairsync.ClientOptions{})
+	talker := ts.dial(room, wireclient.ClientOptions{})
 	big := make([]byte, 256<<10)
 	big[0] = 0x40 // CBOR empty byte string prefix is irrelevant: data is opaque
 	for i := 0; i < 200 && ts.hub.Metrics().SlowConsumers.Load() == 0; i++ {
@@ -325,7 +328,7 @@ func TestSlowConsumerIsClosedOthersCarryOn(t *testing.T) {
 		t.Fatalf("slow peer closed with %d, want %d", code, pairsync.CloseSlowConsumer)
 	}
 	// The room keeps serving the others, old and new.
-	listener := ts.dial(room, pairsync.ClientOptions{})
+	listener := ts.dial(room, wireclient.ClientOptions{})
 	if err := talker.Splice(0, 0, "still here"); err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +384,7 @@ func TestFastJoinWhileRoomLoads(t *testing.T) {
 	}
 	want, _ := doc.Text()
 
-	fresh := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	fresh := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
 	if fresh.Text() != want {
 		t.Fatalf("fresh peer has %d chars, want %d", len(fresh.Text()), len(want))
 	}
@@ -391,7 +394,7 @@ func TestFastJoinWhileRoomLoads(t *testing.T) {
 	if fresh.BytesIn.Load() > int64(3*len(data)) {
 		t.Fatalf("fresh peer received %d bytes for a %d-byte document", fresh.BytesIn.Load(), len(data))
 	}
-	v1 := ts.dial(room, pairsync.ClientOptions{})
+	v1 := ts.dial(room, wireclient.ClientOptions{})
 	waitText(t, v1, want)
 	if err := fresh.Splice(0, 0, "fresh:"); err != nil {
 		t.Fatal(err)
@@ -409,8 +412,8 @@ func TestIdleRoomCompactsAndKeepsSyncing(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, pairsync.Config{CompactAfter: 50 * time.Millisecond}, nil)
 	room := ts.createRoom("go")
-	a := ts.dial(room, pairsync.ClientOptions{})
-	b := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	a := ts.dial(room, wireclient.ClientOptions{})
+	b := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
 	for i := 0; i < 20; i++ {
 		if err := a.Splice(i, 0, "a"); err != nil {
 			t.Fatal(err)
@@ -431,7 +434,7 @@ func TestIdleRoomCompactsAndKeepsSyncing(t *testing.T) {
 	if err := a.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c := ts.dial(room, pairsync.ClientOptions{AdvertiseV2: true})
+	c := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
 	if c.Text() != "b"+strings.Repeat("a", 20)+"!" {
 		t.Fatalf("new peer after compaction has %q", c.Text())
 	}

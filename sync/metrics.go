@@ -27,6 +27,9 @@ type Metrics struct {
 	SlowConsumers  atomic.Int64
 	Reclaims       atomic.Int64 // forced GC + C heap trims
 	Compactions    atomic.Int64 // idle rooms reloaded from their saved form
+	BrokerOut      atomic.Int64 // messages published to other instances
+	BrokerIn       atomic.Int64 // messages received from other instances
+	BrokerDropped  atomic.Int64 // received messages dropped: the room's queue was full
 	ClosedByCode   [5000]atomic.Int64
 	DurabilityMetrics
 }
@@ -63,6 +66,9 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
+	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
+	g("pairpad_broker_received_total", "Changes and ephemeral messages received from other instances.", "counter", m.BrokerIn.Load())
+	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())

@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
+
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 var errRoomGone = errors.New("room unloaded")
@@ -26,7 +28,7 @@ const maxBatch = 64
 type event struct {
 	kind  eventKind
 	peer  *peer
-	msg   *Message // a pointer keeps queued events (and idle rooms) small
+	msg   *wire.Message // a pointer keeps queued events (and idle rooms) small
 	reply chan snapshotReply
 }
 
@@ -44,15 +46,6 @@ type snapshotReply struct {
 	err  error
 }
 
-// peerSync is the room's view of one peer.
-type peerSync struct {
-	state *crdt.PeerState
-	gen   bool // a sync message may be due
-	// sentHeads: the heads announced in the last sync message sent to this
-	// peer (HeadsKey form).
-	sentHeads string
-}
-
 // room is one loaded document. Everything below "owned by run" is touched
 // only by the room's goroutine.
 type room struct {
@@ -67,6 +60,9 @@ type room struct {
 	compactCh chan compactResult
 	stopCh    chan struct{}
 	done      chan struct{}
+	// remoteCh: other instances' messages (nil without a broker)
+	remoteCh    chan BrokerMessage
+	unsubscribe func()
 
 	stopOnce  stdsync.Once
 	stopCode  CloseCode
@@ -88,12 +84,6 @@ type room struct {
 	compactedHeads string
 
 	roomDurable // change log, save retries, spill (durable.go)
-}
-
-type compactResult struct {
-	doc   *crdt.Doc
-	heads string // the heads the compacted copy was saved at
-	err   error
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
@@ -172,6 +162,12 @@ func (r *room) run() {
 	if r.prev != nil {
 		<-r.prev // the previous incarnation's final save
 	}
+	r.subscribe()
+	defer func() {
+		if r.unsubscribe != nil {
+			r.unsubscribe()
+		}
+	}()
 	if err := r.load(); err != nil {
 		code := CloseInternal
 		switch {
@@ -223,6 +219,9 @@ func (r *room) run() {
 			r.retryTick()
 		case <-r.unloadCh:
 			r.onUnload()
+		case m := <-r.remoteCh:
+			r.applyRemote(m)
+			r.generate()
 		case <-r.flushCh:
 			r.startSave()
 		case res := <-r.saveCh:
@@ -236,17 +235,12 @@ func (r *room) run() {
 
 var errStopped = errors.New("room stopped while loading")
 
-// wantsSnapshot: a fresh v2-capable peer's first sync message.
-func wantsSnapshot(msg []byte) bool {
-	info, err := crdt.InspectSync(msg)
-	return err == nil && crdt.WantsSnapshot(info)
-}
-
 // load reads the room from the store, then loads the document in the
 // background: automerge-go needs seconds for a long history (1.5 s for the
 // 40,000-change rustcode trace). Meanwhile peers can join, ephemeral
 // messages flow, and a fresh peer is served the stored bytes as its fast-join
-// snapshot at once; other frames wait until the document is there.
+// snapshot at once (earlyJoins); other frames wait until the document is
+// there.
 func (r *room) load() error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.SaveTimeout)
 	rec, err := r.hub.store.Load(ctx, r.id)
@@ -255,73 +249,72 @@ func (r *room) load() error {
 		return err
 	}
 	r.version = rec.Version
-	heads, headsErr := crdt.SavedHeads(rec.Data)
-	loaded := make(chan error, 1)
-	var doc *crdt.Doc
+	type loadResult struct {
+		doc *crdt.Doc
+		err error
+	}
+	loaded := make(chan loadResult, 1)
 	go func() {
-		var err error
-		doc, err = crdt.Load(rec.Data)
-		loaded <- err
+		doc, err := crdt.Load(rec.Data)
+		loaded <- loadResult{doc, err}
 	}()
 
+	early := newEarlyJoins(rec.Data)
 	var pending []event
-	early := map[*peer]event{} // peers served the stored snapshot: their first frame
-	synced := map[*peer]bool{} // peers that sent a sync frame while loading
 	for {
 		select {
-		case err := <-loaded:
-			if err != nil {
-				return err
+		case res := <-loaded:
+			if res.err != nil {
+				return res.err
 			}
-			r.doc = doc
 			r.initDurable(rec, len(rec.Data))
-			for p, ps := range r.peers {
-				ps.state = doc.NewPeerState()
-				if ev, ok := early[p]; ok {
-					if _, err := doc.Receive(ps.state, ev.msg.Data); err != nil {
-						p.kick(CloseSyncRejected)
-						r.removePeer(p)
-						continue
-					}
-					ps.state.MarkFastJoined(time.Now())
-					ps.sentHeads = crdt.HeadsKeyOf(heads)
-				}
-			}
-			for _, ev := range pending {
-				r.handle(ev)
-			}
-			r.generate()
+			r.loaded(res.doc, early, pending)
 			return nil
 		case ev := <-r.inbox:
-			switch {
-			case ev.kind == evJoin:
-				r.addPeer(ev.peer)
-			case ev.kind == evSnapshot:
-				ev.reply <- snapshotReply{data: rec.Data}
-			case ev.kind == evFrame && ev.msg.Type == TypeEphemeral:
-				r.handleFrame(ev.peer, *ev.msg)
-			case ev.kind == evFrame && (ev.msg.Type == TypeRequest || ev.msg.Type == TypeSync) &&
-				ev.msg.DocumentID == r.id && headsErr == nil && len(heads) > 0 && !synced[ev.peer] &&
-				r.peers[ev.peer] != nil && wantsSnapshot(ev.msg.Data):
-				synced[ev.peer] = true
-				early[ev.peer] = ev
-				r.hub.metrics.FastJoins.Add(1)
-				r.hub.metrics.EarlyFastJoins.Add(1)
-				r.send(ev.peer, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: ev.peer.id, DocumentID: r.id,
-					Data: crdt.SnapshotMessage(heads, rec.Data)})
-			default:
-				if ev.kind == evFrame {
-					synced[ev.peer] = true
-				}
-				if ev.kind == evLeave {
-					delete(early, ev.peer)
-				}
+			if !r.handleWhileLoading(ev, rec.Data, early) {
 				pending = append(pending, ev)
 			}
 		case <-r.stopCh:
 			return errStopped
 		}
 	}
+}
+
+// handleWhileLoading handles what can be handled before the document is
+// there; false means ev waits for it.
+func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) bool {
+	switch {
+	case ev.kind == evJoin:
+		r.addPeer(ev.peer)
+	case ev.kind == evSnapshot:
+		ev.reply <- snapshotReply{data: saved}
+	case ev.kind == evFrame && ev.msg.Type == wire.TypeEphemeral:
+		r.handleFrame(ev.peer, *ev.msg)
+	case ev.kind == evLeave:
+		early.leave(ev.peer)
+		return false
+	default:
+		return early.serve(r, ev)
+	}
+	return true
+}
+
+// loaded installs the document: peers that joined meanwhile get their sync
+// state (those served early have their first frame applied), then the
+// frames that waited are handled.
+func (r *room) loaded(doc *crdt.Doc, early *earlyJoins, pending []event) {
+	r.doc = doc
+	for p, ps := range r.peers {
+		ps.state = doc.NewPeerState()
+		if !early.adopt(doc, p, ps) {
+			p.kick(CloseSyncRejected)
+			r.removePeer(p)
+		}
+	}
+	for _, ev := range pending {
+		r.handle(ev)
+	}
+	r.generate()
 }
 
 // failPending closes every peer that joined while the room was loading.
@@ -361,11 +354,7 @@ func (r *room) addPeer(p *peer) {
 		old.kick(CloseReplaced)
 		r.removePeer(old)
 	}
-	ps := &peerSync{}
-	if r.doc != nil {
-		ps.state = r.doc.NewPeerState()
-	}
-	r.peers[p] = ps
+	r.peers[p] = newPeerSync(r.doc)
 	r.byID[p.id] = p
 	r.wantUnload = false
 	r.peerCount.Store(int64(len(r.peers)))
@@ -386,93 +375,108 @@ func (r *room) removePeer(p *peer) {
 	r.hub.metrics.PeersConnected.Add(-1)
 }
 
-func (r *room) handleFrame(p *peer, msg Message) {
+func (r *room) handleFrame(p *peer, msg wire.Message) {
 	ps := r.peers[p]
 	if ps == nil {
 		return // left or replaced meanwhile
 	}
 	switch msg.Type {
-	case TypeRequest, TypeSync:
-		if msg.DocumentID != r.id {
-			r.send(p, Message{Type: TypeDocUnavailable, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: msg.DocumentID})
-			return
-		}
-		// Answer the peer's previous message before taking its next one:
-		// automerge treats a heads-only message equal to our heads as proof
-		// that the peer knows them, so batching two messages of one peer
-		// could leave its last changes unacknowledged.
-		if ps.gen {
-			r.generateFor(p, ps)
-			if r.peers[p] == nil {
-				return
-			}
-		}
-		info, err := crdt.InspectSync(msg.Data)
-		if err != nil {
-			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
-			p.kick(CloseSyncRejected)
-			r.removePeer(p)
-			return
-		}
-		fast := r.doc.WantsFastJoin(ps.state, info)
-		changed, heads, err := r.doc.ReceiveInspected(ps.state, msg.Data, info)
-		if err != nil {
-			p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", len(msg.Data)))
-			p.kick(CloseSyncRejected)
-			r.removePeer(p)
-			return
-		}
-		if changed {
-			r.markDirty()
-		}
-		if fast {
-			data, err := r.doc.FastJoin(ps.state)
-			if err == nil {
-				r.hub.metrics.FastJoins.Add(1)
-				ps.sentHeads = r.doc.HeadsKey()
-				r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
-				return
-			}
-			p.log.Error("fast join failed; falling back to v1", zap.Error(err))
-		}
-		// A pure acknowledgement (no changes, no requests, the heads we
-		// have and last announced to it) needs no answer: automerge would
-		// generate nothing, at the cost of a walk over the history.
-		if !changed && info.Changes == 0 && info.Need == 0 {
-			if theirs := crdt.HeadsKeyOf(info.Heads); theirs == ps.sentHeads && theirs == heads {
-				return
-			}
-		}
-		ps.gen = true
-	case TypeEphemeral:
+	case wire.TypeRequest, wire.TypeSync:
+		r.handleSync(p, ps, msg)
+	case wire.TypeEphemeral:
 		if msg.DocumentID != r.id {
 			r.hub.metrics.FramesDropped.Add(1)
 			return
 		}
-		sessions := r.ephemeral[msg.SenderID]
-		if sessions == nil {
-			sessions = map[string]uint64{}
-			r.ephemeral[msg.SenderID] = sessions
+		if r.forwardEphemeral(p, msg) {
+			r.publishEphemeral(msg)
 		}
-		if last, seen := sessions[msg.SessionID]; seen && *msg.Count <= last {
-			r.hub.metrics.FramesDropped.Add(1)
-			return
-		}
-		if len(sessions) >= 64 { // bound memory per sender
-			clear(sessions)
-		}
-		sessions[msg.SessionID] = *msg.Count
-		for other := range r.peers {
-			if other == p {
-				continue
-			}
-			fwd := msg
-			fwd.TargetID = other.id
-			r.send(other, fwd)
-		}
-	case TypeDocUnavailable:
+	case wire.TypeDocUnavailable:
 		// The client does not have the document either: nothing to do.
 	}
+}
+
+// handleSync applies a peer's sync message and decides its answer: a fast
+// join, nothing (a pure acknowledgement), or a sync message at the end of
+// the batch.
+func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
+	if msg.DocumentID != r.id {
+		r.send(p, wire.Message{Type: wire.TypeDocUnavailable, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: msg.DocumentID})
+		return
+	}
+	// Answer the peer's previous message before taking its next one:
+	// automerge treats a heads-only message equal to our heads as proof
+	// that the peer knows them, so batching two messages of one peer
+	// could leave its last changes unacknowledged.
+	if ps.gen {
+		r.generateFor(p, ps)
+		if r.peers[p] == nil {
+			return
+		}
+	}
+	info, err := crdt.InspectSync(msg.Data)
+	if err != nil {
+		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	fast := ps.wantsFastJoin(r.doc, info)
+	before := r.headsBeforeReceive()
+	changed, heads, err := ps.receive(r.doc, msg.Data, info)
+	if err != nil {
+		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	if changed {
+		r.markDirty()
+		r.publishChanges(before)
+	}
+	if fast {
+		data, err := ps.fastJoin(r.doc)
+		if err == nil {
+			r.hub.metrics.FastJoins.Add(1)
+			r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+			return
+		}
+		p.log.Error("fast join failed; falling back to v1", zap.Error(err))
+	}
+	if ps.isPureAck(info, changed, heads) {
+		return
+	}
+	ps.gen = true
+}
+
+func (r *room) rejectSync(p *peer, err error, size int) {
+	p.log.Warn("sync message rejected", zap.Error(err), zap.Int("bytes", size))
+	p.kick(CloseSyncRejected)
+	r.removePeer(p)
+}
+
+// forwardEphemeral sends an ephemeral message to every peer but from (nil:
+// the message came from another instance), unless it is a duplicate by
+// (sender, session, count). It reports whether the message was new.
+func (r *room) forwardEphemeral(from *peer, msg wire.Message) bool {
+	sessions := r.ephemeral[msg.SenderID]
+	if sessions == nil {
+		sessions = map[string]uint64{}
+		r.ephemeral[msg.SenderID] = sessions
+	}
+	if last, seen := sessions[msg.SessionID]; seen && *msg.Count <= last {
+		r.hub.metrics.FramesDropped.Add(1)
+		return false
+	}
+	if len(sessions) >= 64 { // bound memory per sender
+		clear(sessions)
+	}
+	sessions[msg.SessionID] = *msg.Count
+	for other := range r.peers {
+		if other == from {
+			continue
+		}
+		fwd := msg
+		fwd.TargetID = other.id
+		r.send(other, fwd)
+	}
+	return true
 }
 
 func (r *room) markDirty() {
@@ -500,8 +504,7 @@ func (r *room) generate() {
 }
 
 func (r *room) generateFor(p *peer, ps *peerSync) {
-	ps.gen = false
-	data, ok, err := r.doc.Generate(ps.state)
+	data, ok, err := ps.generate(r.doc)
 	if err != nil {
 		p.log.Error("generate sync message", zap.Error(err))
 		p.kick(CloseInternal)
@@ -511,15 +514,12 @@ func (r *room) generateFor(p *peer, ps *peerSync) {
 	if !ok {
 		return
 	}
-	if info, err := crdt.InspectSync(data); err == nil {
-		ps.sentHeads = crdt.HeadsKeyOf(info.Heads)
-	}
-	r.send(p, Message{Type: TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+	r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
 }
 
 // send queues a frame for p; a peer whose queue is full is closed.
-func (r *room) send(p *peer, msg Message) {
-	frame, err := EncodeFrame(msg)
+func (r *room) send(p *peer, msg wire.Message) {
+	frame, err := wire.EncodeFrame(msg)
 	if err != nil {
 		r.log.Error("encode frame", zap.Error(err))
 		return
@@ -530,107 +530,6 @@ func (r *room) send(p *peer, msg Message) {
 		p.kick(CloseSlowConsumer)
 		r.removePeer(p)
 	}
-}
-
-// startCompact reloads the document from its saved form in the background.
-func (r *room) startCompact() {
-	heads := r.doc.HeadsKey()
-	if r.compacting || heads == r.compactedHeads {
-		return
-	}
-	data, err := r.doc.Save()
-	if err != nil {
-		r.log.Error("save for compaction", zap.Error(err))
-		return
-	}
-	r.compacting = true
-	go func() {
-		doc, err := crdt.Load(data)
-		r.compactCh <- compactResult{doc: doc, heads: heads, err: err}
-	}()
-}
-
-// compactDone swaps in the compacted copy if nothing changed meanwhile.
-func (r *room) compactDone(res compactResult) {
-	r.compacting = false
-	if res.err != nil {
-		r.log.Error("compaction failed", zap.Error(res.err))
-		return
-	}
-	if res.heads != r.doc.HeadsKey() {
-		return // edited meanwhile; the next idle period tries again
-	}
-	moved := make(map[*peer]*crdt.PeerState, len(r.peers))
-	for p, ps := range r.peers {
-		st, err := ps.state.MoveTo(res.doc)
-		if err != nil {
-			r.log.Error("move sync state to the compacted document", zap.Error(err))
-			return
-		}
-		moved[p] = st
-	}
-	for p, st := range moved {
-		r.peers[p].state = st
-	}
-	r.takeIncrement() // from the old document, before it goes
-	r.doc, r.compactedHeads = res.doc, res.heads
-	r.hub.metrics.Compactions.Add(1)
-	r.hub.noteGarbage()
-}
-
-func (r *room) startSave() { r.startSaveCtx(context.Background()) }
-
-func (r *room) startSaveCtx(ctx context.Context) {
-	if !r.dirty || r.saving {
-		return
-	}
-	r.takeIncrement() // the snapshot covers it (saveMarks)
-	data, err := r.doc.Save()
-	if err != nil {
-		r.log.Error("save document", zap.Error(err))
-		return
-	}
-	r.saving = true
-	r.clearDirty()
-	lang, id, base, marks := r.doc.Language(), r.id, r.version, r.saveMarks()
-	spilled, finishing := r.spilled, r.deadline.Load() != nil
-	go func() {
-		res := r.hub.save(ctx, id, data, lang, base, marks)
-		res.size = len(data)
-		r.hub.afterSave(id, data, spilled, finishing, &res)
-		r.saveCh <- res
-	}()
-}
-
-func (r *room) saveDone(res saveResult) {
-	r.saving = false
-	r.dirtyFlag.Store(r.dirty)
-	if res.err != nil {
-		r.log.Error("save failed; will retry", zap.Error(res.err), zap.Bool("spilled", res.spilled))
-		r.markDirtyOnly()
-		r.saveFailed(res)
-		return
-	}
-	r.version = res.version
-	defer r.savedDurable(res, res.size)
-	if res.merged != nil {
-		before := r.doc.HeadsKey()
-		if err := r.doc.Merge(res.merged); err != nil {
-			r.log.Error("merge another writer's document", zap.Error(err))
-		} else if r.doc.HeadsKey() != before {
-			r.markDirty()
-			r.generate()
-		}
-	}
-}
-
-func (r *room) markDirtyOnly() {
-	if !r.dirty {
-		r.dirty = true
-		r.hub.metrics.DirtyRooms.Add(1)
-	}
-	r.dirtyFlag.Store(true)
-	r.noteChange()
 }
 
 // finish closes remaining peers and saves until the document is safe (or

@@ -4,7 +4,7 @@
 // tool itself spent doing it.
 //
 // It speaks automerge-repo's protocol through the project's own client
-// (pairpad/sync.Client), replaying real editing traces (Joseph Gentle's
+// (pairpad/sync/wireclient.Client), replaying real editing traces (Joseph Gentle's
 // editing-traces, CC BY 4.0) one change per patch. Scenarios:
 //
 //	pair       R rooms x (1 typist + 1 observer)

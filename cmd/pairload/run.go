@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pairpad/pairpad/crdt"
-	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // runner holds what every scenario shares.
@@ -25,13 +25,13 @@ type runner struct {
 	seedRooms bool // apply the prefix to rooms (else skip it)
 
 	mu      stdsync.Mutex
-	clients []*pairsync.Client
+	clients []*wireclient.Client
 	errs    []string
 	nerrs   atomic.Int64
 	lags    []time.Duration // typists' scheduling lag
 }
 
-func (r *runner) addClient(c *pairsync.Client) {
+func (r *runner) addClient(c *wireclient.Client) {
 	r.mu.Lock()
 	r.clients = append(r.clients, c)
 	r.mu.Unlock()
@@ -55,7 +55,7 @@ func (r *runner) closeAll() {
 	closeClients(cs)
 }
 
-func closeClients(cs []*pairsync.Client) {
+func closeClients(cs []*wireclient.Client) {
 	var wg stdsync.WaitGroup
 	sem := make(chan struct{}, 64)
 	for _, c := range cs {
@@ -73,15 +73,15 @@ func closeClients(cs []*pairsync.Client) {
 // room is one room under load: typists replay the trace, observers watch.
 type room struct {
 	id        string
-	typists   []*pairsync.Client
-	observers []*pairsync.Client
+	typists   []*wireclient.Client
+	observers []*wireclient.Client
 	rt        *roomTracker
 }
 
 // openRoom creates a room with nTypists typists and nObservers observers.
 func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room, error) {
 	rm := &room{rt: newRoomTracker(nTypists)}
-	id, first, err := r.srv.openRoom(ctx, r.cfg.Language, pairsync.ClientOptions{})
+	id, first, err := r.srv.openRoom(ctx, r.cfg.Language, wireclient.ClientOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	rm.typists = append(rm.typists, first)
 	for len(rm.typists) < nTypists {
-		c, err := r.srv.join(ctx, id, false, pairsync.ClientOptions{})
+		c, err := r.srv.join(ctx, id, false, wireclient.ClientOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	for i := 0; i < nObservers; i++ {
 		o := rm.rt.addObserver()
-		c, err := r.srv.join(ctx, id, false, pairsync.ClientOptions{OnSync: func(c *pairsync.Client) {
+		c, err := r.srv.join(ctx, id, false, wireclient.ClientOptions{OnSync: func(c *wireclient.Client) {
 			now := time.Now()
 			rm.rt.observed(o, c.Heads(), now)
 		}})
@@ -202,7 +202,7 @@ func (r *runner) typeInto(ctx context.Context, rm *room, k int, start time.Time,
 
 // keystroke applies one patch as one change and records it in the tracker
 // before it is sent.
-func (r *runner) keystroke(rm *room, k int, c *pairsync.Client, p Patch, clamp bool) error {
+func (r *runner) keystroke(rm *room, k int, c *wireclient.Client, p Patch, clamp bool) error {
 	sentAt := time.Now()
 	return c.Edit(func(d *crdt.Doc) error {
 		if clamp {

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pairpad/pairpad/crdt"
-	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 func (r *runner) pid() string { return strconv.Itoa(r.cfg.ServerPID) }
@@ -147,7 +147,7 @@ func (r *runner) join(ctx context.Context, res *Result) error {
 		return err
 	}
 	seedStart := time.Now()
-	id, seeder, err := r.srv.openRoom(ctx, r.cfg.Language, pairsync.ClientOptions{})
+	id, seeder, err := r.srv.openRoom(ctx, r.cfg.Language, wireclient.ClientOptions{})
 	if err != nil {
 		return err
 	}
@@ -206,9 +206,9 @@ func (r *runner) join(ctx context.Context, res *Result) error {
 		// order), so the frame that completed the text is known.
 		var lastArrival, arrived, applied time.Time
 		t0 := time.Now()
-		c, err := r.srv.join(ctx, id, true, pairsync.ClientOptions{
+		c, err := r.srv.join(ctx, id, true, wireclient.ClientOptions{
 			OnFrame: func(_ int, at time.Time) { lastArrival = at },
-			OnSync: func(c *pairsync.Client) {
+			OnSync: func(c *wireclient.Client) {
 				if applied.IsZero() && c.Text() == want {
 					arrived, applied = lastArrival, time.Now()
 				}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/pairpad/pairpad/crdt"
-	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // server is how the tool reaches one kind of server.
@@ -61,14 +61,14 @@ func (s *server) metricsURL() string { return s.base.String() + "/metrics" }
 // that creates a document does, the peer makes it (crdt.New) under a fresh
 // id and announces it with a sync message; Dial returns when the server
 // reports our heads back (the reference stores documents peers announce).
-func (s *server) openRoom(ctx context.Context, lang string, opts pairsync.ClientOptions) (string, *pairsync.Client, error) {
+func (s *server) openRoom(ctx context.Context, lang string, opts wireclient.ClientOptions) (string, *wireclient.Client, error) {
 	opts.AdvertiseV2 = s.v2
 	if s.kind == TargetPairpad {
 		id, err := s.createRoom(ctx, lang)
 		if err != nil {
 			return "", nil, err
 		}
-		c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
+		c, err := wireclient.Dial(ctx, s.wsURL(id), id, opts)
 		if err != nil {
 			return "", nil, err
 		}
@@ -84,7 +84,7 @@ func (s *server) openRoom(ctx context.Context, lang string, opts pairsync.Client
 	}
 	id := crdt.NewDocumentID()
 	opts.Doc = doc
-	c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
+	c, err := wireclient.Dial(ctx, s.wsURL(id), id, opts)
 	if err != nil {
 		return "", nil, err
 	}
@@ -93,12 +93,12 @@ func (s *server) openRoom(ctx context.Context, lang string, opts pairsync.Client
 
 // join connects one more peer to an existing room; it returns once the
 // peer holds the document. fresh: a peer of the join scenario.
-func (s *server) join(ctx context.Context, id string, fresh bool, opts pairsync.ClientOptions) (*pairsync.Client, error) {
+func (s *server) join(ctx context.Context, id string, fresh bool, opts wireclient.ClientOptions) (*wireclient.Client, error) {
 	opts.AdvertiseV2 = s.v2
 	if fresh {
 		opts.AdvertiseV2 = s.v2j
 	}
-	c, err := pairsync.Dial(ctx, s.wsURL(id), id, opts)
+	c, err := wireclient.Dial(ctx, s.wsURL(id), id, opts)
 	if err != nil {
 		return nil, err
 	}

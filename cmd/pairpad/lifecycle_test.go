@@ -22,6 +22,7 @@ import (
 	"github.com/pairpad/pairpad/internal/testenv"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 // These tests run the real binary: start it, edit through a real client,
@@ -148,11 +149,11 @@ func (p *proc) text(t *testing.T, room string) string {
 	return string(b)
 }
 
-func (p *proc) dial(t *testing.T, room string) *pairsync.Client {
+func (p *proc) dial(t *testing.T, room string) *wireclient.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := pairsync.Dial(ctx, "ws://"+p.addr+"/ws/"+room, room, pairsync.ClientOptions{AdvertiseV2: true})
+	c, err := wireclient.Dial(ctx, "ws://"+p.addr+"/ws/"+room, room, wireclient.ClientOptions{AdvertiseV2: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package sync
+// Package wire is automerge-repo's network protocol as Pairpad speaks it:
+// the Message shape, its CBOR frame codec and the message type constants.
+// It is shared by the server (package sync) and the Go client (wireclient);
+// everything here is safe for concurrent use.
+package wire
 
 import (
 	"errors"

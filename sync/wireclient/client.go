@@ -1,4 +1,8 @@
-package sync
+// Package wireclient is a Go peer speaking automerge-repo's protocol to a
+// Pairpad server, with the same frame codec (wire) and document wrapper
+// (crdt) as the server. Tests and the load tool (cmd/pairload) use it; it
+// does not import the server.
+package wireclient
 
 import (
 	"context"
@@ -13,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pairpad/pairpad/crdt"
+	"github.com/pairpad/pairpad/sync/wire"
 )
 
 // Client is a Go peer speaking automerge-repo's protocol to a server, using
@@ -61,7 +66,7 @@ type ClientOptions struct {
 	// time, so a caller can tell transfer time from apply time.
 	OnFrame func(bytes int, at time.Time)
 	// OnEphemeral runs for every ephemeral message received.
-	OnEphemeral func(m Message)
+	OnEphemeral func(m wire.Message)
 	// Header is sent with the upgrade request.
 	Header http.Header
 	// Doc, when set, is the document this peer already has: Dial announces
@@ -90,13 +95,13 @@ func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client
 	}
 	c := &Client{
 		conn: conn, peerID: opts.PeerID, docID: docID, opts: opts,
-		doc: doc, state: doc.NewClientPeerState(),
+		doc: doc, state: doc.NewPeerState(),
 		changed: make(chan struct{}), done: make(chan struct{}),
 		sessionID: crdt.NewDocumentID()[:12],
 	}
 	conn.SetReadLimit(256 << 20)
-	if err := c.write(Message{Type: TypeJoin, SenderID: c.peerID, SupportedProtocolVersions: []string{ProtocolV1},
-		PeerMetadata: &PeerMetadata{}}); err != nil {
+	if err := c.write(wire.Message{Type: wire.TypeJoin, SenderID: c.peerID, SupportedProtocolVersions: []string{wire.ProtocolV1},
+		PeerMetadata: &wire.PeerMetadata{}}); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -106,7 +111,7 @@ func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client
 		conn.Close()
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
-	if m.Type != TypePeer {
+	if m.Type != wire.TypePeer {
 		conn.Close()
 		return nil, fmt.Errorf("handshake: got %q (%s), want peer", m.Type, m.ErrorMessage)
 	}
@@ -114,7 +119,7 @@ func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client
 	c.serverID = m.SenderID
 	go c.reader()
 	if opts.Doc != nil {
-		if err := c.sendSync(TypeSync); err != nil {
+		if err := c.sendSync(wire.TypeSync); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -124,7 +129,7 @@ func Dial(ctx context.Context, wsURL, docID string, opts ClientOptions) (*Client
 		}
 		return c, nil
 	}
-	if err := c.sendSync(TypeRequest); err != nil {
+	if err := c.sendSync(wire.TypeRequest); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -235,7 +240,7 @@ func (c *Client) Splice(pos, del int, text string) error {
 	if err != nil {
 		return err
 	}
-	return c.sendSync(TypeSync)
+	return c.sendSync(wire.TypeSync)
 }
 
 // Edit runs f on the document under the client's lock, then syncs.
@@ -246,12 +251,12 @@ func (c *Client) Edit(f func(d *crdt.Doc) error) error {
 	if err != nil {
 		return err
 	}
-	return c.sendSync(TypeSync)
+	return c.sendSync(wire.TypeSync)
 }
 
 // SendEphemeral broadcasts data (opaque CBOR) to the room's other peers.
 func (c *Client) SendEphemeral(data []byte) error {
-	return c.write(Message{Type: TypeEphemeral, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID,
+	return c.write(wire.Message{Type: wire.TypeEphemeral, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID,
 		SessionID: c.sessionID, Count: ptr(c.ephemeralCount.Add(1)), Data: data})
 }
 
@@ -263,7 +268,7 @@ func (c *Client) SendRaw(msgType int, data []byte) error {
 }
 
 // Send writes a protocol message as it is.
-func (c *Client) Send(m Message) error { return c.write(m) }
+func (c *Client) Send(m wire.Message) error { return c.write(m) }
 
 // WaitFor waits until pred holds for the text, or ctx ends.
 func (c *Client) WaitFor(ctx context.Context, pred func(text string) bool) error {
@@ -316,11 +321,11 @@ func (c *Client) sendSync(typ string) error {
 	if err != nil || !ok {
 		return err
 	}
-	return c.write(Message{Type: typ, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID, Data: data})
+	return c.write(wire.Message{Type: typ, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID, Data: data})
 }
 
-func (c *Client) write(m Message) error {
-	frame, err := EncodeFrame(m)
+func (c *Client) write(m wire.Message) error {
+	frame, err := wire.EncodeFrame(m)
 	if err != nil {
 		return err
 	}
@@ -335,17 +340,17 @@ func (c *Client) write(m Message) error {
 	return nil
 }
 
-func (c *Client) read() (Message, error) {
+func (c *Client) read() (wire.Message, error) {
 	_, data, err := c.conn.ReadMessage()
 	if err != nil {
-		return Message{}, err
+		return wire.Message{}, err
 	}
 	if c.opts.OnFrame != nil && c.serverID != "" { // after the handshake
 		c.opts.OnFrame(len(data), time.Now())
 	}
 	c.BytesIn.Add(int64(len(data)))
 	c.FramesIn.Add(1)
-	return DecodeFrame(data)
+	return wire.DecodeFrame(data)
 }
 
 func (c *Client) reader() {
@@ -362,11 +367,11 @@ func (c *Client) reader() {
 			return
 		}
 		switch m.Type {
-		case TypeSync, TypeRequest:
+		case wire.TypeSync, wire.TypeRequest:
 			c.mu.Lock()
-			_, err := c.doc.Receive(c.state, m.Data)
-			if info, ierr := crdt.InspectSync(m.Data); err == nil && ierr == nil {
-				c.serverHeads = headsKey(info.Heads)
+			_, heads, err := c.doc.ReceiveFromServer(c.state, m.Data)
+			if err == nil {
+				c.serverHeads = heads
 			}
 			c.mu.Unlock()
 			if err != nil {
@@ -378,11 +383,11 @@ func (c *Client) reader() {
 			if c.opts.OnSync != nil {
 				c.opts.OnSync(c)
 			}
-			_ = c.sendSync(TypeSync)
-		case TypeDocUnavailable:
+			_ = c.sendSync(wire.TypeSync)
+		case wire.TypeDocUnavailable:
 			c.unavailable.Store(true)
 			c.notify()
-		case TypeEphemeral:
+		case wire.TypeEphemeral:
 			if c.opts.OnEphemeral != nil {
 				c.opts.OnEphemeral(m)
 			}
@@ -398,17 +403,3 @@ func (c *Client) notify() {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// headsKey is crdt.Doc.HeadsKey for heads read off a sync message. Both list
-// heads sorted by hash (automerge sorts them), so equal sets compare equal.
-func headsKey(heads [][]byte) string {
-	n := 0
-	for _, h := range heads {
-		n += len(h)
-	}
-	b := make([]byte, 0, n)
-	for _, h := range heads {
-		b = append(b, h...)
-	}
-	return string(b)
-}

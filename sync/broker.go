@@ -1,0 +1,44 @@
+package sync
+
+// Broker connects the rooms of several Pairpad instances that serve the same
+// room id: each room publishes the Automerge changes its own peers sent and
+// its peers' ephemeral messages, and receives what other instances' rooms
+// published. With no broker configured (Config.Broker nil) a room is alone,
+// as before.
+//
+// Implementations must be safe for concurrent use. Publish is called from a
+// room's goroutine and must not block on I/O: queue, and drop (counting it)
+// when the queue is full; a dropped change is repaired by the next sync, as
+// peers resend what the other side lacks.
+type Broker interface {
+	// Publish hands msg (with Origin set to this instance) to the other
+	// instances subscribed to msg.Room.
+	Publish(msg BrokerMessage) error
+	// Subscribe delivers every message published for room by another
+	// instance to deliver, in publish order, until unsubscribe is called.
+	// deliver must not block for long. Messages whose Origin is origin (this
+	// instance's own) are not delivered.
+	Subscribe(room, origin string, deliver func(BrokerMessage)) (unsubscribe func(), err error)
+}
+
+// BrokerKind says what a BrokerMessage carries.
+type BrokerKind uint8
+
+// Broker message kinds.
+const (
+	// BrokerChanges: Data is Automerge changes (concatenated change chunks,
+	// as Doc.Merge accepts them).
+	BrokerChanges BrokerKind = iota + 1
+	// BrokerEphemeral: Data is one encoded ephemeral protocol frame, as a
+	// peer of the publishing instance sent it.
+	BrokerEphemeral
+)
+
+// BrokerMessage is one message between instances.
+type BrokerMessage struct {
+	// Origin is the publishing instance's id (its hub's PeerID).
+	Origin string
+	Room   string
+	Kind   BrokerKind
+	Data   []byte
+}
