@@ -64,34 +64,57 @@ func TestChangeLogWritesBetweenSnapshots(t *testing.T) {
 	}
 }
 
-// Over a long session the snapshot keeps the log short.
+// Over a long session the snapshot keeps the log short (memory store and
+// SQLite).
 func TestChangeLogStaysBounded(t *testing.T) {
 	t.Parallel()
-	store := persistence.NewMemory()
-	ts := newTestServer(t, pairsync.Config{FlushInterval: 100 * time.Millisecond, LogInterval: 10 * time.Millisecond}, store)
-	room := ts.createRoom("go")
-	c := ts.dial(room, wireclient.ClientOptions{})
-	waitText(t, c, "")
-	maxEntries, written := 0, 0
-	var want strings.Builder
-	for i := 0; i < 150; i++ {
-		if err := c.Splice(i, 0, "x"); err != nil {
-			t.Fatal(err)
-		}
-		want.WriteString("x")
-		time.Sleep(10 * time.Millisecond) // a typist's pace: 150 keystrokes over ~1.5 s
-		n, _ := store.LogLen(room)
-		maxEntries = max(maxEntries, n)
+	sqlite, err := persistence.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "log.db"), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
 	}
-	written = int(ts.hub.Metrics().LogEntriesWritten.Load())
-	waitText(t, c, want.String())
-	eventually(t, "everything stored", func() bool { return memText(t, store, room) == want.String() })
-	// ~10 log ticks per snapshot; allow for slow CI.
-	if maxEntries > 40 {
-		t.Fatalf("change log reached %d entries (of %d written): the snapshot does not compact it", maxEntries, written)
-	}
-	if written < 20 {
-		t.Fatalf("only %d entries written over the session: the log did not run", written)
+	t.Cleanup(func() { sqlite.Close() })
+	mem := persistence.NewMemory()
+	for name, tc := range map[string]struct {
+		store  pairsync.Store
+		logLen func(room string) int
+	}{
+		"memory": {mem, func(room string) int { n, _ := mem.LogLen(room); return n }},
+		"sqlite": {sqlite, func(room string) int {
+			n, _, err := sqlite.LogStats(context.Background(), room)
+			if err != nil {
+				t.Errorf("log stats: %v", err)
+			}
+			return int(n)
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, pairsync.Config{FlushInterval: 100 * time.Millisecond, LogInterval: 10 * time.Millisecond}, tc.store)
+			room := ts.createRoom("go")
+			c := ts.dial(room, wireclient.ClientOptions{})
+			waitText(t, c, "")
+			maxEntries := 0
+			var want strings.Builder
+			for i := 0; i < 150; i++ {
+				if err := c.Splice(i, 0, "x"); err != nil {
+					t.Fatal(err)
+				}
+				want.WriteString("x")
+				time.Sleep(10 * time.Millisecond) // a typist's pace: 150 keystrokes over ~1.5 s
+				maxEntries = max(maxEntries, tc.logLen(room))
+			}
+			written := int(ts.hub.Metrics().LogEntriesWritten.Load())
+			waitText(t, c, want.String())
+			eventually(t, "everything stored", func() bool { return storedText(t, tc.store, room) == want.String() })
+			// ~10 log ticks per snapshot; allow for slow CI.
+			if maxEntries > 40 {
+				t.Fatalf("change log reached %d entries (of %d written): the snapshot does not compact it", maxEntries, written)
+			}
+			if written < 20 {
+				t.Fatalf("only %d entries written over the session: the log did not run", written)
+			}
+			ts.hub.FlushAll()
+			eventually(t, "log compacted after the last snapshot", func() bool { return tc.logLen(room) == 0 })
+		})
 	}
 }
 
