@@ -63,6 +63,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		writeError(c, http.StatusNotFound, "link_not_found", "no link with this id in this room")
 	case errors.Is(err, auth.ErrInvalidInput):
 		writeError(c, http.StatusBadRequest, "invalid_field", err.Error())
+	case errors.Is(err, pairsync.ErrUnavailable):
+		s.log.Warn("database unavailable", zap.String("path", c.FullPath()), zap.Error(err))
+		writeError(c, http.StatusServiceUnavailable, "database_unavailable", "the database is unavailable; nothing was changed, retry shortly")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		writeError(c, http.StatusServiceUnavailable, "timeout", "the database did not answer in time")
 	default:

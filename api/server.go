@@ -247,12 +247,17 @@ func (s *Server) getRoom(c *gin.Context) {
 	if !ok {
 		return
 	}
-	meta, err := s.store.Meta(c.Request.Context(), id)
-	if err != nil {
-		s.fail(c, err)
-		return
+	// A loaded room answers from memory: nothing here waits on the
+	// database, which may be down.
+	meta, st, live := s.hub.LiveMeta(id)
+	if !live {
+		var err error
+		if meta, err = s.store.Meta(c.Request.Context(), id); err != nil {
+			s.fail(c, pairsync.Unavailable(err))
+			return
+		}
+		st = s.hub.Status(id)
 	}
-	st := s.hub.Status(id)
 	who := identity(c)
 	access := AccessLinks
 	if s.open() {
@@ -313,9 +318,10 @@ func (s *Server) serveWS(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !s.hub.Status(id).Loaded {
+	loaded := s.hub.Status(id).Loaded
+	if !loaded {
 		if _, err := s.store.Meta(c.Request.Context(), id); err != nil {
-			s.fail(c, err)
+			s.fail(c, pairsync.Unavailable(err))
 			return
 		}
 	}
@@ -323,7 +329,14 @@ func (s *Server) serveWS(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "not_websocket", "this endpoint needs a WebSocket upgrade (automerge-repo protocol)")
 		return
 	}
-	s.markOpened(c.Request.Context(), id)
+	if loaded {
+		// Joining a loaded room never waits on the database (it may be
+		// down): record the opening in the background.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
+		go func() { defer cancel(); s.markOpened(ctx, id) }()
+	} else {
+		s.markOpened(c.Request.Context(), id)
+	}
 	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		// The upgrader has answered with an HTTP error already.

@@ -17,7 +17,8 @@ type Memory struct {
 	rooms     map[string]pairsync.RoomRecord
 	failSaves error
 	saves     int
-	opened    map[string]time.Time // see ttl.go
+	log       map[string][]pairsync.LogEntry // change log by room (memory_changelog.go)
+	opened    map[string]time.Time           // see ttl.go
 }
 
 // NewMemory returns an empty in-memory store.
@@ -63,6 +64,7 @@ func (m *Memory) Load(_ context.Context, id string) (pairsync.RoomRecord, error)
 		return rec, pairsync.ErrNotFound
 	}
 	rec.Data = slices.Clone(rec.Data)
+	m.foldLog(&rec)
 	return rec, nil
 }
 

@@ -150,7 +150,7 @@ func (s *GormStore) Kind() Kind { return s.kind }
 
 func (s *GormStore) migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
-	models := []any{&Room{}, &LinkRow{}, &SecretRow{}}
+	models := []any{&Room{}, &LogEntry{}, &LinkRow{}, &SecretRow{}}
 	if s.kind != Postgres {
 		return db.AutoMigrate(models...)
 	}
@@ -177,18 +177,10 @@ func (s *GormStore) Create(ctx context.Context, rec pairsync.RoomRecord) error {
 	return err
 }
 
-// Load implements sync.Store.
+// Load implements sync.Store; the room's change log is folded in (see
+// sync.ChangeLog).
 func (s *GormStore) Load(ctx context.Context, id string) (pairsync.RoomRecord, error) {
-	var row Room
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return pairsync.RoomRecord{}, pairsync.ErrNotFound
-	}
-	if err != nil {
-		return pairsync.RoomRecord{}, err
-	}
-	return pairsync.RoomRecord{ID: row.ID, Language: row.Language, Data: row.Data, Version: row.Version,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+	return s.load(ctx, id)
 }
 
 // Meta implements sync.Store.
@@ -251,6 +243,9 @@ func (s *GormStore) Close() error {
 
 // DeleteAllForTests empties the rooms table. Tests only.
 func (s *GormStore) DeleteAllForTests(ctx context.Context) error {
+	if err := s.db.WithContext(ctx).Where("1 = 1").Delete(&LogEntry{}).Error; err != nil {
+		return err
+	}
 	return s.db.WithContext(ctx).Where("1 = 1").Delete(&Room{}).Error
 }
 

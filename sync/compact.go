@@ -55,6 +55,7 @@ func (r *room) compactDone(res compactResult) {
 	for p, st := range moved {
 		r.peers[p].state = st
 	}
+	r.takeIncrement() // from the old document, before it goes
 	r.doc, r.compactedHeads = res.doc, res.heads
 	r.hub.metrics.Compactions.Add(1)
 	r.hub.noteGarbage()
@@ -66,4 +67,5 @@ func (r *room) markDirtyOnly() {
 		r.hub.metrics.DirtyRooms.Add(1)
 	}
 	r.dirtyFlag.Store(true)
+	r.noteChange()
 }

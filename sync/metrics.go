@@ -33,6 +33,7 @@ type Metrics struct {
 	BrokerIn       atomic.Int64 // messages received from other instances
 	BrokerDropped  atomic.Int64 // received messages dropped: the room's queue was full
 	ClosedByCode   [5000]atomic.Int64
+	DurabilityMetrics
 }
 
 func (m *Metrics) observeSave(d time.Duration, err error) {
@@ -77,6 +78,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())
 	fmt.Fprintf(w, "# HELP pairpad_save_seconds_total Time spent saving documents.\n# TYPE pairpad_save_seconds_total counter\npairpad_save_seconds_total %g\n",
 		time.Duration(m.SaveNanos.Load()).Seconds())
+	m.DurabilityMetrics.writePrometheus(w)
 	fmt.Fprintf(w, "# HELP pairpad_closes_total Connections closed, by close code.\n# TYPE pairpad_closes_total counter\n")
 	for _, ci := range CloseTable {
 		fmt.Fprintf(w, "pairpad_closes_total{code=\"%d\"} %d\n", ci.Code, m.ClosedByCode[ci.Code].Load())

@@ -84,23 +84,26 @@ type room struct {
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
+
+	roomDurable // change log, save retries, spill (durable.go)
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
 	return &room{
-		hub:       h,
-		id:        id,
-		log:       h.log.With(zap.String("room", id)),
-		prev:      prev,
-		inbox:     make(chan event, inboxSize),
-		flushCh:   make(chan struct{}, 1),
-		saveCh:    make(chan saveResult, 1),
-		compactCh: make(chan compactResult, 1),
-		stopCh:    make(chan struct{}),
-		done:      make(chan struct{}),
-		peers:     map[*peer]*peerSync{},
-		byID:      map[string]*peer{},
-		ephemeral: map[string]map[string]uint64{},
+		hub:         h,
+		id:          id,
+		log:         h.log.With(zap.String("room", id)),
+		prev:        prev,
+		inbox:       make(chan event, inboxSize),
+		flushCh:     make(chan struct{}, 1),
+		saveCh:      make(chan saveResult, 1),
+		compactCh:   make(chan compactResult, 1),
+		stopCh:      make(chan struct{}),
+		done:        make(chan struct{}),
+		peers:       map[*peer]*peerSync{},
+		byID:        map[string]*peer{},
+		ephemeral:   map[string]map[string]uint64{},
+		roomDurable: roomDurable{unloadCh: make(chan struct{}, 1)},
 	}
 }
 
@@ -212,6 +215,12 @@ func (r *room) run() {
 				break
 			}
 			r.generate()
+		case <-r.logC:
+			r.logTick()
+		case <-r.retryC:
+			r.retryTick()
+		case <-r.unloadCh:
+			r.onUnload()
 		case m := <-r.remoteCh:
 			r.applyRemote(m)
 			r.generate()
@@ -260,6 +269,7 @@ func (r *room) load() error {
 			if res.err != nil {
 				return res.err
 			}
+			r.initDurable(rec, len(rec.Data))
 			r.loaded(res.doc, early, pending)
 			return nil
 		case ev := <-r.inbox:
@@ -356,6 +366,7 @@ func (r *room) addPeer(p *peer) {
 	}
 	r.peers[p] = ps
 	r.byID[p.id] = p
+	r.wantUnload = false
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(1)
 	p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
@@ -544,27 +555,11 @@ func (r *room) finish() {
 	}
 	// Answer anything still queued so no caller waits on a dead room.
 	r.failPending(r.stopCode)
-	backoff := 100 * time.Millisecond
-	for {
-		if r.saving {
-			r.saveDone(<-r.saveCh)
-		}
-		if !r.dirty {
-			r.log.Debug("room unloaded")
-			return
-		}
-		r.startSave()
-		res := <-r.saveCh
-		r.saveDone(res)
-		if !r.dirty {
-			r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
-			return
-		}
-		if d := r.deadline.Load(); d != nil && time.Now().Add(backoff).After(*d) {
-			r.log.Error("room not saved before the shutdown deadline: its latest edits are lost")
-			return
-		}
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
+	r.finishDurably()
+	switch finishOutcome(r.outcome.Load()) {
+	case outcomeSaved:
+		r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
+	case outcomeClean:
+		r.log.Debug("room unloaded")
 	}
 }

@@ -25,6 +25,9 @@ type RoomRecord struct {
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Log names the change-log entries that Load appended to Data (stores
+	// implementing ChangeLog); nil when there were none.
+	Log LogMarks
 }
 
 // RoomMeta is a room's stored metadata without its document.

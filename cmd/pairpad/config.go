@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type Config struct {
 	FlushInterval   time.Duration // FLUSH_INTERVAL, default 60s
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 30s
 	CompactAfter    time.Duration // COMPACT_AFTER, default 30s
+	LogInterval     time.Duration // LOG_INTERVAL, default 1s
+	SpillDir        string        // SPILL_DIR, default "" (see SpillPath)
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
@@ -122,6 +125,18 @@ func settings() []setting {
 		{"FLUSH_INTERVAL", "how often dirty rooms are saved", "60s", dur(func(c *Config) *time.Duration { return &c.FlushInterval })},
 		{"SHUTDOWN_TIMEOUT", "time allowed to save rooms on SIGINT/SIGTERM", "30s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"COMPACT_AFTER", "idle time after which a room's document is compacted in memory", "30s", dur(func(c *Config) *time.Duration { return &c.CompactAfter })},
+		{"LOG_INTERVAL", "how often a dirty room's changes are appended to the database's change log", "1s", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 10*time.Millisecond || d > time.Minute {
+				return fmt.Errorf("want a Go duration from 10ms to 1m, such as 1s or 200ms")
+			}
+			c.LogInterval = d
+			return nil
+		}},
+		{"SPILL_DIR", "where rooms that cannot be saved are written; empty: pairpad-spill beside the SQLite file (PostgreSQL: in the working directory)", "", func(c *Config, v string) error {
+			c.SpillDir = v
+			return nil
+		}},
 		{"LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {
 			if _, err := zapcore.ParseLevel(v); err != nil || v == "" {
 				return fmt.Errorf("want debug, info, warn or error")
@@ -273,6 +288,18 @@ func settings() []setting {
 			return nil
 		}},
 	}
+}
+
+// SpillPath is SPILL_DIR, or its default: pairpad-spill beside the SQLite
+// file, or in the working directory for PostgreSQL.
+func (c Config) SpillPath() string {
+	if c.SpillDir != "" {
+		return c.SpillDir
+	}
+	if kind, dsn, err := persistence.ParseURL(c.DatabaseURL); err == nil && kind == persistence.SQLite {
+		return filepath.Join(filepath.Dir(dsn), "pairpad-spill")
+	}
+	return "pairpad-spill"
 }
 
 // flagName maps FLUSH_INTERVAL to -flush-interval.
