@@ -11,6 +11,8 @@ NPM ?= npm
 BIN := bin/pairpad
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+export TEST_REDIS_URL
 
 .PHONY: run build server client deps test test-go test-client test-conformance test-e2e fuzz bench chromium clean
 

@@ -32,6 +32,8 @@ type Metrics struct {
 	BrokerOut      atomic.Int64 // messages published to other instances
 	BrokerIn       atomic.Int64 // messages received from other instances
 	BrokerDropped  atomic.Int64 // received messages dropped: the room's queue was full
+	BrokerWants    atomic.Int64 // heads exchange: times a room asked another instance for changes it lacked
+	BrokerRepairs  atomic.Int64 // heads exchange: times a room sent another instance changes it lacked
 	ClosedByCode   [5000]atomic.Int64
 	DurabilityMetrics
 }
@@ -72,6 +74,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
 	g("pairpad_broker_received_total", "Changes and ephemeral messages received from other instances.", "counter", m.BrokerIn.Load())
+	g("pairpad_broker_wants_total", "Heads exchange: times a room found it lacked another instance's changes and asked for them.", "counter", m.BrokerWants.Load())
+	g("pairpad_broker_repairs_total", "Heads exchange: times a room sent another instance changes that instance lacked.", "counter", m.BrokerRepairs.Load())
 	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
