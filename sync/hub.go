@@ -33,6 +33,10 @@ type Config struct {
 	FlushInterval time.Duration
 	// MaxFrameBytes: largest frame accepted from a peer. Default 16 MiB.
 	MaxFrameBytes int64
+	// MaxDocBytes: largest document (text plus language, UTF-8 bytes) a
+	// room accepts; a change that would take it over is refused and its
+	// peer closed with CloseDocTooLarge (docsize.go). Default 2 MiB.
+	MaxDocBytes int64
 	// SendQueue: frames queued per peer before it is closed as a slow
 	// consumer. Default 256.
 	SendQueue int
@@ -86,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 16 << 20
+	}
+	if c.MaxDocBytes <= 0 {
+		c.MaxDocBytes = 2 << 20
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256

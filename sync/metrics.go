@@ -30,6 +30,7 @@ type Metrics struct {
 	BrokerOut      atomic.Int64 // messages published to other instances
 	BrokerIn       atomic.Int64 // messages received from other instances
 	BrokerDropped  atomic.Int64 // received messages dropped: the room's queue was full
+	DocTooLarge    atomic.Int64 // changes refused by MaxDocBytes
 	ClosedByCode   [5000]atomic.Int64
 }
 
@@ -68,6 +69,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
 	g("pairpad_broker_received_total", "Changes and ephemeral messages received from other instances.", "counter", m.BrokerIn.Load())
 	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
+	g("pairpad_doc_too_large_total", "Changes refused because they would take a document over MAX_DOC_BYTES (the peer is closed with 4507).", "counter", m.DocTooLarge.Load())
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())

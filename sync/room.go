@@ -82,6 +82,9 @@ type room struct {
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
+	// document size cap (docsize.go): an upper bound of the size, if known
+	sizeUpper int64
+	sizeKnown bool
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
@@ -406,6 +409,9 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	info, err := crdt.InspectSync(msg.Data)
 	if err != nil {
 		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	if !r.admitSize(p, info) {
 		return
 	}
 	fast := ps.wantsFastJoin(r.doc, info)

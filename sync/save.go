@@ -105,6 +105,7 @@ func (r *room) saveDone(res saveResult) {
 		if err := r.doc.Merge(res.merged); err != nil {
 			r.log.Error("merge another writer's document", zap.Error(err))
 		} else if r.doc.HeadsKey() != before {
+			r.sizeChanged()
 			r.markDirty()
 			r.generate()
 		}
