@@ -42,6 +42,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 		writeError(c, http.StatusConflict, "room_exists", "a room with this id exists")
 	case errors.Is(err, pairsync.ErrShuttingDown):
 		writeError(c, http.StatusServiceUnavailable, "shutting_down", "the server is shutting down; retry shortly")
+	case errors.Is(err, pairsync.ErrOverloaded):
+		writeError(c, http.StatusServiceUnavailable, "overloaded", err.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		writeError(c, http.StatusServiceUnavailable, "timeout", "the database did not answer in time")
 	default:

@@ -208,6 +208,9 @@ type RoomInfo struct {
 	SizeBytes int       `json:"size_bytes"`
 	Loaded    bool      `json:"loaded"`
 	Unsaved   bool      `json:"unsaved_changes"`
+	// MaxDocBytes is the server's MAX_DOC_BYTES: the client refuses edits
+	// that would take the document over it.
+	MaxDocBytes int64 `json:"max_doc_bytes"`
 }
 
 // roomID validates the :id path parameter, answering 400 when invalid.
@@ -232,7 +235,8 @@ func (s *Server) getRoom(c *gin.Context) {
 	}
 	st := s.hub.Status(id)
 	c.JSON(http.StatusOK, RoomInfo{RoomID: id, URL: "/room/" + id, Language: meta.Language, CreatedAt: meta.CreatedAt,
-		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty})
+		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty,
+		MaxDocBytes: s.hub.Config().MaxDocBytes})
 }
 
 // snapshot answers with 400/404/500 itself and returns false, or returns
@@ -289,6 +293,11 @@ func (s *Server) serveWS(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+	}
+	if err := s.hub.CanOpen(id); err != nil {
+		c.Header("Retry-After", "30")
+		s.fail(c, err)
+		return
 	}
 	if !websocket.IsWebSocketUpgrade(c.Request) {
 		writeError(c, http.StatusBadRequest, "not_websocket", "this endpoint needs a WebSocket upgrade (automerge-repo protocol)")

@@ -40,6 +40,7 @@ func (r *room) admitSize(p *peer, info crdt.SyncInfo) bool {
 		return true
 	}
 	grow := info.GrowthBound(2 * limit)
+	defer func() { r.noteSize(r.sizeUpper) }()
 	if r.sizeKnown && r.sizeUpper+grow <= limit {
 		r.sizeUpper += grow
 		return true

@@ -40,6 +40,14 @@ type Config struct {
 	// SendQueue: frames queued per peer before it is closed as a slow
 	// consumer. Default 256.
 	SendQueue int
+	// MaxMemory: budget for the estimated memory of loaded rooms (see
+	// memory.go); when full, opening another room is refused. Default 1 GiB;
+	// negative: no budget.
+	MaxMemory int64
+	// MaxPeerQueueBytes: bytes queued per peer before it is closed as a
+	// slow consumer (4408); one frame larger than this is still queued when
+	// the queue is empty. Default 8 MiB.
+	MaxPeerQueueBytes int64
 	// WriteWait: deadline for one socket write. Default 10s.
 	WriteWait time.Duration
 	// PongWait: a peer that sends nothing (not even a pong) for this long is
@@ -93,6 +101,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxDocBytes <= 0 {
 		c.MaxDocBytes = 2 << 20
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory = 1 << 30
+	}
+	if c.MaxPeerQueueBytes <= 0 {
+		c.MaxPeerQueueBytes = 8 << 20
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
@@ -153,6 +167,7 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
 		stopFlush: make(chan struct{}),
 	}
+	h.metrics.MemoryEstimate = h.MemoryEstimate
 	h.wg.Add(2)
 	go h.flusher()
 	go h.reclaimer()
@@ -252,6 +267,9 @@ func (h *Hub) attach(id string) (*room, error) {
 	}
 	r := h.rooms[id]
 	if r == nil {
+		if err := h.canOpenLocked(id); err != nil {
+			return nil, err
+		}
 		var prev chan struct{}
 		if c := h.closing[id]; c != nil {
 			prev = c.done

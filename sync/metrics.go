@@ -31,6 +31,8 @@ type Metrics struct {
 	BrokerIn       atomic.Int64 // messages received from other instances
 	BrokerDropped  atomic.Int64 // received messages dropped: the room's queue was full
 	DocTooLarge    atomic.Int64 // changes refused by MaxDocBytes
+	LoadsRefused   atomic.Int64 // rooms not opened: MaxMemory full
+	MemoryEstimate func() int64 // set by the hub
 	ClosedByCode   [5000]atomic.Int64
 }
 
@@ -70,6 +72,10 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_broker_received_total", "Changes and ephemeral messages received from other instances.", "counter", m.BrokerIn.Load())
 	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
 	g("pairpad_doc_too_large_total", "Changes refused because they would take a document over MAX_DOC_BYTES (the peer is closed with 4507).", "counter", m.DocTooLarge.Load())
+	g("pairpad_room_loads_refused_total", "Rooms not opened because the memory budget (MAX_MEMORY) was full (503 or close 4503).", "counter", m.LoadsRefused.Load())
+	if m.MemoryEstimate != nil {
+		g("pairpad_room_memory_estimate_bytes", "Estimated memory of the rooms in memory, against MAX_MEMORY.", "gauge", m.MemoryEstimate())
+	}
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())

@@ -69,6 +69,7 @@ type room struct {
 	deadline  atomic.Pointer[time.Time] // shutdown deadline for the final save
 	refs      int                       // guarded by hub.mu
 	peerCount atomic.Int64
+	mem       atomic.Int64 // estimated memory (memory.go)
 	dirtyFlag atomic.Bool // unsaved changes: dirty or a save in flight
 
 	// owned by run
@@ -88,7 +89,7 @@ type room struct {
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
-	return &room{
+	r := &room{
 		hub:       h,
 		id:        id,
 		log:       h.log.With(zap.String("room", id)),
@@ -103,6 +104,8 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 		byID:      map[string]*peer{},
 		ephemeral: map[string]map[string]uint64{},
 	}
+	r.noteSize(0)
+	return r
 }
 
 // post hands an event to the room; false if the room has ended.
@@ -297,6 +300,10 @@ func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) boo
 // frames that waited are handled.
 func (r *room) loaded(doc *crdt.Doc, early *earlyJoins, pending []event) {
 	r.doc = doc
+	if size, err := doc.SizeBytes(); err == nil {
+		r.sizeUpper, r.sizeKnown = int64(size), true
+		r.noteSize(r.sizeUpper)
+	}
 	for p, ps := range r.peers {
 		ps.state = doc.NewPeerState()
 		if !early.adopt(doc, p, ps) {

@@ -81,6 +81,10 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		FlushInterval: cfg.FlushInterval,
 		MaxFrameBytes: cfg.MaxFrameBytes,
 		CompactAfter:  cfg.CompactAfter,
+		// issue 9 room limits
+		MaxDocBytes:       cfg.MaxDocBytes,
+		MaxPeerQueueBytes: cfg.MaxPeerQueue,
+		MaxMemory:         cfg.MaxMemory,
 	}, store, log.Named("sync"))
 
 	complete, err := newAutocomplete(cfg, log.Named("autocomplete"))

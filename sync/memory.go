@@ -1,0 +1,71 @@
+package sync
+
+import "errors"
+
+// Memory budget (Config.MaxMemory). automerge keeps a document's memory in
+// Rust, invisible to Go's GC, so the hub budgets it from an estimate: each
+// loaded room counts RoomBaseBytes plus MemoryPerDocByte times its document
+// size (crdt.Doc.SizeBytes, kept by the size cap's bookkeeping,
+// docsize.go). Both factors were measured with bench/bigdoc (BENCHMARKS.md).
+//
+// Rooms unload as soon as their last peer leaves and their save lands, so
+// the hub never holds an idle room it could evict: when the estimate of
+// the loaded rooms reaches the budget, opening another room is refused
+// (ErrOverloaded: HTTP 503 before the upgrade; CloseOverloaded if the
+// budget filled between that check and the join). Rooms already loaded keep
+// working; MaxDocBytes bounds how far each can grow.
+const (
+	// RoomBaseBytes: a loaded room with an empty document (automerge doc,
+	// goroutine, queues).
+	RoomBaseBytes = 256 << 10
+	// MemoryPerDocByte: server RSS per byte of document, measured for text
+	// pasted in large changes and then compacted (BENCHMARKS.md).
+	MemoryPerDocByte = 400
+)
+
+// ErrOverloaded: the memory budget cannot take another room now.
+var ErrOverloaded = errors.New("server memory budget is full: no more rooms can be opened right now, try again later")
+
+func roomMemory(size int64) int64 { return RoomBaseBytes + MemoryPerDocByte*size }
+
+// MemoryEstimate is the estimated memory of every room in memory (loaded,
+// loading or saving on its way out).
+func (h *Hub) MemoryEstimate() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.memoryLocked()
+}
+
+func (h *Hub) memoryLocked() int64 {
+	var n int64
+	for _, r := range h.rooms {
+		n += r.mem.Load()
+	}
+	for _, r := range h.closing {
+		n += r.mem.Load()
+	}
+	return n
+}
+
+// CanOpen reports whether room id can be opened now: it is in memory
+// already, or the budget has room for one more. Callers answer
+// ErrOverloaded with 503 before upgrading a WebSocket.
+func (h *Hub) CanOpen(id string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.canOpenLocked(id)
+}
+
+func (h *Hub) canOpenLocked(id string) error {
+	if h.rooms[id] != nil || h.cfg.MaxMemory <= 0 {
+		return nil
+	}
+	if h.memoryLocked()+RoomBaseBytes > h.cfg.MaxMemory {
+		h.metrics.LoadsRefused.Add(1)
+		return ErrOverloaded
+	}
+	return nil
+}
+
+// noteSize updates the room's memory estimate from its document size.
+func (r *room) noteSize(size int64) { r.mem.Store(roomMemory(size)) }

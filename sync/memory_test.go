@@ -1,0 +1,53 @@
+package sync_test
+
+import (
+	"errors"
+	"testing"
+
+	pairsync "github.com/pairpad/pairpad/sync"
+	"github.com/pairpad/pairpad/sync/wireclient"
+)
+
+// Under a budget that fits two empty rooms, a third room is refused (4503
+// over the socket, ErrOverloaded for the HTTP check) while the two carry
+// on; once a room unloads, the third opens.
+func TestMemoryBudgetRefusesLoads(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, pairsync.Config{MaxMemory: 2*pairsync.RoomBaseBytes + 64<<10}, nil)
+	a, b, c := ts.createRoom("go"), ts.createRoom("go"), ts.createRoom("go")
+	ca := ts.dial(a, wireclient.ClientOptions{})
+	cb := ts.dial(b, wireclient.ClientOptions{})
+	if err := ts.hub.CanOpen(c); !errors.Is(err, pairsync.ErrOverloaded) {
+		t.Fatalf("CanOpen with a full budget: %v, want ErrOverloaded", err)
+	}
+	if err := ts.hub.CanOpen(a); err != nil {
+		t.Fatalf("CanOpen of a loaded room: %v", err)
+	}
+	conn := ts.rawJoin(c, "third")
+	if code := closeCodeOf(t, conn); code != int(pairsync.CloseOverloaded) {
+		t.Fatalf("closed with %d, want %d", code, pairsync.CloseOverloaded)
+	}
+	if ts.hub.Status(c).Loaded {
+		t.Fatal("refused room is loaded")
+	}
+	if n := ts.hub.Metrics().LoadsRefused.Load(); n < 2 {
+		t.Fatalf("pairpad_room_loads_refused_total = %d", n)
+	}
+	// The loaded rooms keep working.
+	cb2 := ts.dial(b, wireclient.ClientOptions{})
+	if err := cb.Splice(0, 0, "still"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, cb2, "still")
+
+	// a's only peer leaves: the room saves and unloads, freeing its share.
+	ca.Close()
+	eventually(t, "room a unloaded", func() bool { return !ts.hub.Status(a).Loaded })
+	if err := ts.hub.CanOpen(c); err != nil {
+		t.Fatalf("CanOpen after an unload: %v", err)
+	}
+	cc := ts.dial(c, wireclient.ClientOptions{})
+	if err := cc.Splice(0, 0, "third room"); err != nil {
+		t.Fatal(err)
+	}
+}
