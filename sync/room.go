@@ -70,7 +70,7 @@ type room struct {
 	refs      int                       // guarded by hub.mu
 	peerCount atomic.Int64
 	mem       atomic.Int64 // estimated memory (memory.go)
-	dirtyFlag atomic.Bool // unsaved changes: dirty or a save in flight
+	dirtyFlag atomic.Bool  // unsaved changes: dirty or a save in flight
 
 	// owned by run
 	doc       *crdt.Doc
