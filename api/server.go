@@ -264,17 +264,14 @@ func (s *Server) getSnapshot(c *gin.Context) {
 	c.Data(http.StatusOK, "application/octet-stream", data)
 }
 
+// getText never loads a document (Hub.Text): a loaded room answers from
+// memory, any other from the text copy stored with its last save.
 func (s *Server) getText(c *gin.Context) {
-	_, data, ok := s.snapshot(c)
+	id, ok := s.roomID(c)
 	if !ok {
 		return
 	}
-	doc, err := crdt.Load(data)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	text, err := doc.Text()
+	text, err := s.hub.Text(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return

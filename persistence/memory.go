@@ -17,6 +17,8 @@ type Memory struct {
 	rooms     map[string]pairsync.RoomRecord
 	failSaves error
 	saves     int
+	loads     int // Load calls
+	textLoads int // LoadText calls
 	opened    map[string]time.Time // see ttl.go
 }
 
@@ -62,6 +64,7 @@ func (m *Memory) Load(_ context.Context, id string) (pairsync.RoomRecord, error)
 	if !ok {
 		return rec, pairsync.ErrNotFound
 	}
+	m.loads++
 	rec.Data = slices.Clone(rec.Data)
 	return rec, nil
 }
@@ -79,7 +82,7 @@ func (m *Memory) Meta(_ context.Context, id string) (pairsync.RoomMeta, error) {
 }
 
 // Save implements sync.Store.
-func (m *Memory) Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error) {
+func (m *Memory) Save(ctx context.Context, id string, data []byte, language, text string, base int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -96,9 +99,29 @@ func (m *Memory) Save(ctx context.Context, id string, data []byte, language stri
 		return 0, pairsync.ErrConflict
 	}
 	rec.Data, rec.Language, rec.Version, rec.UpdatedAt = slices.Clone(data), lang.ForColumn(language), base+1, time.Now().UTC()
+	rec.Text = text
 	m.rooms[id] = rec
 	m.saves++
 	return rec.Version, nil
+}
+
+// LoadText implements sync.Store.
+func (m *Memory) LoadText(_ context.Context, id string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.rooms[id]
+	if !ok {
+		return "", pairsync.ErrNotFound
+	}
+	m.textLoads++
+	return rec.Text, nil
+}
+
+// Loads counts Load calls (documents read), for tests.
+func (m *Memory) Loads() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.loads
 }
 
 // Ping implements sync.Store.

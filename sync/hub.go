@@ -257,6 +257,51 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 	return rec.Data, nil
 }
 
+// Text returns the room's content without ever loading its document: a
+// loaded room answers from its live document in its own goroutine (once it
+// has finished loading); otherwise the text copy stored with the last save
+// answers. Rooms saved before text copies existed are read from their
+// stored document (once: their next save stores the copy).
+func (h *Hub) Text(ctx context.Context, id string) (string, error) {
+	h.mu.Lock()
+	r := h.rooms[id]
+	var prev chan struct{}
+	if c := h.closing[id]; c != nil {
+		prev = c.done
+	}
+	h.mu.Unlock()
+	if r != nil {
+		data, err := r.ask(ctx, evText)
+		if err == nil {
+			return string(data), nil
+		}
+		if !errors.Is(err, errRoomGone) {
+			return "", err
+		}
+		prev = r.done
+	}
+	if prev != nil { // let the final save land first
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	text, err := h.store.LoadText(ctx, id)
+	if !errors.Is(err, ErrNoText) {
+		return text, err
+	}
+	rec, err := h.store.Load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	doc, err := crdt.Load(rec.Data)
+	if err != nil {
+		return "", err
+	}
+	return doc.Text()
+}
+
 // attach returns the loaded room for id, loading it if needed, and counts
 // one more user of it. Each attach is paired with a detach.
 func (h *Hub) attach(id string) (*room, error) {

@@ -39,6 +39,7 @@ const (
 	evLeave
 	evFrame
 	evSnapshot
+	evText
 )
 
 type snapshotReply struct {
@@ -139,9 +140,14 @@ func (r *room) shutdownDeadline(ctx context.Context) {
 }
 
 func (r *room) snapshot(ctx context.Context) ([]byte, error) {
+	return r.ask(ctx, evSnapshot)
+}
+
+// ask has the room's goroutine answer a snapshot or text request.
+func (r *room) ask(ctx context.Context, kind eventKind) ([]byte, error) {
 	reply := make(chan snapshotReply, 1)
 	select {
-	case r.inbox <- event{kind: evSnapshot, reply: reply}:
+	case r.inbox <- event{kind: kind, reply: reply}:
 	case <-r.done:
 		return nil, errRoomGone
 	case <-ctx.Done():
@@ -345,6 +351,9 @@ func (r *room) handle(ev event) {
 	case evSnapshot:
 		data, err := r.doc.Save()
 		ev.reply <- snapshotReply{data: data, err: err}
+	case evText:
+		text, err := r.doc.Text()
+		ev.reply <- snapshotReply{data: []byte(text), err: err}
 	}
 }
 

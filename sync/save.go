@@ -22,7 +22,7 @@ type saveResult struct {
 
 // save writes data for room id, based on version base. On a conflict it
 // merges the stored document with ours and retries.
-func (h *Hub) save(ctx context.Context, id string, data []byte, language string, base int64) saveResult {
+func (h *Hub) save(ctx context.Context, id string, data []byte, language, text string, base int64) saveResult {
 	select {
 	case h.saveSem <- struct{}{}:
 	case <-ctx.Done():
@@ -34,7 +34,7 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language string,
 	var res saveResult
 	for attempt := 0; attempt < 5; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		v, err := h.store.Save(sctx, id, data, language, base)
+		v, err := h.store.Save(sctx, id, data, language, text, base)
 		cancel()
 		if err == nil {
 			res.version, res.err = v, nil
@@ -65,6 +65,10 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language string,
 			res.err = err
 			break
 		}
+		if text, err = doc.Text(); err != nil {
+			res.err = err
+			break
+		}
 		base = stored.Version
 		res.merged = stored.Data
 	}
@@ -83,11 +87,18 @@ func (r *room) startSave() {
 		r.log.Error("save document", zap.Error(err))
 		return
 	}
+	// The text copy stored beside the document answers GET /text while
+	// the room is not loaded (Hub.Text).
+	text, err := r.doc.Text()
+	if err != nil {
+		r.log.Error("read text to save", zap.Error(err))
+		return
+	}
 	r.saving = true
 	r.clearDirty()
 	lang, id, base := r.doc.Language(), r.id, r.version
 	go func() {
-		r.saveCh <- r.hub.save(context.Background(), id, data, lang, base)
+		r.saveCh <- r.hub.save(context.Background(), id, data, lang, text, base)
 	}()
 }
 
