@@ -17,8 +17,8 @@ type Memory struct {
 	rooms     map[string]pairsync.RoomRecord
 	failSaves error
 	saves     int
-	loads     int // Load calls
-	textLoads int // LoadText calls
+	loads     int                  // Load calls
+	textLoads int                  // LoadText calls
 	opened    map[string]time.Time // see ttl.go
 }
 

@@ -30,12 +30,12 @@ const DefaultSQLiteFile = "pairpad.db"
 
 // Room is the stored form of a room.
 type Room struct {
-	ID        string    `gorm:"primaryKey;size:64"`
-	Language  string    `gorm:"size:32;not null"`
-	Data      []byte    `gorm:"not null"`
+	ID       string `gorm:"primaryKey;size:64"`
+	Language string `gorm:"size:32;not null"`
+	Data     []byte `gorm:"not null"`
 	// Text is the document's content as of Data, for GET /rooms/{id}/text
 	// without loading the document; NULL for rooms saved before it existed.
-	Text *string
+	Text      *string
 	SizeBytes int       `gorm:"not null"`
 	Version   int64     `gorm:"not null"`
 	CreatedAt time.Time `gorm:"not null"`
