@@ -7,7 +7,7 @@ import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
-import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady } from "../features/room/roomSlice"
+import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady } from "../features/room/roomSlice"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
 import { CodeEditor } from "../editor/CodeEditor"
 import { ConnectionBadge } from "./ConnectionBadge"
@@ -128,6 +128,14 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
         <ShareButton roomId={roomId} />
       </header>
+      {room.notice && (
+        <div className="notice" role="alert" data-testid="room-notice">
+          <span>{room.notice}</span>
+          <button type="button" className="button" onClick={() => dispatch(noticeCleared())}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <main className="editor-area">
         {handle && session ? (
           <CodeEditor session={session} handle={handle} />

@@ -29,6 +29,8 @@ export interface RoomInfo {
   updated_at: string
   peers: number
   size_bytes: number
+  /** the server's MAX_DOC_BYTES (absent from older servers) */
+  max_doc_bytes?: number
 }
 
 export interface SuggestionRange {

@@ -18,6 +18,8 @@ export interface RoomState {
   info: RoomInfo | null
   /** characters in the doc, for the status bar */
   length: number
+  /** a message for the person about their last edit (e.g. refused as too large) */
+  notice: string | null
 }
 
 export const initialRoomState: RoomState = {
@@ -27,6 +29,7 @@ export const initialRoomState: RoomState = {
   error: null,
   info: null,
   length: 0,
+  notice: null,
 }
 
 const roomSlice = createSlice({
@@ -63,6 +66,12 @@ const roomSlice = createSlice({
     contentLengthChanged(state, action: PayloadAction<number>) {
       state.length = action.payload
     },
+    noticeShown(state, action: PayloadAction<string>) {
+      state.notice = action.payload
+    },
+    noticeCleared(state) {
+      state.notice = null
+    },
   },
 })
 
@@ -74,5 +83,7 @@ export const {
   roomFailed,
   languageChanged,
   contentLengthChanged,
+  noticeShown,
+  noticeCleared,
 } = roomSlice.actions
 export const roomReducer = roomSlice.reducer
