@@ -41,6 +41,14 @@ func (r *room) admitSize(p *peer, info crdt.SyncInfo) bool {
 	}
 	grow := info.GrowthBound(2 * limit)
 	defer func() { r.noteSize(r.sizeUpper) }()
+	if grow > keystrokeSlack && r.hub.overBudget(grow*MemoryPerDocByte) {
+		r.hub.metrics.LoadsRefused.Add(1)
+		p.log.Warn("paste refused: the server's memory budget (MAX_MEMORY) is full",
+			zap.Int64("change_bytes_max", grow), zap.Int64("max_memory", r.hub.cfg.MaxMemory))
+		p.kick(CloseOverloaded)
+		r.removePeer(p)
+		return false
+	}
 	if r.sizeKnown && r.sizeUpper+grow <= limit {
 		r.sizeUpper += grow
 		return true

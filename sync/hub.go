@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -35,7 +36,9 @@ type Config struct {
 	MaxFrameBytes int64
 	// MaxDocBytes: largest document (text plus language, UTF-8 bytes) a
 	// room accepts; a change that would take it over is refused and its
-	// peer closed with CloseDocTooLarge (docsize.go). Default 2 MiB.
+	// peer closed with CloseDocTooLarge (docsize.go). Default 1 MiB: a
+	// room of 1 MiB takes ~600 MiB of memory (memory.go), so a 2 MiB one
+	// would not fit the default MaxMemory of 1 GiB.
 	MaxDocBytes int64
 	// SendQueue: frames queued per peer before it is closed as a slow
 	// consumer. Default 256.
@@ -100,7 +103,7 @@ func (c Config) withDefaults() Config {
 		c.MaxFrameBytes = 16 << 20
 	}
 	if c.MaxDocBytes <= 0 {
-		c.MaxDocBytes = 2 << 20
+		c.MaxDocBytes = 1 << 20
 	}
 	if c.MaxMemory == 0 {
 		c.MaxMemory = 1 << 30
@@ -145,6 +148,8 @@ type Hub struct {
 	closed  bool
 	// garbage: documents were dropped since the reclaimer last looked
 	garbage bool
+	// memTotal: the rooms' memory estimates summed (memory.go)
+	memTotal atomic.Int64
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
@@ -352,6 +357,7 @@ func (h *Hub) forget(r *room) {
 	if h.closing[r.id] == r {
 		delete(h.closing, r.id)
 	}
+	h.memTotal.Add(-r.mem.Load())
 	h.garbage = true
 }
 

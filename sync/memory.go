@@ -9,18 +9,26 @@ import "errors"
 // docsize.go). Both factors were measured with bench/bigdoc (BENCHMARKS.md).
 //
 // Rooms unload as soon as their last peer leaves and their save lands, so
-// the hub never holds an idle room it could evict: when the estimate of
-// the loaded rooms reaches the budget, opening another room is refused
-// (ErrOverloaded: HTTP 503 before the upgrade; CloseOverloaded if the
-// budget filled between that check and the join). Rooms already loaded keep
-// working; MaxDocBytes bounds how far each can grow.
+// the hub never holds an idle room it could evict (there is no LRU to run):
+// when the estimate of the loaded rooms reaches the budget,
+//   - opening another room is refused (ErrOverloaded: HTTP 503 before the
+//     upgrade; CloseOverloaded if the budget filled between that check and
+//     the join);
+//   - a paste (a change over keystrokeSlack) that would grow the estimate
+//     past the budget is refused with CloseOverloaded (docsize.go); typing
+//     goes on;
+//   - an idle room is not compacted (compaction holds a second copy of the
+//     document while it reloads: compact.go).
 const (
 	// RoomBaseBytes: a loaded room with an empty document (automerge doc,
 	// goroutine, queues).
 	RoomBaseBytes = 256 << 10
-	// MemoryPerDocByte: server RSS per byte of document, measured for text
-	// pasted in large changes and then compacted (BENCHMARKS.md).
-	MemoryPerDocByte = 400
+	// MemoryPerDocByte: server RSS per byte (character) of document:
+	// 1 MiB pasted in 256 KiB changes took 598 MiB of RSS over the idle
+	// server (bench/bigdoc, BENCHMARKS.md); typed text costs more per
+	// character until compaction (~3.5 KB per change) and compaction
+	// brings it to about this.
+	MemoryPerDocByte = 600
 )
 
 // ErrOverloaded: the memory budget cannot take another room now.
@@ -30,21 +38,11 @@ func roomMemory(size int64) int64 { return RoomBaseBytes + MemoryPerDocByte*size
 
 // MemoryEstimate is the estimated memory of every room in memory (loaded,
 // loading or saving on its way out).
-func (h *Hub) MemoryEstimate() int64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.memoryLocked()
-}
+func (h *Hub) MemoryEstimate() int64 { return h.memTotal.Load() }
 
-func (h *Hub) memoryLocked() int64 {
-	var n int64
-	for _, r := range h.rooms {
-		n += r.mem.Load()
-	}
-	for _, r := range h.closing {
-		n += r.mem.Load()
-	}
-	return n
+// overBudget: adding more bytes of estimated memory would pass MaxMemory.
+func (h *Hub) overBudget(more int64) bool {
+	return h.cfg.MaxMemory > 0 && h.memTotal.Load()+more > h.cfg.MaxMemory
 }
 
 // CanOpen reports whether room id can be opened now: it is in memory
@@ -60,12 +58,16 @@ func (h *Hub) canOpenLocked(id string) error {
 	if h.rooms[id] != nil || h.cfg.MaxMemory <= 0 {
 		return nil
 	}
-	if h.memoryLocked()+RoomBaseBytes > h.cfg.MaxMemory {
+	if h.overBudget(RoomBaseBytes) {
 		h.metrics.LoadsRefused.Add(1)
 		return ErrOverloaded
 	}
 	return nil
 }
 
-// noteSize updates the room's memory estimate from its document size.
-func (r *room) noteSize(size int64) { r.mem.Store(roomMemory(size)) }
+// noteSize updates the room's memory estimate from its document size (room
+// goroutine, or before it starts).
+func (r *room) noteSize(size int64) {
+	m := roomMemory(size)
+	r.hub.memTotal.Add(m - r.mem.Swap(m))
+}

@@ -207,6 +207,9 @@ func (r *room) run() {
 		select {
 		case <-idle.C:
 			r.startCompact()
+			// Walk the text now, while idle, so GET /text finds it cached
+			// (automerge-go needs ~450 ms per MiB).
+			_, _ = r.doc.Text()
 		case res := <-r.compactCh:
 			r.compactDone(res)
 		case ev := <-r.inbox:
