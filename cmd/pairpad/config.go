@@ -29,7 +29,7 @@ type Config struct {
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
-	MaxDocBytes     int64         // MAX_DOC_BYTES, default 2 MiB
+	MaxDocBytes     int64         // MAX_DOC_BYTES, default 1 MiB
 	MaxPeerQueue    int64         // MAX_PEER_QUEUE_BYTES, default 8 MiB
 	MaxMemory       int64         // MAX_MEMORY, default 1 GiB
 	ClientDir       string        // CLIENT_DIR, default client/dist
@@ -178,12 +178,24 @@ func settings() []setting {
 			c.MaxFrameBytes = n
 			return nil
 		}},
-		{"MAX_DOC_BYTES", "largest room document (characters of text plus the language); a change over it is refused with 4507", "2MiB",
+		{"MAX_DOC_BYTES", "largest room document (characters of text plus the language); a change over it is refused with 4507", "1MiB",
 			size(func(c *Config) *int64 { return &c.MaxDocBytes }, 1024)},
 		{"MAX_PEER_QUEUE_BYTES", "bytes queued for one peer before it is closed as a slow consumer (4408)", "8MiB",
 			size(func(c *Config) *int64 { return &c.MaxPeerQueue }, 64<<10)},
-		{"MAX_MEMORY", "memory budget for loaded rooms (estimated); over it, opening another room gets 503", "1GiB",
-			size(func(c *Config) *int64 { return &c.MaxMemory }, 16<<20)},
+		{"MAX_MEMORY", "memory budget for loaded rooms (estimated); over it, opening another room gets 503; 0: no budget", "1GiB", func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			if n > 0 && n < 16<<20 {
+				return fmt.Errorf("want 0 (no budget) or at least 16MiB")
+			}
+			c.MaxMemory = n
+			if n == 0 {
+				c.MaxMemory = -1 // the hub's "no budget"
+			}
+			return nil
+		}},
 		{"CLIENT_DIR", "directory of the built browser client", "client/dist", func(c *Config, v string) error {
 			c.ClientDir = v
 			return nil
