@@ -8,6 +8,10 @@ func FuzzInspectSync(f *testing.F) {
 	m, _, _ := Empty().GenerateAdvertisingV2(Empty().NewPeerState())
 	f.Add(m)
 	f.Add([]byte{0x43, 0, 0, 0, 1, 3, 1, 2, 3})
+	// a v1 message with one compressed change chunk (raw DEFLATE of "aaaa")
+	deflated := []byte{0x4a, 0x4c, 0x4c, 0x4c, 0x04, 0x04, 0x00, 0x00}
+	chunk := append([]byte{0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, chunkTypeCompressed, byte(len(deflated))}, deflated...)
+	f.Add(append([]byte{0x42, 0, 0, 0, 1, byte(len(chunk))}, chunk...))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		info, err := InspectSync(msg)
 		if err != nil {
@@ -15,6 +19,17 @@ func FuzzInspectSync(f *testing.F) {
 		}
 		if len(info.Heads)*hashLen > len(msg) || info.Changes > len(msg) || info.Have > len(msg) {
 			t.Fatalf("impossible counts %+v for %d bytes", info, len(msg))
+		}
+		// The growth bound never panics, is at least the chunks' raw size
+		// (up to the cap) and never passes limit+1.
+		const limit = 1 << 16
+		g := info.GrowthBound(limit)
+		raw := 0
+		for _, c := range info.chunks {
+			raw += len(c)
+		}
+		if g > limit+1 || g < int64(min(raw, limit+1)) {
+			t.Fatalf("growth bound %d for %d raw chunk bytes", g, raw)
 		}
 	})
 }
