@@ -50,20 +50,78 @@ func TestGrowthBoundCoversInsertedText(t *testing.T) {
 	}
 }
 
-// A compressed change chunk counts its inflated size, whatever its
-// compressed size (a deflate bomb is inflated only up to the limit).
+// A compressed change chunk counts its inflated content, whatever its
+// compressed size; a deflate bomb is inflated only up to the limit.
 func TestGrowthBoundInflatesCompressedChunks(t *testing.T) {
-	var body bytes.Buffer
-	zw, _ := flate.NewWriter(&body, flate.BestCompression)
-	_, _ = zw.Write(bytes.Repeat([]byte{'a'}, 1<<20))
-	_ = zw.Close()
-	chunk := append([]byte{0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, chunkTypeCompressed}, binary.AppendUvarint(nil, uint64(body.Len()))...)
-	chunk = append(chunk, body.Bytes()...)
-	info := SyncInfo{chunks: [][]byte{chunk}}
-	if got := info.GrowthBound(4 << 20); got < 1<<20 {
-		t.Fatalf("bound %d for a chunk inflating to 1 MiB (%d bytes compressed)", got, len(chunk))
+	d, _ := New("go")
+	if err := d.Splice(0, 0, strings.Repeat("a", 1<<20)); err != nil {
+		t.Fatal(err)
 	}
-	if got := info.GrowthBound(1000); got != 1001 {
+	raw, err := d.ChangesSince(d.Heads()[:0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := InspectSync(changesMessage(t, raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := info.chunks[len(info.chunks)-1]
+	if last[8] == chunkTypeChange { // compress it ourselves
+		n, k := binary.Uvarint(last[9:])
+		var body bytes.Buffer
+		zw, _ := flate.NewWriter(&body, flate.BestCompression)
+		_, _ = zw.Write(last[9+k : 9+k+int(n)])
+		_ = zw.Close()
+		c := append([]byte{0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, chunkTypeCompressed}, binary.AppendUvarint(nil, uint64(body.Len()))...)
+		last = append(c, body.Bytes()...)
+	}
+	one := SyncInfo{chunks: [][]byte{last}}
+	if got := one.GrowthBound(4 << 20); got < 1<<20 || got > 1<<20+1024 {
+		t.Fatalf("bound %d for 1 MiB of text in a %d-byte compressed chunk", got, len(last))
+	}
+	if got := one.GrowthBound(1000); got != 1001 {
 		t.Fatalf("capped bound: got %d, want 1001", got)
 	}
+}
+
+// Many one-character changes count about a byte each, not their ~100 bytes
+// of hashes and metadata: a long offline session syncs under the limit.
+func TestGrowthBoundIsTightForManyChanges(t *testing.T) {
+	d, _ := New("go")
+	base := d.Heads()
+	for i := 0; i < 2000; i++ {
+		if err := d.Splice(i, 0, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := d.ChangesSince(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := InspectSync(changesMessage(t, raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.GrowthBound(1 << 20); got < 2000 || got > 3*2000 {
+		t.Fatalf("2,000 one-character changes (%d bytes): bound %d", len(raw), got)
+	}
+}
+
+// changesMessage wraps concatenated change chunks into a v1 sync message.
+func changesMessage(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var chunks [][]byte
+	for len(raw) > 0 {
+		n, k := binary.Uvarint(raw[9:])
+		l := 9 + k + int(n)
+		chunks = append(chunks, raw[:l])
+		raw = raw[l:]
+	}
+	msg := []byte{0x42, 0, 0, 0}
+	msg = binary.AppendUvarint(msg, uint64(len(chunks)))
+	for _, c := range chunks {
+		msg = binary.AppendUvarint(msg, uint64(len(c)))
+		msg = append(msg, c...)
+	}
+	return msg
 }

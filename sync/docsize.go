@@ -8,14 +8,15 @@ import (
 
 // Document size cap (Config.MaxDocBytes). automerge applies a sync message
 // as a whole and cannot take it back, so a message is judged before it
-// reaches the document, from what it could add at most: its changes'
-// uncompressed size (crdt.SyncInfo.GrowthBound; a change stores every
-// character it inserts).
+// reaches the document, from what it could add at most: the content bytes
+// its changes carry (crdt.SyncInfo.GrowthBound: commit messages, string
+// and raw value columns, inflated; a change stores every character it
+// inserts there).
 //
 //   - The keystroke path: the room keeps an upper bound of its document's
 //     size (sizeUpper); when the bound plus the message's growth stays under
-//     the cap, the message is applied as is. Cost: reading the change
-//     chunks' headers (inflating compressed ones only to count).
+//     the cap, the message is applied as is. Cost: parsing the change
+//     chunks' headers and column lists (inflating compressed ones).
 //   - Otherwise the exact size is asked of automerge (crdt.Doc.SizeBytes,
 //     ~0.1 ms) and the bound reset to it; if the growth still fits, the
 //     message is applied.
