@@ -2,11 +2,16 @@ package sync_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	stdsync "sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
 
 	pairsync "github.com/pairpad/pairpad/sync"
 	"github.com/pairpad/pairpad/sync/wire"
@@ -71,4 +76,68 @@ func dialJoin(t *testing.T, ts *testServer, room, peerID string) *websocket.Conn
 		t.Fatalf("join: %v", err)
 	}
 	return conn
+}
+
+// stuckTransport joins, then never reads: after the handshake every write
+// blocks until its deadline and fails, as on a socket whose peer stopped
+// reading.
+type stuckTransport struct {
+	join    []byte
+	joined  bool
+	writes  int
+	closed  chan struct{}
+	closeMu stdsync.Once
+}
+
+func (s *stuckTransport) ReadFrame(int64) ([]byte, error) {
+	if !s.joined {
+		s.joined = true
+		return s.join, nil
+	}
+	<-s.closed
+	return nil, pairsync.ErrPeerClosed
+}
+func (s *stuckTransport) SetReadDeadline(time.Time) error { return nil }
+func (s *stuckTransport) SetPongHandler(func())           {}
+func (s *stuckTransport) WriteFrame(_ []byte, deadline time.Time) error {
+	s.writes++
+	if s.writes == 1 {
+		return nil // the peer message
+	}
+	time.Sleep(time.Until(deadline))
+	return errors.New("write timed out")
+}
+func (s *stuckTransport) WritePing(time.Time) error               { return nil }
+func (s *stuckTransport) WriteClose(int, string, time.Time) error { return nil }
+func (s *stuckTransport) Close() error {
+	s.closeMu.Do(func() { close(s.closed) })
+	return nil
+}
+
+// A slow consumer kicked while its writer is blocked in a write ends
+// through the write error; its 4408 is counted all the same.
+func TestSlowConsumerCountedWhenWriteBlocks(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, pairsync.Config{SendQueue: 2, WriteWait: 300 * time.Millisecond, FramesPerSecond: 1e6, FrameBurst: 1e6}, nil)
+	room := ts.createRoom("go")
+	join, _ := wire.EncodeFrame(wire.Message{Type: wire.TypeJoin, SenderID: "stuck", SupportedProtocolVersions: []string{"1"}})
+	st := &stuckTransport{join: join, closed: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ts.hub.ServeTransport(context.Background(), st, room, zap.NewNop())
+	}()
+	talker := ts.dial(room, wireclient.ClientOptions{})
+	eventually(t, "stuck peer joined", func() bool { return ts.hub.Status(room).Peers == 2 })
+	for i := 0; i < 50 && ts.hub.Metrics().SlowConsumers.Load() == 0; i++ {
+		if err := talker.SendEphemeral([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	eventually(t, "slow consumer kicked", func() bool { return ts.hub.Metrics().SlowConsumers.Load() == 1 })
+	<-done
+	if n := ts.hub.Metrics().ClosedByCode[pairsync.CloseSlowConsumer].Load(); n != 1 {
+		t.Fatalf("pairpad_closes_total{code=\"4408\"} = %d, want 1", n)
+	}
 }
