@@ -285,13 +285,16 @@ func (s *Server) serveWS(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var textChars int
 	if !s.hub.Status(id).Loaded {
-		if _, err := s.store.Meta(c.Request.Context(), id); err != nil {
+		meta, err := s.store.Meta(c.Request.Context(), id)
+		if err != nil {
 			s.fail(c, err)
 			return
 		}
+		textChars = meta.TextChars
 	}
-	if err := s.hub.CanOpen(id); err != nil {
+	if err := s.hub.CanOpen(id, textChars); err != nil {
 		c.Header("Retry-After", "30")
 		s.fail(c, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
@@ -77,7 +78,7 @@ func (m *Memory) Meta(_ context.Context, id string) (pairsync.RoomMeta, error) {
 	if !ok {
 		return pairsync.RoomMeta{}, pairsync.ErrNotFound
 	}
-	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version,
+	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version, TextChars: utf8.RuneCountInString(rec.Text),
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
 }
 

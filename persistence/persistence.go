@@ -196,8 +196,18 @@ func (s *GormStore) Load(ctx context.Context, id string) (pairsync.RoomRecord, e
 
 // Meta implements sync.Store.
 func (s *GormStore) Meta(ctx context.Context, id string) (pairsync.RoomMeta, error) {
-	var row Room
-	err := s.db.WithContext(ctx).Select("id", "language", "size_bytes", "version", "created_at", "updated_at").
+	var row struct {
+		ID        string
+		Language  string
+		SizeBytes int
+		Version   int64
+		CreatedAt time.Time
+		UpdatedAt time.Time
+		TextChars int
+	}
+	// length() counts characters on both SQLite and PostgreSQL.
+	err := s.db.WithContext(ctx).Model(&Room{}).
+		Select("id, language, size_bytes, version, created_at, updated_at, COALESCE(length(text), 0) AS text_chars").
 		Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return pairsync.RoomMeta{}, pairsync.ErrNotFound
@@ -206,7 +216,7 @@ func (s *GormStore) Meta(ctx context.Context, id string) (pairsync.RoomMeta, err
 		return pairsync.RoomMeta{}, err
 	}
 	return pairsync.RoomMeta{ID: row.ID, Language: row.Language, SizeBytes: row.SizeBytes, Version: row.Version,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, TextChars: row.TextChars}, nil
 }
 
 // Save implements sync.Store: a compare-and-set on the version.

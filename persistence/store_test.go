@@ -66,6 +66,9 @@ func TestStoreContract(t *testing.T) {
 			if text, err := s.LoadText(ctx, id); err != nil || text != "fn main() {}" {
 				t.Fatalf("text copy after save: %q %v", text, err)
 			}
+			if meta, err := s.Meta(ctx, id); err != nil || meta.TextChars != 12 {
+				t.Fatalf("meta text chars after save: %+v %v", meta, err)
+			}
 			if _, err := s.Save(ctx, crdt.NewDocumentID(), []byte("x"), "go", "", 1); !errors.Is(err, pairsync.ErrNotFound) {
 				t.Fatalf("save unknown: got %v, want ErrNotFound", err)
 			}

@@ -317,7 +317,7 @@ func (h *Hub) attach(id string) (*room, error) {
 	}
 	r := h.rooms[id]
 	if r == nil {
-		if err := h.canOpenLocked(id); err != nil {
+		if err := h.canOpenLocked(id, 0); err != nil {
 			return nil, err
 		}
 		var prev chan struct{}

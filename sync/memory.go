@@ -45,20 +45,23 @@ func (h *Hub) overBudget(more int64) bool {
 	return h.cfg.MaxMemory > 0 && h.memTotal.Load()+more > h.cfg.MaxMemory
 }
 
-// CanOpen reports whether room id can be opened now: it is in memory
-// already, or the budget has room for one more. Callers answer
-// ErrOverloaded with 503 before upgrading a WebSocket.
-func (h *Hub) CanOpen(id string) error {
+// CanOpen reports whether room id, whose stored document holds size
+// characters (RoomMeta.TextChars), can be opened now: it is in memory
+// already, or the budget has room for it. Callers answer ErrOverloaded with
+// 503 before upgrading a WebSocket.
+func (h *Hub) CanOpen(id string, size int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.canOpenLocked(id)
+	return h.canOpenLocked(id, int64(size))
 }
 
-func (h *Hub) canOpenLocked(id string) error {
+// canOpenLocked: size is the stored document's size if known (0 at a join,
+// where the api has checked it already).
+func (h *Hub) canOpenLocked(id string, size int64) error {
 	if h.rooms[id] != nil || h.cfg.MaxMemory <= 0 {
 		return nil
 	}
-	if h.overBudget(RoomBaseBytes) {
+	if h.overBudget(roomMemory(size)) {
 		h.metrics.LoadsRefused.Add(1)
 		return ErrOverloaded
 	}

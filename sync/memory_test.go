@@ -20,10 +20,10 @@ func TestMemoryBudgetRefusesLoads(t *testing.T) {
 	a, b, c := ts.createRoom("go"), ts.createRoom("go"), ts.createRoom("go")
 	ca := ts.dial(a, wireclient.ClientOptions{})
 	cb := ts.dial(b, wireclient.ClientOptions{})
-	if err := ts.hub.CanOpen(c); !errors.Is(err, pairsync.ErrOverloaded) {
+	if err := ts.hub.CanOpen(c, 0); !errors.Is(err, pairsync.ErrOverloaded) {
 		t.Fatalf("CanOpen with a full budget: %v, want ErrOverloaded", err)
 	}
-	if err := ts.hub.CanOpen(a); err != nil {
+	if err := ts.hub.CanOpen(a, 0); err != nil {
 		t.Fatalf("CanOpen of a loaded room: %v", err)
 	}
 	conn := ts.rawJoin(c, "third")
@@ -46,8 +46,12 @@ func TestMemoryBudgetRefusesLoads(t *testing.T) {
 	// a's only peer leaves: the room saves and unloads, freeing its share.
 	ca.Close()
 	eventually(t, "room a unloaded", func() bool { return !ts.hub.Status(a).Loaded })
-	if err := ts.hub.CanOpen(c); err != nil {
+	if err := ts.hub.CanOpen(c, 0); err != nil {
 		t.Fatalf("CanOpen after an unload: %v", err)
+	}
+	// A stored room as large as the rest of the budget does not fit.
+	if err := ts.hub.CanOpen(c, 1<<20); !errors.Is(err, pairsync.ErrOverloaded) {
+		t.Fatalf("CanOpen of a large stored room: %v, want ErrOverloaded", err)
 	}
 	cc := ts.dial(c, wireclient.ClientOptions{})
 	if err := cc.Splice(0, 0, "third room"); err != nil {

@@ -37,6 +37,9 @@ type RoomMeta struct {
 	ID        string
 	Language  string
 	SizeBytes int
+	// TextChars: characters in the stored text copy (0 when there is none):
+	// what the room will weigh in memory once loaded (memory.go).
+	TextChars int
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
