@@ -75,6 +75,7 @@ fuzz:
 	$(GO) test -vet=off -run XXX -fuzz FuzzRoomSyncData -fuzztime 30s ./sync/
 	$(GO) test -vet=off -run XXX -fuzz FuzzInspectSync -fuzztime 30s ./crdt/
 	$(GO) test -vet=off -run XXX -fuzz FuzzReceive -fuzztime 30s ./crdt/
+	$(GO) test -vet=off -run XXX -fuzz FuzzAuthenticate -fuzztime 30s ./auth/
 
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./...

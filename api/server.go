@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
+	"github.com/pairpad/pairpad/auth"
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/internal/lang"
 	"github.com/pairpad/pairpad/internal/ratelimit"
@@ -39,9 +40,19 @@ type Options struct {
 	// ClientDir holds the built browser client; empty or missing serves a
 	// hint page instead.
 	ClientDir string
-	// AllowedOrigins for WebSocket upgrades; empty allows any origin (room
-	// ids are unguessable capabilities).
+	// AllowedOrigins for WebSocket upgrades besides the server's own
+	// origin; "*" allows any (see checkWSOrigin).
 	AllowedOrigins []string
+	// LoopbackOrigins also allows localhost origins (ADDR is loopback).
+	LoopbackOrigins bool
+	// Auth checks tokens and manages links; nil means open access without
+	// links (tests of other layers).
+	Auth *auth.Service
+	// Access is AccessLinks (default) or AccessOpen.
+	Access string
+	// Live applies link role changes and revocations to open connections;
+	// nil: the Hub does.
+	Live LiveLinks
 	// Version is reported by /healthz.
 	Version string
 	// Limits are the timeouts, caps and rates of limits.go.
@@ -56,6 +67,7 @@ type Server struct {
 	opts     Options
 	hub      *pairsync.Hub
 	store    pairsync.Store
+	auth     *auth.Service
 	log      *zap.Logger
 	upgrader websocket.Upgrader
 	static   *staticFiles
@@ -68,7 +80,7 @@ type Server struct {
 
 // New builds a Server.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, hub: opts.Hub, store: opts.Store, log: opts.Log, started: time.Now(), lm: &limitMetrics{}}
+	s := &Server{opts: opts, hub: opts.Hub, store: opts.Store, auth: opts.Auth, log: opts.Log, started: time.Now(), lm: &limitMetrics{}}
 	trusted, err := parsePrefixes(opts.Limits.TrustedProxies)
 	if err != nil {
 		// cmd validates TRUSTED_PROXIES; a bad list here trusts nobody.
@@ -84,7 +96,8 @@ func New(opts Options) *Server {
 		// an idle connection costs no buffer memory.
 		WriteBufferSize: 8 << 10,
 		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     s.checkOrigin,
+		// checkWSOrigin has judged the Origin before the token check.
+		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.static = newStaticFiles(opts.ClientDir)
 	return s
@@ -109,10 +122,17 @@ func (s *Server) Handler() http.Handler {
 	r.HandleMethodNotAllowed = true
 
 	r.POST("/rooms", s.createRoom)
-	r.GET("/rooms/:id", s.getRoom)
-	r.GET("/rooms/:id/snapshot", s.getSnapshot)
-	r.GET("/rooms/:id/text", s.getText)
-	r.GET("/ws/:id", s.serveWS)
+	anyRole, owner := s.require(auth.RoleViewer, false), s.require(auth.RoleOwner, false)
+	r.GET("/rooms/:id", anyRole, s.getRoom)
+	r.GET("/rooms/:id/snapshot", anyRole, s.getSnapshot)
+	r.GET("/rooms/:id/text", anyRole, s.getText)
+	if s.auth != nil {
+		r.GET("/rooms/:id/links", owner, s.listLinks)
+		r.POST("/rooms/:id/links", owner, s.createLink)
+		r.PATCH("/rooms/:id/links/:link_id", owner, s.patchLink)
+		r.DELETE("/rooms/:id/links/:link_id", owner, s.deleteLink)
+	}
+	r.GET("/ws/:id", s.checkWSOrigin, s.require(auth.RoleViewer, true), s.serveWS)
 	r.POST("/autocomplete", s.autocomplete)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -142,30 +162,18 @@ func (s *Server) accessLog(c *gin.Context) {
 	}
 }
 
-func (s *Server) checkOrigin(r *http.Request) bool {
-	if len(s.opts.AllowedOrigins) == 0 {
-		return true
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true // not a browser
-	}
-	for _, o := range s.opts.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}
-
 type createRoomRequest struct {
 	Language string `json:"language"`
 }
 
-// CreateRoomResponse is the body of 201 from POST /rooms.
+// CreateRoomResponse is the body of 201 from POST /rooms. With access
+// control on, URL opens the room as its owner and Links holds its editor
+// and viewer links.
 type CreateRoomResponse struct {
-	RoomID string `json:"room_id"`
-	URL    string `json:"url"`
+	RoomID     string     `json:"room_id"`
+	URL        string     `json:"url"`
+	OwnerToken string     `json:"owner_token,omitempty"`
+	Links      []LinkInfo `json:"links,omitempty"`
 }
 
 func (s *Server) createRoom(c *gin.Context) {
@@ -188,13 +196,20 @@ func (s *Server) createRoom(c *gin.Context) {
 		}
 	}
 	rec, err := s.hub.CreateRoom(c.Request.Context(), language)
+	ok := true
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	url := "/room/" + rec.ID
+	out := CreateRoomResponse{RoomID: rec.ID, URL: roomURL(rec.ID, "")}
+	if s.auth != nil {
+		if out.OwnerToken, out.Links, ok = s.issueRoomLinks(c, rec.ID); !ok {
+			return
+		}
+		out.URL = roomURL(rec.ID, out.OwnerToken)
+	}
 	c.Header("Location", "/rooms/"+rec.ID)
-	c.JSON(http.StatusCreated, CreateRoomResponse{RoomID: rec.ID, URL: url})
+	c.JSON(http.StatusCreated, out)
 }
 
 // RoomInfo is the body of GET /rooms/{id}.
@@ -208,6 +223,13 @@ type RoomInfo struct {
 	SizeBytes int       `json:"size_bytes"`
 	Loaded    bool      `json:"loaded"`
 	Unsaved   bool      `json:"unsaved_changes"`
+	// The caller: its role, and its link (link tokens) or display name
+	// (application tokens).
+	Role   auth.Role `json:"role"`
+	LinkID string    `json:"link_id,omitempty"`
+	Name   string    `json:"name,omitempty"`
+	// Access is the server's ACCESS mode.
+	Access string `json:"access"`
 	// MaxDocBytes is the server's MAX_DOC_BYTES: the client refuses edits
 	// that would take the document over it.
 	MaxDocBytes int64 `json:"max_doc_bytes"`
@@ -228,14 +250,26 @@ func (s *Server) getRoom(c *gin.Context) {
 	if !ok {
 		return
 	}
-	meta, err := s.store.Meta(c.Request.Context(), id)
-	if err != nil {
-		s.fail(c, err)
-		return
+	// A loaded room answers from memory: nothing here waits on the
+	// database, which may be down.
+	meta, st, live := s.hub.LiveMeta(id)
+	if !live {
+		var err error
+		if meta, err = s.store.Meta(c.Request.Context(), id); err != nil {
+			s.fail(c, pairsync.Unavailable(err))
+			return
+		}
+		st = s.hub.Status(id)
 	}
-	st := s.hub.Status(id)
+	who := identity(c)
+	access := AccessLinks
+	if s.open() {
+		access = AccessOpen
+	}
+	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, RoomInfo{RoomID: id, URL: "/room/" + id, Language: meta.Language, CreatedAt: meta.CreatedAt,
 		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty,
+		Role: who.Role, LinkID: who.LinkID, Name: who.Name, Access: access,
 		MaxDocBytes: s.hub.Config().MaxDocBytes})
 }
 
@@ -286,10 +320,11 @@ func (s *Server) serveWS(c *gin.Context) {
 		return
 	}
 	var textChars int
-	if !s.hub.Status(id).Loaded {
+	loaded := s.hub.Status(id).Loaded
+	if !loaded {
 		meta, err := s.store.Meta(c.Request.Context(), id)
 		if err != nil {
-			s.fail(c, err)
+			s.fail(c, pairsync.Unavailable(err))
 			return
 		}
 		textChars = meta.TextChars
@@ -303,7 +338,14 @@ func (s *Server) serveWS(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "not_websocket", "this endpoint needs a WebSocket upgrade (automerge-repo protocol)")
 		return
 	}
-	s.markOpened(c.Request.Context(), id)
+	if loaded {
+		// Joining a loaded room never waits on the database (it may be
+		// down): record the opening in the background.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
+		go func() { defer cancel(); s.markOpened(ctx, id) }()
+	} else {
+		s.markOpened(c.Request.Context(), id)
+	}
 	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		// The upgrader has answered with an HTTP error already.
@@ -315,7 +357,9 @@ func (s *Server) serveWS(c *gin.Context) {
 	// context is cancelled when this handler returns, so the connection gets
 	// its values (the grant) without its cancellation; the hub's Shutdown
 	// ends it with the server.
-	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.RoleEditor})
+	who := identity(c) // checked by require: the token's role, link and expiry
+	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.Role(who.Role),
+		LinkID: who.LinkID, Name: who.Name, ExpiresAt: who.ExpiresAt})
 	go s.hub.ServeConn(ctx, conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
 }
 
@@ -348,6 +392,9 @@ func (s *Server) metrics(c *gin.Context) {
 	w := c.Writer
 	s.hub.Metrics().WritePrometheus(w)
 	s.lm.writePrometheus(w)
+	if s.auth != nil {
+		s.auth.Metrics().WritePrometheus(w)
+	}
 	if rss, ok := residentBytes(); ok {
 		fmt.Fprintf(w, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\n", rss)
 	}

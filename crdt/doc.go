@@ -42,6 +42,9 @@ type Doc struct {
 	saved      []byte
 	savedHeads []automerge.ChangeHash
 
+	// logHeads: the heads at the last SaveIncremental (incremental.go)
+	logHeads []automerge.ChangeHash
+
 	// headsKey caches HeadsKey while headsOK: every call that can change
 	// the document clears headsOK (each reading of the heads is a call into
 	// Rust, and the room needs them for every message it sends).
@@ -74,21 +77,9 @@ func New(language string) (*Doc, error) {
 	return d, nil
 }
 
-// Load decodes a saved document.
-func Load(data []byte) (*Doc, error) {
-	var am *automerge.Doc
-	err := guard(func() error {
-		var err error
-		am, err = automerge.Load(data)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	// The bytes just loaded are a save at these heads: reuse them until
-	// the document changes.
-	return &Doc{am: am, saved: data, savedHeads: am.Heads()}, nil
-}
+// Load decodes a saved document, or a saved document followed by
+// incremental saves (see SaveIncremental).
+func Load(data []byte) (*Doc, error) { return loadFresh(data) }
 
 // Empty returns a document with no changes, for a client that will receive
 // the room over sync.

@@ -18,9 +18,10 @@ type Memory struct {
 	rooms     map[string]pairsync.RoomRecord
 	failSaves error
 	saves     int
-	loads     int                  // Load calls
-	textLoads int                  // LoadText calls
-	opened    map[string]time.Time // see ttl.go
+	loads     int                            // Load calls
+	textLoads int                            // LoadText calls
+	log       map[string][]pairsync.LogEntry // change log by room (memory_changelog.go)
+	opened    map[string]time.Time           // see ttl.go
 }
 
 // NewMemory returns an empty in-memory store.
@@ -67,6 +68,7 @@ func (m *Memory) Load(_ context.Context, id string) (pairsync.RoomRecord, error)
 	}
 	m.loads++
 	rec.Data = slices.Clone(rec.Data)
+	m.foldLog(&rec)
 	return rec, nil
 }
 
@@ -115,6 +117,9 @@ func (m *Memory) LoadText(_ context.Context, id string) (string, error) {
 		return "", pairsync.ErrNotFound
 	}
 	m.textLoads++
+	if len(m.log[id]) > 0 { // newer than the copy (see GormStore.LoadText)
+		return "", pairsync.ErrNoText
+	}
 	return rec.Text, nil
 }
 

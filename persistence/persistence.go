@@ -153,15 +153,16 @@ func (s *GormStore) Kind() Kind { return s.kind }
 
 func (s *GormStore) migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
+	models := []any{&Room{}, &LogEntry{}, &LinkRow{}, &SecretRow{}}
 	if s.kind != Postgres {
-		return db.AutoMigrate(&Room{})
+		return db.AutoMigrate(models...)
 	}
 	// Serialise migrations of concurrently starting instances.
 	return db.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(727370)").Error; err != nil {
 			return err
 		}
-		return tx.AutoMigrate(&Room{})
+		return tx.AutoMigrate(models...)
 	})
 }
 
@@ -180,18 +181,10 @@ func (s *GormStore) Create(ctx context.Context, rec pairsync.RoomRecord) error {
 	return err
 }
 
-// Load implements sync.Store.
+// Load implements sync.Store; the room's change log is folded in (see
+// sync.ChangeLog).
 func (s *GormStore) Load(ctx context.Context, id string) (pairsync.RoomRecord, error) {
-	var row Room
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return pairsync.RoomRecord{}, pairsync.ErrNotFound
-	}
-	if err != nil {
-		return pairsync.RoomRecord{}, err
-	}
-	return pairsync.RoomRecord{ID: row.ID, Language: row.Language, Data: row.Data, Version: row.Version,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+	return s.load(ctx, id)
 }
 
 // Meta implements sync.Store.
@@ -258,6 +251,15 @@ func (s *GormStore) LoadText(ctx context.Context, id string) (string, error) {
 	if row.Text == nil {
 		return "", pairsync.ErrNoText
 	}
+	// Change-log entries (appended between snapshots) are newer than the
+	// copy: the caller reads the document until the next snapshot.
+	var logged int64
+	if err := s.db.WithContext(ctx).Model(&LogEntry{}).Where("room_id = ?", id).Limit(1).Count(&logged).Error; err != nil {
+		return "", err
+	}
+	if logged > 0 {
+		return "", pairsync.ErrNoText
+	}
 	return *row.Text, nil
 }
 
@@ -281,6 +283,9 @@ func (s *GormStore) Close() error {
 
 // DeleteAllForTests empties the rooms table. Tests only.
 func (s *GormStore) DeleteAllForTests(ctx context.Context) error {
+	if err := s.db.WithContext(ctx).Where("1 = 1").Delete(&LogEntry{}).Error; err != nil {
+		return err
+	}
 	return s.db.WithContext(ctx).Where("1 = 1").Delete(&Room{}).Error
 }
 

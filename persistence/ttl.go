@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
@@ -39,8 +41,16 @@ func (s *GormStore) ExpiredRooms(ctx context.Context, before time.Time, limit in
 // before (a room opened after the sweep picked it is kept), and reports
 // whether it did.
 func (s *GormStore) DeleteUnopenedSince(ctx context.Context, id string, before time.Time) (bool, error) {
-	res := s.db.WithContext(ctx).Where("id = ? AND COALESCE(opened_at, updated_at) < ?", id, before.UTC()).Delete(&Room{})
-	return res.RowsAffected == 1, res.Error
+	deleted := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("id = ? AND COALESCE(opened_at, updated_at) < ?", id, before.UTC()).Delete(&Room{})
+		if res.Error != nil || res.RowsAffected != 1 {
+			return res.Error
+		}
+		deleted = true
+		return tx.Where("room_id = ?", id).Delete(&LogEntry{}).Error // its change log goes too
+	})
+	return deleted && err == nil, err
 }
 
 // MarkOpened implements the TTL methods for tests (see GormStore).
@@ -86,5 +96,6 @@ func (m *Memory) DeleteUnopenedSince(_ context.Context, id string, before time.T
 	}
 	delete(m.rooms, id)
 	delete(m.opened, id)
+	delete(m.log, id)
 	return true, nil
 }

@@ -41,7 +41,7 @@ func newBenchRoom(b *testing.B, nPeers, textLen int) *benchRoom {
 	br := &benchRoom{r: r}
 	saved, _ := doc.Save()
 	for i := 0; i < nPeers; i++ {
-		p := &peer{id: fmt.Sprintf("p%d", i), log: zap.NewNop(), hub: h, sendq: make(chan []byte, 1<<16), kicked: make(chan struct{})}
+		p := &peer{id: fmt.Sprintf("p%d", i), grant: Grant{Role: RoleEditor}, log: zap.NewNop(), hub: h, sendq: make(chan []byte, 1<<16), kicked: make(chan struct{})}
 		r.handle(event{kind: evJoin, peer: p})
 		c, err := crdt.Load(saved)
 		if err != nil {

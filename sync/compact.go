@@ -61,6 +61,7 @@ func (r *room) compactDone(res compactResult) {
 	for p, st := range moved {
 		r.peers[p].state = st
 	}
+	r.takeIncrement() // from the old document, before it goes
 	r.doc, r.compactedHeads = res.doc, res.heads
 	_, _ = r.doc.Text() // idle: keep GET /text's cache warm
 	r.hub.metrics.Compactions.Add(1)
@@ -73,4 +74,5 @@ func (r *room) markDirtyOnly() {
 		r.hub.metrics.DirtyRooms.Add(1)
 	}
 	r.dirtyFlag.Store(true)
+	r.noteChange()
 }

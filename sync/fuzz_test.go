@@ -73,8 +73,8 @@ func checkRoomSurvives(t *testing.T, msg wire.Message) {
 		doc, _ := crdt.New("go")
 		_ = doc.Splice(0, 0, "hello")
 		r.doc = doc
-		bad := &peer{id: "bad", log: zap.NewNop(), hub: h, sendq: make(chan []byte, 64), kicked: make(chan struct{})}
-		good := &peer{id: "good", log: zap.NewNop(), hub: h, sendq: make(chan []byte, 64), kicked: make(chan struct{})}
+		bad := &peer{id: "bad", grant: Grant{Role: RoleEditor}, log: zap.NewNop(), hub: h, sendq: make(chan []byte, 64), kicked: make(chan struct{})}
+		good := &peer{id: "good", grant: Grant{Role: RoleEditor}, log: zap.NewNop(), hub: h, sendq: make(chan []byte, 64), kicked: make(chan struct{})}
 		r.handle(event{kind: evJoin, peer: bad})
 		r.handle(event{kind: evJoin, peer: good})
 		msg.SenderID = "bad"

@@ -1,6 +1,9 @@
 package sync
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role is what a peer may do in a room.
 type Role string
@@ -33,6 +36,9 @@ type Grant struct {
 	LinkID string
 	// Name is the display name the grant was issued to, if any.
 	Name string
+	// ExpiresAt: the connection is closed with 4401 then (the token or its
+	// link expires); zero: never.
+	ExpiresAt time.Time
 }
 
 type grantKey struct{}

@@ -18,7 +18,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	stdsync "sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +74,13 @@ type Config struct {
 	// a peer over it is closed with 4429. Defaults 500 and 2000.
 	FramesPerSecond float64
 	FrameBurst      float64
+	// LogInterval: while a room is dirty, its changes are appended to the
+	// store's change log (if it has one, see ChangeLog) at most this often.
+	// Default 1s.
+	LogInterval time.Duration
+	// SpillDir: where rooms that cannot be saved are written (see
+	// RecoverSpills). Empty: no spill.
+	SpillDir string
 	// Broker connects this hub's rooms with other instances' (see Broker).
 	// Nil: rooms are alone, as on a single instance.
 	Broker Broker
@@ -96,6 +102,7 @@ func (c Config) withDefaults() Config {
 	def(&c.JoinTimeout, 10*time.Second)
 	def(&c.SaveTimeout, 10*time.Second)
 	def(&c.CompactAfter, 30*time.Second)
+	def(&c.LogInterval, time.Second)
 	if c.PingPeriod >= c.PongWait {
 		c.PingPeriod = c.PongWait * 9 / 10
 	}
@@ -153,7 +160,12 @@ type Hub struct {
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
-	wg        stdsync.WaitGroup // room and flusher goroutines
+	links     linkRegistry // recent link changes (links.go)
+	// clog appends rooms' increments (nil when the store has no ChangeLog)
+	clog          *changeLogger
+	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
+	report        ShutdownReport
+	wg            stdsync.WaitGroup // room and flusher goroutines
 }
 
 // NewHub starts a hub (and its flusher) over store.
@@ -173,6 +185,10 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		stopFlush: make(chan struct{}),
 	}
 	h.metrics.MemoryEstimate = h.MemoryEstimate
+	if cl, ok := store.(ChangeLog); ok {
+		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
+		go h.clog.run()
+	}
 	h.wg.Add(2)
 	go h.flusher()
 	go h.reclaimer()
@@ -202,7 +218,7 @@ func (h *Hub) CreateRoom(ctx context.Context, language string) (RoomRecord, erro
 	now := time.Now().UTC()
 	rec := RoomRecord{ID: crdt.NewDocumentID(), Language: language, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := h.store.Create(ctx, rec); err != nil {
-		return RoomRecord{}, err
+		return RoomRecord{}, Unavailable(err)
 	}
 	return rec, nil
 }
@@ -257,7 +273,7 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 	}
 	rec, err := h.store.Load(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, Unavailable(err)
 	}
 	return rec.Data, nil
 }
@@ -341,9 +357,9 @@ func (h *Hub) detach(r *room) {
 	if r.refs > 0 || h.rooms[r.id] != r {
 		return
 	}
-	delete(h.rooms, r.id)
-	h.closing[r.id] = r
-	r.stop(CloseNormal)
+	// The room saves first and unloads only when saved (tryUnload): it
+	// never leaves memory while its only copy is unsaved.
+	r.requestUnload()
 }
 
 // forget removes r from the registry after its goroutine ended, and
@@ -407,6 +423,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	close(h.stopFlush)
+	if dl, ok := ctx.Deadline(); ok {
+		h.shutdownTotal.Store(int64(time.Until(dl)))
+	}
 
 	for _, r := range rooms {
 		r.shutdownDeadline(ctx)
@@ -416,16 +435,29 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	go func() { h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
-		var unsaved []string
-		for _, r := range rooms {
-			select {
-			case <-r.done:
-			default:
-				unsaved = append(unsaved, r.id)
-			}
-		}
-		return fmt.Errorf("shutdown timed out with %d room(s) not saved: %v", len(unsaved), unsaved)
 	}
+	if h.clog != nil {
+		// Rooms saved their snapshots; write what is left of the log (the
+		// spilled rooms' entries, should the database be back), then stop.
+		h.clog.close()
+		if err := h.clog.write(ctx); err != nil {
+			h.log.Warn("final change-log append failed", zap.Error(err))
+		}
+	}
+	rep := report(rooms)
+	h.mu.Lock()
+	h.report = rep
+	h.mu.Unlock()
+	if len(rep.Spilled)+len(rep.Lost) > 0 {
+		return &ShutdownError{Report: rep}
+	}
+	return nil
+}
+
+// ShutdownReport says where each room went during Shutdown.
+func (h *Hub) ShutdownReport() ShutdownReport {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.report
 }

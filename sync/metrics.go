@@ -25,6 +25,8 @@ type Metrics struct {
 	FastJoins          atomic.Int64
 	EarlyFastJoins     atomic.Int64 // served from stored bytes while the room loads
 	SlowConsumers      atomic.Int64
+	WritesRefused      atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
+	RoleNotices        atomic.Int64 // live role changes told to peers
 	Reclaims           atomic.Int64 // forced GC + C heap trims
 	Compactions        atomic.Int64 // idle rooms reloaded from their saved form
 	BrokerOut          atomic.Int64 // messages published to other instances
@@ -35,6 +37,7 @@ type Metrics struct {
 	CompactionsSkipped atomic.Int64 // idle rooms not compacted: MaxMemory has no room for the copy
 	MemoryEstimate     func() int64 // set by the hub
 	ClosedByCode       [5000]atomic.Int64
+	DurabilityMetrics
 }
 
 func (m *Metrics) observeSave(d time.Duration, err error) {
@@ -67,6 +70,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_fast_joins_total", "Fresh peers served the whole document as one v2 message.", "counter", m.FastJoins.Load())
 	g("pairpad_fast_joins_while_loading_total", "Fast joins served from the stored document while the room was still loading.", "counter", m.EarlyFastJoins.Load())
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
+	g("pairpad_writes_refused_total", "Sync messages carrying changes from peers whose role cannot write (closed with 4403, nothing applied).", "counter", m.WritesRefused.Load())
+	g("pairpad_role_notices_total", "Live role changes sent to connected peers.", "counter", m.RoleNotices.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
@@ -83,6 +88,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())
 	fmt.Fprintf(w, "# HELP pairpad_save_seconds_total Time spent saving documents.\n# TYPE pairpad_save_seconds_total counter\npairpad_save_seconds_total %g\n",
 		time.Duration(m.SaveNanos.Load()).Seconds())
+	m.DurabilityMetrics.writePrometheus(w)
 	fmt.Fprintf(w, "# HELP pairpad_closes_total Connections closed, by close code.\n# TYPE pairpad_closes_total counter\n")
 	for _, ci := range CloseTable {
 		fmt.Fprintf(w, "pairpad_closes_total{code=\"%d\"} %d\n", ci.Code, m.ClosedByCode[ci.Code].Load())

@@ -17,7 +17,7 @@ import (
 type peer struct {
 	id    string
 	conn  Transport
-	grant Grant // who the peer is and what it may do (not enforced yet)
+	grant Grant // who the peer is and what it was granted at connect (the room keeps its live role in peerSync.role)
 	log   *zap.Logger
 	hub   *Hub
 	sendq chan []byte

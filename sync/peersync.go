@@ -31,6 +31,9 @@ type peerSync struct {
 	// sentHeads: the heads announced in the last sync message sent to this
 	// peer (HeadsKey form).
 	sentHeads string
+	// role: what the peer may do now (its grant's role, then live link
+	// changes); a peer that cannot write is closed when it sends changes.
+	role Role
 }
 
 // newPeerSync starts the room's view of a peer; state is nil until the

@@ -30,6 +30,7 @@ type event struct {
 	peer  *peer
 	msg   *wire.Message // a pointer keeps queued events (and idle rooms) small
 	reply chan snapshotReply
+	link  *linkChange // evLink
 }
 
 type eventKind int
@@ -40,6 +41,7 @@ const (
 	evFrame
 	evSnapshot
 	evText
+	evLink // a link's role changed or it was revoked (links.go)
 )
 
 type snapshotReply struct {
@@ -87,23 +89,26 @@ type room struct {
 	// document size cap (docsize.go): an upper bound of the size, if known
 	sizeUpper int64
 	sizeKnown bool
+
+	roomDurable // change log, save retries, spill (durable.go)
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
 	r := &room{
-		hub:       h,
-		id:        id,
-		log:       h.log.With(zap.String("room", id)),
-		prev:      prev,
-		inbox:     make(chan event, inboxSize),
-		flushCh:   make(chan struct{}, 1),
-		saveCh:    make(chan saveResult, 1),
-		compactCh: make(chan compactResult, 1),
-		stopCh:    make(chan struct{}),
-		done:      make(chan struct{}),
-		peers:     map[*peer]*peerSync{},
-		byID:      map[string]*peer{},
-		ephemeral: map[string]map[string]uint64{},
+		hub:         h,
+		id:          id,
+		log:         h.log.With(zap.String("room", id)),
+		prev:        prev,
+		inbox:       make(chan event, inboxSize),
+		flushCh:     make(chan struct{}, 1),
+		saveCh:      make(chan saveResult, 1),
+		compactCh:   make(chan compactResult, 1),
+		stopCh:      make(chan struct{}),
+		done:        make(chan struct{}),
+		peers:       map[*peer]*peerSync{},
+		byID:        map[string]*peer{},
+		ephemeral:   map[string]map[string]uint64{},
+		roomDurable: roomDurable{unloadCh: make(chan struct{}, 1)},
 	}
 	r.noteSize(0)
 	return r
@@ -225,6 +230,12 @@ func (r *room) run() {
 				break
 			}
 			r.generate()
+		case <-r.logC:
+			r.logTick()
+		case <-r.retryC:
+			r.retryTick()
+		case <-r.unloadCh:
+			r.onUnload()
 		case m := <-r.remoteCh:
 			r.applyRemote(m)
 			r.generate()
@@ -273,6 +284,7 @@ func (r *room) load() error {
 			if res.err != nil {
 				return res.err
 			}
+			r.initDurable(rec, len(rec.Data))
 			r.loaded(res.doc, early, pending)
 			return nil
 		case ev := <-r.inbox:
@@ -293,6 +305,8 @@ func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) boo
 		r.addPeer(ev.peer)
 	case ev.kind == evSnapshot:
 		ev.reply <- snapshotReply{data: saved}
+	case ev.kind == evLink:
+		r.applyLink(*ev.link)
 	case ev.kind == evFrame && ev.msg.Type == wire.TypeEphemeral:
 		r.handleFrame(ev.peer, *ev.msg)
 	case ev.kind == evLeave:
@@ -357,6 +371,8 @@ func (r *room) handle(ev event) {
 	case evText:
 		text, err := r.doc.Text()
 		ev.reply <- snapshotReply{data: []byte(text), err: err}
+	case evLink:
+		r.applyLink(*ev.link)
 	}
 }
 
@@ -366,8 +382,13 @@ func (r *room) addPeer(p *peer) {
 		old.kick(CloseReplaced)
 		r.removePeer(old)
 	}
-	r.peers[p] = newPeerSync(r.doc)
+	ps := newPeerSync(r.doc)
+	if !r.joinGrant(p, ps) {
+		return // its link was revoked since its token was checked
+	}
+	r.peers[p] = ps
 	r.byID[p.id] = p
+	r.wantUnload = false
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(1)
 	p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
@@ -428,6 +449,10 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	info, err := crdt.InspectSync(msg.Data)
 	if err != nil {
 		r.rejectSync(p, err, len(msg.Data))
+		return
+	}
+	if info.Changes > 0 && !ps.role.CanWrite() {
+		r.refuseWrite(p, ps, info.Changes) // a viewer: nothing applied, nothing forwarded
 		return
 	}
 	if !r.admitSize(p, info) {
@@ -555,27 +580,11 @@ func (r *room) finish() {
 	}
 	// Answer anything still queued so no caller waits on a dead room.
 	r.failPending(r.stopCode)
-	backoff := 100 * time.Millisecond
-	for {
-		if r.saving {
-			r.saveDone(<-r.saveCh)
-		}
-		if !r.dirty {
-			r.log.Debug("room unloaded")
-			return
-		}
-		r.startSave()
-		res := <-r.saveCh
-		r.saveDone(res)
-		if !r.dirty {
-			r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
-			return
-		}
-		if d := r.deadline.Load(); d != nil && time.Now().Add(backoff).After(*d) {
-			r.log.Error("room not saved before the shutdown deadline: its latest edits are lost")
-			return
-		}
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
+	r.finishDurably()
+	switch finishOutcome(r.outcome.Load()) {
+	case outcomeSaved:
+		r.log.Debug("room saved and unloaded", zap.Int64("version", r.version))
+	case outcomeClean:
+		r.log.Debug("room unloaded")
 	}
 }

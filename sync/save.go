@@ -18,11 +18,16 @@ type saveResult struct {
 	// room folds it into its live document so its peers get those edits.
 	merged []byte
 	err    error
+	// durability (durable.go)
+	marks     LogMarks // log entries the saved document covers
+	size      int      // bytes saved
+	spilled   bool     // the save failed and the document was spilled
+	unspilled bool     // the save succeeded and the room's spill was removed
 }
 
 // save writes data for room id, based on version base. On a conflict it
 // merges the stored document with ours and retries.
-func (h *Hub) save(ctx context.Context, id string, data []byte, language, text string, base int64) saveResult {
+func (h *Hub) save(ctx context.Context, id string, data []byte, language, text string, base int64, marks LogMarks) saveResult {
 	select {
 	case h.saveSem <- struct{}{}:
 	case <-ctx.Done():
@@ -34,7 +39,7 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language, text s
 	var res saveResult
 	for attempt := 0; attempt < 5; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		v, err := h.store.Save(sctx, id, data, language, text, base)
+		v, err := h.storeSave(sctx, id, data, language, text, base, marks)
 		cancel()
 		if err == nil {
 			res.version, res.err = v, nil
@@ -71,17 +76,24 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language, text s
 		}
 		base = stored.Version
 		res.merged = stored.Data
+		for w, s := range stored.Log {
+			marks.Cover(w, s)
+		}
 	}
+	res.marks = marks
 	h.metrics.observeSave(time.Since(start), res.err)
 	return res
 }
 
 // startSave takes the document's bytes and saves them in the background
 // (Hub.save); the room hears back on saveCh.
-func (r *room) startSave() {
+func (r *room) startSave() { r.startSaveCtx(context.Background()) }
+
+func (r *room) startSaveCtx(ctx context.Context) {
 	if !r.dirty || r.saving {
 		return
 	}
+	r.takeIncrement() // the snapshot covers it (saveMarks)
 	data, err := r.doc.Save()
 	if err != nil {
 		r.log.Error("save document", zap.Error(err))
@@ -96,9 +108,13 @@ func (r *room) startSave() {
 	}
 	r.saving = true
 	r.clearDirty()
-	lang, id, base := r.doc.Language(), r.id, r.version
+	lang, id, base, marks := r.doc.Language(), r.id, r.version, r.saveMarks()
+	spilled, finishing := r.spilled, r.deadline.Load() != nil
 	go func() {
-		r.saveCh <- r.hub.save(context.Background(), id, data, lang, text, base)
+		res := r.hub.save(ctx, id, data, lang, text, base, marks)
+		res.size = len(data)
+		r.hub.afterSave(id, data, spilled, finishing, &res)
+		r.saveCh <- res
 	}()
 }
 
@@ -106,11 +122,13 @@ func (r *room) saveDone(res saveResult) {
 	r.saving = false
 	r.dirtyFlag.Store(r.dirty)
 	if res.err != nil {
-		r.log.Error("save failed; will retry", zap.Error(res.err))
+		r.log.Error("save failed; will retry", zap.Error(res.err), zap.Bool("spilled", res.spilled))
 		r.markDirtyOnly()
+		r.saveFailed(res)
 		return
 	}
 	r.version = res.version
+	defer r.savedDurable(res, res.size)
 	if res.merged != nil {
 		before := r.doc.HeadsKey()
 		if err := r.doc.Merge(res.merged); err != nil {

@@ -36,6 +36,10 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 	defer p.finish()
 	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
 	defer stop()
+	if exp := p.grant.ExpiresAt; !exp.IsZero() {
+		expire := time.AfterFunc(time.Until(exp), func() { p.kick(CloseUnauthorized) })
+		defer expire.Stop()
+	}
 
 	if !p.handshake() {
 		return
@@ -87,6 +91,13 @@ func (p *peer) handshake() bool {
 	}
 	p.id = join.SenderID
 	p.log = p.log.With(zap.String("peer", p.id))
+	if p.id == h.peerID {
+		// Peers trust ephemeral messages from the server's id (role
+		// notices, links.go): nobody else may use it.
+		p.log.Info("join with the server's own peer id")
+		p.kick(CloseMalformed)
+		return false
+	}
 	if !supportsV1(join.SupportedProtocolVersions) {
 		p.log.Info("unsupported protocol versions", zap.Strings("versions", join.SupportedProtocolVersions))
 		p.sendNow(wire.Message{Type: wire.TypeError, SenderID: h.peerID, TargetID: p.id, ErrorMessage: "unsupported protocol version"})

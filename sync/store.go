@@ -30,6 +30,9 @@ type RoomRecord struct {
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Log names the change-log entries that Load appended to Data (stores
+	// implementing ChangeLog); nil when there were none.
+	Log LogMarks
 }
 
 // RoomMeta is a room's stored metadata without its document.
@@ -59,8 +62,9 @@ type Store interface {
 	// ErrNotFound if the room is gone.
 	Save(ctx context.Context, id string, data []byte, language, text string, base int64) (int64, error)
 	// LoadText returns the text copy stored with the document, without the
-	// document; ErrNoText if the room predates text copies (the caller
-	// then reads the document); ErrNotFound if unknown.
+	// document; ErrNoText if there is no current copy (the room predates
+	// text copies, or has change-log entries newer than its snapshot: the
+	// caller then reads the document); ErrNotFound if unknown.
 	LoadText(ctx context.Context, id string) (string, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

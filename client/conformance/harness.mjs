@@ -36,7 +36,9 @@ export async function startServer(env = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "pairpad-conf-"))
   const port = await freePort()
   const proc = spawn(binaryPath(), [], {
-    env: { ...process.env, ADDR: `127.0.0.1:${port}`, DATABASE_URL: `sqlite:${path.join(dir, "conf.db")}`, LOG_LEVEL: "warn", CLIENT_DIR: dir, ...env },
+    // ACCESS=open unless the caller says otherwise: the protocol tests use the
+    // room id alone, as before access control (auth.test.mjs runs with links).
+    env: { ...process.env, ADDR: `127.0.0.1:${port}`, DATABASE_URL: `sqlite:${path.join(dir, "conf.db")}`, LOG_LEVEL: "warn", CLIENT_DIR: dir, ACCESS: "open", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   })
   const base = `http://127.0.0.1:${port}`

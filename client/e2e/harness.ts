@@ -214,20 +214,53 @@ export async function newPerson(
   return { context, page, name, errors }
 }
 
-export async function createRoom(baseUrl: string, language = "python"): Promise<string> {
+export interface CreatedRoom {
+  room_id: string
+  url: string
+  owner_token: string
+  links: { id: string; role: "editor" | "viewer"; token: string; url: string }[]
+}
+
+/** Rooms made by createRoom: the server runs with ACCESS=links, so every room needs its token. */
+export const createdRooms = new Map<string, CreatedRoom>()
+
+export async function createRoomFull(baseUrl: string, language = "python"): Promise<CreatedRoom> {
   const res = await fetch(`${baseUrl}/rooms`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ language }),
   })
   if (res.status !== 201) throw new Error(`POST /rooms: ${res.status} ${await res.text()}`)
-  const body = (await res.json()) as { room_id: string }
-  return body.room_id
+  const body = (await res.json()) as CreatedRoom
+  if (!body.owner_token) throw new Error(`POST /rooms gave no owner_token: ${JSON.stringify(body)}`)
+  createdRooms.set(body.room_id, body)
+  return body
 }
 
-/** Opens the room and waits until the editor is bound and the socket connected. */
-export async function openRoom(p: Person, baseUrl: string, roomId: string) {
-  await p.page.goto(`${baseUrl}/room/${roomId}`)
+export async function createRoom(baseUrl: string, language = "python"): Promise<string> {
+  return (await createRoomFull(baseUrl, language)).room_id
+}
+
+/** The room's owner token (rooms made by createRoom). */
+export function ownerToken(roomId: string): string {
+  const r = createdRooms.get(roomId)
+  if (!r) throw new Error(`room ${roomId} was not made by createRoom: no token known`)
+  return r.owner_token
+}
+
+/** The owner's browser link for a room made by createRoom (token in the fragment). */
+export function roomUrl(baseUrl: string, roomId: string): string {
+  return `${baseUrl}/room/${roomId}#token=${encodeURIComponent(ownerToken(roomId))}`
+}
+
+/** fetch() with the room owner's Bearer token. */
+export function ownerFetch(roomId: string, url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${ownerToken(roomId)}` } })
+}
+
+/** Opens the room (as its owner, by default) and waits until the editor is bound and the socket connected. */
+export async function openRoom(p: Person, baseUrl: string, roomId: string, url = roomUrl(baseUrl, roomId)) {
+  await p.page.goto(url)
   await waitConnected(p.page)
 }
 

@@ -19,7 +19,7 @@ import * as A from "@automerge/automerge"
 import { Repo, cbor, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import type { Page } from "playwright-core"
-import { ARTIFACTS, DIST, createRoom, launchBrowser, newPerson, openRoom, placeCaret, startServer, waitForText } from "./harness"
+import { ARTIFACTS, DIST, createRoom, launchBrowser, newPerson, openRoom, ownerToken, placeCaret, roomUrl, startServer, waitForText } from "./harness"
 
 const TRACE = process.env.MEASURE_TRACE ?? join(import.meta.dirname, "../../testdata/traces/rustcode.json.gz")
 const KEYS = Number(process.env.MEASURE_KEYS ?? 250)
@@ -151,7 +151,7 @@ function cpToUtf16(s: string, cp: number): number {
 async function buildTraceRoom(baseUrl: string) {
   const trace = JSON.parse(gunzipSync(readFileSync(TRACE)).toString()) as Trace
   const roomId = await createRoom(baseUrl, "rust")
-  const wsUrl = baseUrl.replace(/^http/, "ws") + `/ws/${roomId}`
+  const wsUrl = baseUrl.replace(/^http/, "ws") + `/ws/${roomId}?token=${encodeURIComponent(ownerToken(roomId))}`
   const repo = new Repo({ network: [new WebSocketClientAdapter(wsUrl)], sharePolicy: async () => true })
   const handle = (await repo.find(`automerge:${roomId}` as AutomergeUrl)) as DocHandle<{ content: string }>
   // Each patch becomes its own Automerge change. They are made on a local copy (fast)
@@ -231,7 +231,7 @@ async function measureOpen(baseUrl: string, roomId: string, endContent: string, 
         })
       })
       const t0 = Date.now()
-      await p.page.goto(`${baseUrl}/room/${roomId}`)
+      await p.page.goto(roomUrl(baseUrl, roomId))
       await p.page.waitForFunction(n => window.__pairpad?.text().length === n, endContent.length, { timeout: 60_000, polling: "raf" })
       const t1 = Date.now()
       if ((await p.page.evaluate(() => window.__pairpad!.text())) !== endContent) throw new Error("opened text differs from the trace")

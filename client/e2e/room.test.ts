@@ -14,7 +14,9 @@ import {
   launchBrowser,
   newPerson,
   openRoom,
+  ownerFetch,
   placeCaret,
+  roomUrl,
   poll,
   startServer,
   waitConnected,
@@ -190,7 +192,7 @@ describe("two people in one room", () => {
     }
     assert.equal(await bob.page.inputValue('[data-testid="language-select"]'), "javascript")
     // and the server's doc has it too
-    const info = await poll("GET /rooms language", async () => (await (await fetch(`${server.url}/rooms/${room}`)).json()) as { language: string }, v => v.language === "javascript")
+    const info = await poll("GET /rooms language", async () => (await (await ownerFetch(room, `${server.url}/rooms/${room}`)).json()) as { language: string }, v => v.language === "javascript")
     assert.equal(info.language, "javascript")
     await closeAll()
   })
@@ -299,13 +301,16 @@ describe("two people in one room", () => {
 
   test("6. an unknown room shows the not-found page with a way home", async () => {
     const alice = await person("Alice")
-    // A well-formed id that no one created, and a malformed one.
-    const unknown = "2ZP9WzMjKUkYfoWYqnFzSUgDnHkR"
-    for (const id of [unknown, "not-a-room"]) {
+    // Malformed ids: not found. A valid room id without a token: under ACCESS=links the
+    // server does not say whether the room exists, so the page says the link is not
+    // valid (issue 15).
+    for (const id of ["2ZP9WzMjKUkYfoWYqnFzSUgDnHkR", "not-a-room"]) {
       await alice.page.goto(`${server.url}/room/${id}`)
       await alice.page.waitForSelector('[data-testid="not-found"] >> text=Room not found', { timeout: 10_000 })
     }
-    await alice.page.click('[data-testid="not-found"] >> text=Go to the home page')
+    await alice.page.goto(`${server.url}/room/${await createRoom(server.url)}`)
+    await alice.page.waitForSelector('[data-testid="link-invalid"] >> text=This link is not valid any more', { timeout: 10_000 })
+    await alice.page.click('[data-testid="link-invalid"] >> text=Go to the home page')
     await alice.page.waitForSelector('[data-testid="create-room"]')
     assert.equal(new URL(alice.page.url()).pathname, "/")
     await closeAll()
@@ -330,7 +335,16 @@ describe("two people in one room", () => {
     await bob.page.fill('[data-testid="join-input"]', "nonsense")
     await bob.page.click('[data-testid="join-room"]')
     await bob.page.waitForSelector('[data-testid="join-error"]')
+    // A bare room link carries no token: refused. The edit link from Share works.
     await bob.page.fill('[data-testid="join-input"]', `${server.url}/room/${roomId}`)
+    await bob.page.click('[data-testid="join-room"]')
+    await bob.page.waitForSelector('[data-testid="join-error"] >> text=/link/')
+    await alice.page.goto(`${server.url}/room/${roomId}`) // the token is kept in localStorage
+    await waitConnected(alice.page)
+    await alice.page.click('[data-testid="share-button"]')
+    const editLink = await (await alice.page.waitForSelector('[data-testid="share-edit-link"]')).inputValue()
+    assert.match(editLink, new RegExp(`/room/${roomId}#token=`))
+    await bob.page.fill('[data-testid="join-input"]', editLink)
     await bob.page.click('[data-testid="join-room"]')
     await bob.page.waitForURL(`**/room/${roomId}`)
     await waitConnected(bob.page)
@@ -343,7 +357,7 @@ describe("two people in one room", () => {
     const ctx = await browser.newContext()
     const page = await ctx.newPage()
     people.push({ context: ctx, page, name: "?", errors: [] })
-    await page.goto(`${server.url}/room/${room}`)
+    await page.goto(roomUrl(server.url, room))
     await page.fill('[data-testid="name-input"]', "Grace")
     await page.click('[data-testid="name-save"]')
     await page.waitForSelector('[data-testid="name-dialog"]', { state: "detached" })

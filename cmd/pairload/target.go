@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	stdsync "sync"
 
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/sync/wireclient"
@@ -19,6 +20,9 @@ type server struct {
 	base *url.URL // http://host:port
 	v2   bool     // writers advertise sync v2
 	v2j  bool     // fresh peers in the join scenario advertise sync v2
+	// tokens: room id -> owner token from POST /rooms (ACCESS=links), sent
+	// as ?token= on every socket of that room.
+	tokens stdsync.Map
 }
 
 func newServer(cfg *Config) (*server, error) {
@@ -45,6 +49,9 @@ func (s *server) wsURL(docID string) string {
 	ws.Scheme = strings.Replace(ws.Scheme, "http", "ws", 1)
 	if s.kind == TargetPairpad {
 		ws.Path = "/ws/" + docID
+		if tok, ok := s.tokens.Load(docID); ok {
+			ws.RawQuery = url.Values{"token": {tok.(string)}}.Encode()
+		}
 	} else {
 		ws.Path = "/"
 	}
@@ -125,13 +132,17 @@ func (s *server) createRoom(ctx context.Context, lang string) (string, error) {
 		return "", fmt.Errorf("POST /rooms: %s", resp.Status)
 	}
 	var out struct {
-		RoomID string `json:"room_id"`
+		RoomID     string `json:"room_id"`
+		OwnerToken string `json:"owner_token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return "", fmt.Errorf("POST /rooms: %w", err)
 	}
 	if out.RoomID == "" {
 		return "", fmt.Errorf("POST /rooms: no room_id")
+	}
+	if out.OwnerToken != "" {
+		s.tokens.Store(out.RoomID, out.OwnerToken)
 	}
 	return out.RoomID, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type Config struct {
 	FlushInterval   time.Duration // FLUSH_INTERVAL, default 60s
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 30s
 	CompactAfter    time.Duration // COMPACT_AFTER, default 30s
+	LogInterval     time.Duration // LOG_INTERVAL, default 1s
+	SpillDir        string        // SPILL_DIR, default "" (see SpillPath)
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
@@ -33,7 +36,11 @@ type Config struct {
 	MaxPeerQueue    int64         // MAX_PEER_QUEUE_BYTES, default 8 MiB
 	MaxMemory       int64         // MAX_MEMORY, default 1 GiB
 	ClientDir       string        // CLIENT_DIR, default client/dist
-	AllowedOrigins  []string      // ALLOWED_ORIGINS, comma separated; default any
+	AllowedOrigins  []string      // ALLOWED_ORIGINS, comma separated, besides the server's own; "*" any
+	Access          string        // ACCESS: links (default) or open
+	AuthSecret      string        // AUTH_SECRET: signs link tokens; empty: generated once, kept in the database
+	AppTokenSecret  string        // APP_TOKEN_SECRET: verifies application tokens; empty: refused
+	MaxTokenBytes   int           // AUTH_MAX_TOKEN_BYTES, default 4096
 	PprofAddr       string        // PPROF_ADDR: serve net/http/pprof there (e.g. 127.0.0.1:6060); default off
 
 	AutocompleteURL          string        // AUTOCOMPLETE_URL: OpenAI-compatible server; empty = built-in mock
@@ -156,6 +163,18 @@ func settings() []setting {
 		{"FLUSH_INTERVAL", "how often dirty rooms are saved", "60s", dur(func(c *Config) *time.Duration { return &c.FlushInterval })},
 		{"SHUTDOWN_TIMEOUT", "time allowed to save rooms on SIGINT/SIGTERM", "30s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"COMPACT_AFTER", "idle time after which a room's document is compacted in memory", "30s", dur(func(c *Config) *time.Duration { return &c.CompactAfter })},
+		{"LOG_INTERVAL", "how often a dirty room's changes are appended to the database's change log", "1s", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 10*time.Millisecond || d > time.Minute {
+				return fmt.Errorf("want a Go duration from 10ms to 1m, such as 1s or 200ms")
+			}
+			c.LogInterval = d
+			return nil
+		}},
+		{"SPILL_DIR", "where rooms that cannot be saved are written; empty: pairpad-spill beside the SQLite file (PostgreSQL: in the working directory)", "", func(c *Config, v string) error {
+			c.SpillDir = v
+			return nil
+		}},
 		{"LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {
 			if _, err := zapcore.ParseLevel(v); err != nil || v == "" {
 				return fmt.Errorf("want debug, info, warn or error")
@@ -200,13 +219,45 @@ func settings() []setting {
 			c.ClientDir = v
 			return nil
 		}},
-		{"ALLOWED_ORIGINS", "comma-separated WebSocket origins; empty allows any", "", func(c *Config, v string) error {
+		{"ALLOWED_ORIGINS", "comma-separated browser origins allowed to open WebSockets besides the server's own (and localhost when ADDR is loopback); * allows any", "", func(c *Config, v string) error {
 			c.AllowedOrigins = nil
 			for _, o := range strings.Split(v, ",") {
 				if o = strings.TrimSpace(o); o != "" {
-					c.AllowedOrigins = append(c.AllowedOrigins, o)
+					if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+						return fmt.Errorf("origin %q: want scheme://host[:port], e.g. https://pairpad.example.com, or *", o)
+					}
+					c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
 				}
 			}
+			return nil
+		}},
+		{"ACCESS", "links: every room needs a token; open: the room id alone gives editor rights", "links", func(c *Config, v string) error {
+			if v != "links" && v != "open" {
+				return fmt.Errorf("want links or open")
+			}
+			c.Access = v
+			return nil
+		}},
+		{"AUTH_SECRET", "secret (32+ characters) that signs link tokens; empty: generated at first start and kept in the database", "", func(c *Config, v string) error {
+			if v != "" && len(v) < 32 {
+				return fmt.Errorf("want at least 32 characters (e.g. openssl rand -hex 32)")
+			}
+			c.AuthSecret = v
+			return nil
+		}},
+		{"APP_TOKEN_SECRET", "secret (32+ characters) with which an embedding application signs its own tokens; empty: application tokens refused", "", func(c *Config, v string) error {
+			if v != "" && len(v) < 32 {
+				return fmt.Errorf("want at least 32 characters (e.g. openssl rand -hex 32)")
+			}
+			c.AppTokenSecret = v
+			return nil
+		}},
+		{"AUTH_MAX_TOKEN_BYTES", "longest token accepted", "4096", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 256 || n > 65536 {
+				return fmt.Errorf("want a whole number of bytes from 256 to 65536")
+			}
+			c.MaxTokenBytes = n
 			return nil
 		}},
 		{"PPROF_ADDR", "serve Go profiles (net/http/pprof) on this address; empty: off", "", func(c *Config, v string) error {
@@ -295,6 +346,18 @@ func settings() []setting {
 	}
 }
 
+// SpillPath is SPILL_DIR, or its default: pairpad-spill beside the SQLite
+// file, or in the working directory for PostgreSQL.
+func (c Config) SpillPath() string {
+	if c.SpillDir != "" {
+		return c.SpillDir
+	}
+	if kind, dsn, err := persistence.ParseURL(c.DatabaseURL); err == nil && kind == persistence.SQLite {
+		return filepath.Join(filepath.Dir(dsn), "pairpad-spill")
+	}
+	return "pairpad-spill"
+}
+
 // flagName maps FLUSH_INTERVAL to -flush-interval.
 func flagName(env string) string { return strings.ToLower(strings.ReplaceAll(env, "_", "-")) }
 
@@ -341,6 +404,9 @@ func LoadConfig(args []string, getenv func(string) string, dotenv io.Reader, std
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, redactValue(s.env, *flagVals[s.env]), err))
 		}
 	}
+	if cfg.AppTokenSecret != "" && cfg.AppTokenSecret == cfg.AuthSecret {
+		errs = append(errs, errors.New("APP_TOKEN_SECRET must differ from AUTH_SECRET"))
+	}
 	return cfg, errors.Join(errs...)
 }
 
@@ -350,6 +416,9 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 }
 
 func redactValue(key, v string) string {
+	if strings.Contains(key, "SECRET") {
+		return "***"
+	}
 	if strings.Contains(key, "KEY") || strings.Contains(key, "DATABASE_URL") {
 		if at := strings.Index(v, "@"); at > 0 {
 			return "…" + v[at:]

@@ -127,17 +127,32 @@ func (p *proc) createRoom(t *testing.T, lang string) string {
 	}
 	defer resp.Body.Close()
 	var out struct {
-		RoomID string `json:"room_id"`
+		RoomID     string `json:"room_id"`
+		OwnerToken string `json:"owner_token"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 {
-		t.Fatalf("create room: %d %v", resp.StatusCode, err)
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 || out.OwnerToken == "" {
+		t.Fatalf("create room: %d %v %+v", resp.StatusCode, err, out)
 	}
+	// Default ACCESS=links: the owner token must keep working across
+	// restarts (its secret is generated once and kept in the database).
+	ownerTokens.Store(out.RoomID, out.OwnerToken)
 	return out.RoomID
+}
+
+// ownerTokens: room id -> owner token, across server restarts.
+var ownerTokens stdsync.Map
+
+func ownerToken(room string) string {
+	v, _ := ownerTokens.Load(room)
+	s, _ := v.(string)
+	return s
 }
 
 func (p *proc) text(t *testing.T, room string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + p.addr + "/rooms/" + room + "/text")
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/rooms/"+room+"/text", nil)
+	req.Header.Set("Authorization", "Bearer "+ownerToken(room))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +168,7 @@ func (p *proc) dial(t *testing.T, room string) *wireclient.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := wireclient.Dial(ctx, "ws://"+p.addr+"/ws/"+room, room, wireclient.ClientOptions{AdvertiseV2: true})
+	c, err := wireclient.Dial(ctx, "ws://"+p.addr+"/ws/"+room+"?token="+ownerToken(room), room, wireclient.ClientOptions{AdvertiseV2: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@
 //
 // Configuration comes from flags, the environment and an optional .env file
 // (see README). SIGINT/SIGTERM stop accepting connections, save every dirty
-// room within SHUTDOWN_TIMEOUT, close the database, and exit.
+// room within SHUTDOWN_TIMEOUT (spilling to SPILL_DIR what the database
+// does not take), close the database, and exit: 0 when every room is in the
+// database, 3 when some are only in SPILL_DIR, 1 when some are lost.
 package main
 
 import (
@@ -22,9 +24,14 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pairpad/pairpad/api"
+	"github.com/pairpad/pairpad/auth"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
+
+// exitSpilled: shutdown left rooms in SPILL_DIR (safe on local disk, merged
+// into the database at the next start) but not in the database.
+const exitSpilled = 3
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
@@ -46,6 +53,10 @@ func main() {
 	if err := run(ctx, cfg, log); err != nil {
 		log.Error("pairpad stopped with an error", zap.Error(err))
 		_ = log.Sync()
+		var se *pairsync.ShutdownError
+		if errors.As(err, &se) && len(se.Report.Lost) == 0 {
+			os.Exit(exitSpilled)
+		}
 		os.Exit(1)
 	}
 }
@@ -77,24 +88,42 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	}
 	defer store.Close()
 
+	// Rooms spilled by an earlier run go back into the database first.
+	metrics := &pairsync.Metrics{}
+	recovered, err := pairsync.RecoverSpills(ctx, store, cfg.SpillPath(), metrics, log.Named("spill"))
+	if len(recovered) > 0 {
+		log.Info("spilled rooms merged into the database", zap.Strings("rooms", recovered), zap.String("spill_dir", cfg.SpillPath()))
+	}
+	if err != nil {
+		log.Error("some spilled rooms could not be merged; their files stay in the spill directory", zap.String("spill_dir", cfg.SpillPath()), zap.Error(err))
+	}
+
 	hub := pairsync.NewHub(pairsync.Config{
 		FlushInterval: cfg.FlushInterval,
 		MaxFrameBytes: cfg.MaxFrameBytes,
 		CompactAfter:  cfg.CompactAfter,
+		LogInterval:   cfg.LogInterval,
+		SpillDir:      cfg.SpillPath(),
 		// issue 9 room limits
 		MaxDocBytes:       cfg.MaxDocBytes,
 		MaxPeerQueueBytes: cfg.MaxPeerQueue,
 		MaxMemory:         cfg.MaxMemory,
 	}, store, log.Named("sync"))
+	hub.Metrics().SpillsRecovered.Add(metrics.SpillsRecovered.Load())
 
 	complete, err := newAutocomplete(cfg, log.Named("autocomplete"))
+	if err != nil {
+		return err
+	}
+	authSvc, err := newAuth(ctx, cfg, store)
 	if err != nil {
 		return err
 	}
 	srv := api.New(api.Options{
 		Hub: hub, Store: store, Log: log.Named("api"),
 		Autocomplete: complete, ClientDir: cfg.ClientDir,
-		AllowedOrigins: cfg.AllowedOrigins, Version: version,
+		AllowedOrigins: cfg.AllowedOrigins, LoopbackOrigins: loopbackAddr(cfg.Addr),
+		Auth: authSvc, Access: cfg.Access, Version: version,
 		Limits: api.Limits{
 			ReadTimeout: cfg.HTTPReadTimeout, WriteTimeout: cfg.HTTPWriteTimeout, IdleTimeout: cfg.HTTPIdleTimeout,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, TrustedProxies: cfg.TrustedProxies,
@@ -133,6 +162,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	go srv.RunRoomExpiry(expiryCtx)
 	kind, _, _ := persistence.ParseURL(cfg.DatabaseURL)
 	log.Info("pairpad listening", zap.String("addr", ln.Addr().String()), zap.String("database", string(kind)),
+		zap.String("access", cfg.Access), zap.Bool("app_tokens", cfg.AppTokenSecret != ""),
 		zap.Duration("flush_interval", cfg.FlushInterval), zap.String("version", version))
 
 	select {
@@ -151,12 +181,52 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	_ = ln.Close()
 	httpErr := httpSrv.Shutdown(sctx)
 	hubErr := hub.Shutdown(sctx)
-	if hubErr != nil {
-		return hubErr
-	}
 	if httpErr != nil && !errors.Is(httpErr, context.DeadlineExceeded) {
 		log.Warn("http shutdown", zap.Error(httpErr))
 	}
-	log.Info("all rooms saved; bye")
+	rep := hub.ShutdownReport()
+	if len(rep.Saved) > 0 {
+		log.Info("rooms saved to the database", zap.Int("count", len(rep.Saved)), zap.Strings("rooms", rep.Saved))
+	}
+	if len(rep.Spilled) > 0 {
+		log.Warn("rooms NOT saved to the database, spilled to disk (merged at the next start)",
+			zap.Int("count", len(rep.Spilled)), zap.Strings("rooms", rep.Spilled), zap.String("spill_dir", cfg.SpillPath()))
+	}
+	if len(rep.Lost) > 0 {
+		log.Error("rooms neither saved nor spilled: their unsaved edits are lost",
+			zap.Int("count", len(rep.Lost)), zap.Strings("rooms", rep.Lost))
+	}
+	if hubErr != nil {
+		return hubErr
+	}
+	log.Info("all rooms saved; bye", zap.Int("rooms", len(rep.Saved)))
 	return nil
+}
+
+// newAuth builds the token service: AUTH_SECRET, or the secret generated at
+// first start and kept in the database.
+func newAuth(ctx context.Context, cfg Config, store *persistence.GormStore) (*auth.Service, error) {
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	secret, err := auth.LinkSecret(sctx, cfg.AuthSecret, store)
+	if err != nil {
+		return nil, fmt.Errorf("link token secret: %w", err)
+	}
+	if cfg.AppTokenSecret != "" && cfg.AppTokenSecret == string(secret) {
+		return nil, errors.New("APP_TOKEN_SECRET must differ from the link token secret")
+	}
+	return auth.NewService(auth.Config{LinkSecret: secret, AppSecret: []byte(cfg.AppTokenSecret), MaxTokenBytes: cfg.MaxTokenBytes}, store)
+}
+
+// loopbackAddr says whether ADDR listens on a loopback address only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

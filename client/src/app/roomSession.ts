@@ -23,7 +23,8 @@ import {
   type CursorSelection,
 } from "../features/presence/protocol"
 import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
-import { contentLengthChanged, languageChanged } from "../features/room/roomSlice"
+import { contentLengthChanged, languageChanged, roleChanged } from "../features/room/roomSlice"
+import type { Role } from "../lib/api"
 import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
 
 export interface RoomDoc {
@@ -43,6 +44,18 @@ export interface RoomSessionOptions {
   adapter?: SocketAdapterOptions
   /** IndexedDB database name; tests can isolate */
   storageName?: string
+  /** the room token, sent as ?token= on the WebSocket (browsers cannot set headers there) */
+  token?: string | null
+}
+
+/** What the server sends a peer whose link changed role (an ephemeral message from the server's peer id). */
+export const ROLE_NOTICE_TAG = "pairpad/role"
+
+export function parseRoleNotice(raw: unknown): Role | null {
+  if (typeof raw !== "object" || raw === null) return null
+  const r = raw as Record<string, unknown>
+  if (r.t !== ROLE_NOTICE_TAG) return null
+  return r.role === "viewer" || r.role === "editor" || r.role === "owner" ? r.role : null
 }
 
 /** Throttle that always delivers the last call, at most once per `ms`. */
@@ -88,8 +101,9 @@ export class RoomSession {
     this.roomId = roomId
     this.url = `automerge:${roomId}` as AutomergeUrl
     this.store = store
-    const wsUrl =
+    const base =
       options.wsUrl ?? `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/${encodeURIComponent(roomId)}`
+    const wsUrl = options.token ? `${base}${base.includes("?") ? "&" : "?"}token=${encodeURIComponent(options.token)}` : base
     this.adapter = new RoomSocketAdapter(wsUrl, {
       ...options.adapter,
       onStatus: report => {
@@ -226,6 +240,16 @@ export class RoomSession {
   }
 
   private receive(senderId: PeerId, raw: unknown) {
+    const role = parseRoleNotice(raw)
+    if (role) {
+      // Only the server may tell us our role; a peer cannot (it would not change what
+      // the server lets us do anyway).
+      if (senderId === this.adapter.serverPeerId) {
+        this.store.dispatch(roleChanged(role))
+        this.sendState()
+      }
+      return
+    }
     const message = parsePresenceMessage(raw)
     if (!message) return
     const known = senderId in this.store.getState().presence.peers
@@ -240,8 +264,9 @@ export class RoomSession {
   private sendState(reply = false) {
     const handle = this.handle
     if (!handle || this.disposed) return
-    const prefs = this.store.getState().preferences
-    const user = { name: prefs.name ?? "Anonymous", color: prefs.color }
+    const state = this.store.getState()
+    const prefs = state.preferences
+    const user = { name: prefs.name ?? "Anonymous", color: prefs.color, role: state.room.role, link: state.room.linkId }
     try {
       handle.broadcast(stateMessage(++this.seq, user, this.localSelection, reply))
     } catch {

@@ -10,6 +10,9 @@ export const selectConnectionStatus = (s: RootState) => s.connection.status
 export const selectPreferences = (s: RootState) => s.preferences
 export const selectDisplayName = (s: RootState) => s.preferences.name
 export const selectSuggestions = (s: RootState) => s.suggestions
+export const selectRole = (s: RootState) => s.room.role
+/** Viewers cannot change the document: read-only editor, no language change. */
+export const selectReadOnly = (s: RootState) => s.room.role === "viewer"
 
 export const selectPeerList = (s: RootState) => peerList(s.presence)
 export const selectPeersWithCursor = (s: RootState) => peersWithCursor(s.presence)

@@ -4,6 +4,7 @@ import { DEFAULT_LANGUAGE, languageLabel, type LanguageId } from "../lib/languag
 import { parseRoomInput, roomPath } from "../lib/roomId"
 import { forgetRoom, loadRecentRooms, type RecentRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
+import { loadToken, saveToken, tokenFromLink } from "../lib/tokens"
 import { LanguageSelect } from "./LanguageSelect"
 import { navigate, onLinkClick } from "./router"
 
@@ -29,6 +30,8 @@ export function Home() {
     setError(null)
     try {
       const room = await api.createRoom(language)
+      // The owner token stays in this browser (per room); the room page uses it.
+      if (room.owner_token) saveToken(room.room_id, room.owner_token)
       navigate(roomPath(room.room_id))
     } catch (e) {
       setError(e instanceof ApiError ? e.message : "Could not create a room.")
@@ -45,13 +48,19 @@ export function Home() {
       return
     }
     setJoining(true)
+    const token = tokenFromLink(joinText) ?? loadToken(id)
     try {
-      await api.getRoom(id)
+      await api.getRoom(id, undefined, token)
+      if (token) saveToken(id, token)
       navigate(roomPath(id))
     } catch (err) {
       setJoining(false)
       if (err instanceof ApiError && (err.status === 404 || err.status === 400)) {
         setJoinError("No room with that id exists on this server.")
+      } else if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        setJoinError(
+          token ? "This link is not valid any more: ask the room's owner for a new one." : "This room needs a link with a token: ask its owner to share one.",
+        )
       } else if (err instanceof ApiError && err.unreachable && recent.some(r => r.id === id)) {
         navigate(roomPath(id)) // we have a local copy: open it offline
       } else {

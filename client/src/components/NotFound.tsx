@@ -1,8 +1,8 @@
 import { onLinkClick } from "./router"
 
-export function NotFound({ what, detail }: { what: string; detail?: string }) {
+export function NotFound({ what, detail, testId = "not-found" }: { what: string; detail?: string; testId?: string }) {
   return (
-    <div className="center-page" data-testid="not-found">
+    <div className="center-page" data-testid={testId}>
       <div className="card narrow">
         <h1>{what}</h1>
         <p className="muted">{detail ?? "The link may be mistyped, or the room was never created on this server."}</p>

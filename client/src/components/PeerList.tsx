@@ -1,5 +1,8 @@
+import { useState } from "react"
 import { useAppSelector } from "../app/hooks"
-import { selectPeerList, selectSelf } from "../app/selectors"
+import { selectPeerList, selectRoom, selectSelf } from "../app/selectors"
+import { api, ApiError, type Role } from "../lib/api"
+import { RoleSelect } from "./ShareDialog"
 import { textOn } from "../features/presence/colors"
 
 function initials(name: string): string {
@@ -17,22 +20,54 @@ function Avatar({ name, color, title }: { name: string; color: string; title: st
   )
 }
 
-/** Who's here: you first (click to rename), then the others in order of arrival. */
-export function PeerList({ onEditSelf }: { onEditSelf: () => void }) {
+/**
+ * Who's here: you first (click to rename), then the others in order of arrival, each
+ * with their role. The owner can change a person's role or revoke their link here
+ * (presence names the link each person joined with; the server enforces roles).
+ */
+export function PeerList({ onEditSelf, token }: { onEditSelf: () => void; token?: string | null }) {
   const self = useAppSelector(selectSelf)
   const peers = useAppSelector(selectPeerList)
+  const room = useAppSelector(selectRoom)
+  const [error, setError] = useState<string | null>(null)
+  const owner = room.role === "owner" && !!token && !!room.id
+  const act = (f: () => Promise<unknown>) =>
+    f().then(
+      () => setError(null),
+      e => setError(e instanceof ApiError ? e.message : "That did not work."),
+    )
   return (
     <div className="peers" data-testid="peer-list" aria-label={`${peers.length + 1} people in this room`}>
       <button type="button" className="peer peer-self" onClick={onEditSelf} title="Change your name or colour">
         <Avatar name={self.name} color={self.color} title={`${self.name} (you)`} />
         <span className="peer-name">{self.name} (you)</span>
+        {room.role && <span className="role-tag" data-testid="self-role">{room.role}</span>}
       </button>
       {peers.map(p => (
-        <span className="peer" key={p.peerId} data-peer-id={p.peerId}>
+        <span className="peer" key={p.peerId} data-peer-id={p.peerId} data-role={p.role ?? ""}>
           <Avatar name={p.name} color={p.color} title={p.name} />
           <span className="peer-name">{p.name}</span>
+          {owner && p.linkId && p.linkId !== room.linkId && p.role ? (
+            <>
+              <RoleSelect
+                value={p.role as Role}
+                testId="peer-role"
+                onChange={r => act(() => api.setLinkRole(room.id!, token!, p.linkId!, r))}
+              />
+              <button type="button" className="link-button" data-testid="peer-revoke" title="Revoke this person's link" onClick={() => act(() => api.revokeLink(room.id!, token!, p.linkId!))}>
+                ✕
+              </button>
+            </>
+          ) : (
+            p.role && <span className="role-tag">{p.role}</span>
+          )}
         </span>
       ))}
+      {error && (
+        <span className="error-text" role="alert">
+          {error}
+        </span>
+      )}
     </div>
   )
 }

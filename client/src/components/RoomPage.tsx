@@ -7,13 +7,15 @@ import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
-import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady } from "../features/room/roomSlice"
+import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized } from "../features/room/roomSlice"
+import { adoptTokenFromLocation } from "../lib/tokens"
+import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
 import { CodeEditor } from "../editor/CodeEditor"
 import { ConnectionBadge } from "./ConnectionBadge"
 import { PeerList } from "./PeerList"
 import { LanguageSelect } from "./LanguageSelect"
-import { ShareButton } from "./ShareButton"
+import { ShareDialog } from "./ShareDialog"
 import { NameDialog } from "./NameDialog"
 import { NotFound } from "./NotFound"
 import { onLinkClick } from "./router"
@@ -38,21 +40,32 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const [handle, setHandle] = useState<DocHandle<RoomDoc> | null>(null)
   const [attempt, setAttempt] = useState(0)
   const [editingName, setEditingName] = useState(false)
+  // A link's token moves from the address bar's fragment to localStorage (see lib/tokens).
+  const [token] = useState(() => adoptTokenFromLocation(roomId))
+  const conn = useAppSelector(selectConnection)
 
   useEffect(() => {
     dispatch(roomOpened(roomId))
-    const s = new RoomSession(roomId, store)
+    const s = new RoomSession(roomId, store, { token })
     const ac = new AbortController()
     setSession(s)
     setHandle(null)
     let notFound = false
     api
-      .getRoom(roomId, ac.signal)
-      .then(info => dispatch(roomInfoReceived(info)))
+      .getRoom(roomId, ac.signal, token)
+      .then(info => {
+        dispatch(roomInfoReceived(info))
+        // An application token names its holder.
+        if (info.name && info.name !== store.getState().preferences.name) dispatch(nameChanged(info.name))
+      })
       .catch(e => {
         if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
           notFound = true
           dispatch(roomNotFound(roomId))
+          void s.dispose()
+        } else if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+          notFound = true
+          dispatch(roomUnauthorized(roomId))
           void s.dispose()
         }
         // Unreachable: carry on with the local copy if this browser has one.
@@ -84,7 +97,25 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         rememberRoom(browserStore(), { id: roomId, language: s.language(), visitedAt: Date.now(), preview: firstLine(text) })
       void s.dispose()
     }
-  }, [roomId, store, dispatch, attempt])
+  }, [roomId, store, dispatch, attempt, token])
+
+  // Closed 4401 (link revoked or expired while connected): the link is no good any more.
+  useEffect(() => {
+    if (conn.status === "failed" && conn.lastCloseCode === 4401) dispatch(roomUnauthorized(roomId))
+  }, [conn.status, conn.lastCloseCode, dispatch, roomId])
+
+  // After a reconnect, ask again who we are: the owner may have changed our role meanwhile.
+  useEffect(() => {
+    if (conn.status !== "connected" || !conn.lastConnectedAt) return
+    const ac = new AbortController()
+    api
+      .getRoom(roomId, ac.signal, token)
+      .then(info => dispatch(roomInfoReceived(info)))
+      .catch(e => {
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) dispatch(roomUnauthorized(roomId))
+      })
+    return () => ac.abort()
+  }, [conn.status, conn.lastConnectedAt, roomId, token, dispatch])
 
   // Keep the recent-rooms preview current even when the tab is closed or reloaded
   // (no React unmount then).
@@ -113,6 +144,18 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const retry = useCallback(() => session?.reconnectNow(), [session])
 
   if (room.phase === "not-found") return <NotFound what="Room not found" />
+  if (room.phase === "unauthorized")
+    return (
+      <NotFound
+        what="This link is not valid any more"
+        detail={
+          token
+            ? "It may have been revoked or have expired. Ask the room's owner for a new link."
+            : "This room can only be opened with a link from its owner. Ask them to share one."
+        }
+        testId="link-invalid"
+      />
+    )
 
   const needName = prefs.name === null || editingName
   return (
@@ -121,12 +164,17 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <a href="/" className="brand" onClick={onLinkClick} title="Home">
           Pairpad
         </a>
-        <LanguageSelect value={room.language} onChange={l => session?.setLanguage(l)} />
+        <LanguageSelect value={room.language} onChange={l => session?.setLanguage(l)} disabled={room.role === "viewer"} />
+        {room.role === "viewer" && (
+          <span className="view-only-badge" data-testid="view-only-badge" title="You can follow along; the room's owner can let you edit.">
+            View only
+          </span>
+        )}
         <div className="spacer" />
-        <PeerList onEditSelf={() => setEditingName(true)} />
+        <PeerList onEditSelf={() => setEditingName(true)} token={token} />
         <ConnectionBadge onRetry={retry} />
         <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
-        <ShareButton roomId={roomId} />
+        <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
       </header>
       {room.notice && (
         <div className="notice" role="alert" data-testid="room-notice">

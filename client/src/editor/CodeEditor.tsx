@@ -1,11 +1,11 @@
 import { useEffect, useRef } from "react"
-import { EditorState } from "@codemirror/state"
+import { Compartment, EditorState } from "@codemirror/state"
 import { EditorView } from "@codemirror/view"
 import { startCompletion } from "@codemirror/autocomplete"
 import { automergeBinding } from "./automergeBinding"
 import type { DocHandle } from "@automerge/automerge-repo"
 import { useAppSelector, useAppStore } from "../app/hooks"
-import { selectLanguage, selectPeersWithCursor } from "../app/selectors"
+import { selectLanguage, selectPeersWithCursor, selectReadOnly } from "../app/selectors"
 import type { RoomDoc, RoomSession } from "../app/roomSession"
 import { baseExtensions, languageCompartment, languageExtensions, themeCompartment, themeExtension } from "./setup"
 import { remoteCursors, remoteCursorsField, setRemoteCursors } from "./remoteCursors"
@@ -30,12 +30,18 @@ interface Props {
   handle: DocHandle<RoomDoc>
 }
 
+/** Viewers get a read-only editor (issue 15); reconfigured live when the role changes. */
+const readOnlyCompartment = new Compartment()
+const readOnlyExtensions = (readOnly: boolean) =>
+  readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []
+
 /** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
 export function CodeEditor({ session, handle }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const store = useAppStore()
   const language = useAppSelector(selectLanguage)
+  const readOnly = useAppSelector(selectReadOnly)
   const dark = usePrefersDark()
 
   // Create the view once per handle. Language and theme changes reconfigure it.
@@ -115,6 +121,7 @@ export function CodeEditor({ session, handle }: Props) {
         doc: handle.doc().content,
         extensions: [
           baseExtensions(initial.room.language, dark),
+          readOnlyCompartment.of(readOnlyExtensions(selectReadOnly(initial))),
           docSizeLimit(
             () => store.getState().room.info?.max_doc_bytes ?? null,
             r =>
@@ -171,5 +178,9 @@ export function CodeEditor({ session, handle }: Props) {
     viewRef.current?.dispatch({ effects: themeCompartment.reconfigure(themeExtension(dark)) })
   }, [dark])
 
-  return <div className="editor-host" ref={host} data-language={language} />
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: readOnlyCompartment.reconfigure(readOnlyExtensions(readOnly)) })
+  }, [readOnly])
+
+  return <div className="editor-host" ref={host} data-language={language} data-readonly={readOnly ? "true" : "false"} />
 }

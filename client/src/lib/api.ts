@@ -17,9 +17,26 @@ export class ApiError extends Error {
   }
 }
 
+export type Role = "viewer" | "editor" | "owner"
+
+export interface LinkInfo {
+  id: string
+  role: Role
+  label?: string
+  /** absent for a revoked link */
+  token?: string
+  url?: string
+  created_at: string
+  expires_at?: string
+  revoked_at?: string
+}
+
 export interface CreatedRoom {
   room_id: string
   url: string
+  /** present when the server has access control (ACCESS=links or open with links) */
+  owner_token?: string
+  links?: LinkInfo[]
 }
 
 export interface RoomInfo {
@@ -29,6 +46,12 @@ export interface RoomInfo {
   updated_at: string
   peers: number
   size_bytes: number
+  /** the caller's role (absent from servers before access control) */
+  role?: Role
+  link_id?: string
+  /** display name from an application token */
+  name?: string
+  access?: "links" | "open"
   /** the server's MAX_DOC_BYTES (absent from older servers) */
   max_doc_bytes?: number
 }
@@ -95,6 +118,10 @@ async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Pr
   return body as T
 }
 
+function authHeaders(token: string | null | undefined, extra: Record<string, string> = {}): Record<string, string> {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra
+}
+
 export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
   return {
     createRoom(language: LanguageId): Promise<CreatedRoom> {
@@ -104,8 +131,31 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         body: JSON.stringify({ language }),
       })
     },
-    getRoom(id: string, signal?: AbortSignal): Promise<RoomInfo> {
-      return request<RoomInfo>(fetchImpl, `/rooms/${encodeURIComponent(id)}`, { method: "GET", signal })
+    getRoom(id: string, signal?: AbortSignal, token?: string | null): Promise<RoomInfo> {
+      return request<RoomInfo>(fetchImpl, `/rooms/${encodeURIComponent(id)}`, { method: "GET", signal, headers: authHeaders(token) })
+    },
+    listLinks(id: string, token: string): Promise<{ links: LinkInfo[] }> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/links`, { method: "GET", headers: authHeaders(token) })
+    },
+    createLink(id: string, token: string, body: { role: Role; label?: string; expires_in?: number }): Promise<LinkInfo> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/links`, {
+        method: "POST",
+        headers: authHeaders(token, { "Content-Type": "application/json" }),
+        body: JSON.stringify(body),
+      })
+    },
+    setLinkRole(id: string, token: string, linkId: string, role: Role): Promise<LinkInfo> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`, {
+        method: "PATCH",
+        headers: authHeaders(token, { "Content-Type": "application/json" }),
+        body: JSON.stringify({ role }),
+      })
+    },
+    revokeLink(id: string, token: string, linkId: string): Promise<LinkInfo> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`, {
+        method: "DELETE",
+        headers: authHeaders(token),
+      })
     },
     autocomplete(req: AutocompleteRequest, signal?: AbortSignal): Promise<AutocompleteResponse> {
       return request<AutocompleteResponse>(fetchImpl, "/autocomplete", {

@@ -121,6 +121,11 @@ export class RoomSocketAdapter extends NetworkAdapter {
     return this.report
   }
 
+  /** The server's peer id while connected (role notices come from it). */
+  get serverPeerId(): PeerId | null {
+    return this.remotePeerId
+  }
+
   isReady(): boolean {
     return this.ready
   }

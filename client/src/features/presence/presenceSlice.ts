@@ -15,6 +15,9 @@ export interface PeerPresence {
   joinedAt: number
   /** highest seq seen: older messages are ignored */
   seq: number
+  /** what they say their role and link are (the server enforces roles; this is for the owner's UI) */
+  role?: string
+  linkId?: string
 }
 
 export interface PresenceState {
@@ -49,6 +52,8 @@ const presenceSlice = createSlice({
         lastSeenAt: at,
         joinedAt: existing?.joinedAt ?? at,
         seq: message.seq,
+        ...(message.role ? { role: message.role } : {}),
+        ...(message.link ? { linkId: message.link } : {}),
       }
     },
     /** Forget peers not heard from within `ttl` ms (crashed tab, lost network). */

@@ -51,6 +51,9 @@ export interface PresenceStateMessage {
   sel: CursorSelection | null
   /** true when this is a reply to a newcomer; receivers don't reply again */
   reply?: boolean
+  /** the sender's role and link id (issue 15), so an owner can act on their link */
+  role?: string
+  link?: string
 }
 
 export interface PresenceByeMessage {
@@ -64,12 +67,14 @@ export type PresenceMessage = PresenceStateMessage | PresenceByeMessage
 
 export function stateMessage(
   seq: number,
-  user: { name: string; color: string },
+  user: { name: string; color: string; role?: string | null; link?: string | null },
   sel: CursorSelection | null,
   reply = false,
 ): PresenceStateMessage {
   const m: PresenceStateMessage = { t: PRESENCE_TAG, v: PRESENCE_VERSION, kind: "state", seq, name: user.name, color: user.color, sel }
   if (reply) m.reply = true
+  if (user.role) m.role = user.role
+  if (user.link) m.link = user.link
   return m
 }
 
@@ -92,6 +97,8 @@ export function parsePresenceMessage(raw: unknown): PresenceMessage | null {
   if (isRecord(raw.sel) && typeof raw.sel.anchor === "string" && typeof raw.sel.head === "string") {
     sel = { anchor: raw.sel.anchor, head: raw.sel.head }
   }
-  const msg = stateMessage(raw.seq, { name: raw.name.slice(0, 64), color: raw.color }, sel, raw.reply === true)
+  const role = typeof raw.role === "string" && ["viewer", "editor", "owner"].includes(raw.role) ? raw.role : null
+  const link = typeof raw.link === "string" ? raw.link.slice(0, 64) : null
+  const msg = stateMessage(raw.seq, { name: raw.name.slice(0, 64), color: raw.color, role, link }, sel, raw.reply === true)
   return msg
 }

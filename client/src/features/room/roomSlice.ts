@@ -1,12 +1,12 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit"
 import { normalizeLanguage, type LanguageId } from "../../lib/languages"
-import type { RoomInfo } from "../../lib/api"
+import type { Role, RoomInfo } from "../../lib/api"
 
 /**
  * The room being shown. The document itself lives in automerge-repo; this slice only
  * mirrors what the UI needs to render around the editor (id, load phase, language).
  */
-export type RoomPhase = "idle" | "loading" | "ready" | "not-found" | "error"
+export type RoomPhase = "idle" | "loading" | "ready" | "not-found" | "error" | "unauthorized"
 
 export interface RoomState {
   id: string | null
@@ -18,6 +18,10 @@ export interface RoomState {
   info: RoomInfo | null
   /** characters in the doc, for the status bar */
   length: number
+  /** our role in the room (from GET /rooms/:id, then live notices); null until known */
+  role: Role | null
+  /** our link's id, when we hold a link token */
+  linkId: string | null
   /** a message for the person about their last edit (e.g. refused as too large) */
   notice: string | null
 }
@@ -29,6 +33,8 @@ export const initialRoomState: RoomState = {
   error: null,
   info: null,
   length: 0,
+  role: null,
+  linkId: null,
   notice: null,
 }
 
@@ -43,6 +49,9 @@ const roomSlice = createSlice({
       if (action.payload.room_id !== state.id) return
       state.info = action.payload
       if (state.phase === "loading") state.language = normalizeLanguage(action.payload.language)
+      // Servers before access control send no role: everyone edits there.
+      state.role = action.payload.role ?? "editor"
+      state.linkId = action.payload.link_id ?? null
     },
     roomReady(state, action: PayloadAction<{ id: string; language: unknown; length: number }>) {
       if (action.payload.id !== state.id) return
@@ -54,6 +63,15 @@ const roomSlice = createSlice({
     roomNotFound(state, action: PayloadAction<string>) {
       if (action.payload !== state.id) return
       state.phase = "not-found"
+    },
+    /** The token is missing, invalid, expired or revoked (401/403, or close 4401). */
+    roomUnauthorized(state, action: PayloadAction<string>) {
+      if (action.payload !== state.id) return
+      state.phase = "unauthorized"
+    },
+    /** The server told us our role changed (the owner promoted or demoted our link). */
+    roleChanged(state, action: PayloadAction<Role>) {
+      state.role = action.payload
     },
     roomFailed(state, action: PayloadAction<{ id: string; message: string }>) {
       if (action.payload.id !== state.id) return
@@ -81,6 +99,8 @@ export const {
   roomReady,
   roomNotFound,
   roomFailed,
+  roomUnauthorized,
+  roleChanged,
   languageChanged,
   contentLengthChanged,
   noticeShown,

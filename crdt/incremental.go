@@ -1,0 +1,56 @@
+package crdt
+
+import "github.com/automerge/automerge-go"
+
+// SaveIncremental returns the changes made since the previous
+// SaveIncremental, or since the document was loaded (nil when there are
+// none), as automerge change chunks for the change log. A saved document
+// followed by its increments, concatenated, loads as one document.
+//
+// It tracks the heads it last exported rather than using automerge's own
+// SaveIncremental, whose mark Save also moves (a reader's snapshot would
+// hide changes from the log) and which a freshly loaded document does not
+// have (its first increment would be the whole history).
+func (d *Doc) SaveIncremental() ([]byte, error) {
+	var out []byte
+	err := guard(func() error {
+		heads := d.am.Heads()
+		if sameHeads(heads, d.logHeads) {
+			return nil
+		}
+		changes, err := d.am.Changes(d.logHeads...)
+		if err != nil {
+			return err
+		}
+		out = automerge.SaveChanges(changes)
+		d.logHeads = heads
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, nil
+}
+
+// loadFresh loads data; its changes count as already logged. The saved form
+// is cached only when data is exactly one document chunk: a snapshot
+// followed by log entries loads fine but is not what Save should return.
+func loadFresh(data []byte) (*Doc, error) {
+	var am *automerge.Doc
+	err := guard(func() error {
+		var err error
+		am, err = automerge.Load(data)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := &Doc{am: am, logHeads: am.Heads()}
+	if _, err := SavedHeads(data); err == nil {
+		d.saved, d.savedHeads = data, d.logHeads
+	}
+	return d, nil
+}

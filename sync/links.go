@@ -1,0 +1,167 @@
+package sync
+
+import (
+	stdsync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"go.uber.org/zap"
+
+	"github.com/pairpad/pairpad/sync/wire"
+)
+
+// Live link changes (issue 15). The api changes a link in the database and
+// then calls SetLinkRole or RevokeLink; every room applies the change to
+// the peers that joined with that link, in its own goroutine: a revoked
+// link's peers are closed with 4401, a re-roled link's peers get the new
+// role for their next frame and a role notice (an ephemeral message from
+// the server's peer id, data = CBOR {"t": "pairpad/role", "role": ROLE}).
+//
+// A connection whose token was checked just before the change but which
+// joins its room just after it would miss the change; the hub therefore
+// remembers recent changes for linkChangeMemory and applies them at join.
+
+// RoleNoticeTag marks the role notice's data.
+const RoleNoticeTag = "pairpad/role"
+
+// linkChangeMemory covers the time from a token check to the join (the
+// handshake is bounded by JoinTimeout, 10 s by default).
+const linkChangeMemory = time.Minute
+
+type linkChange struct {
+	linkID  string
+	role    Role
+	revoked bool
+	at      time.Time
+}
+
+// linkRegistry remembers recent link changes. Safe for concurrent use.
+type linkRegistry struct {
+	mu      stdsync.Mutex
+	changes map[string]linkChange
+	// notices numbers role notices (the ephemeral count; one session per hub)
+	notices atomic.Uint64
+}
+
+func (l *linkRegistry) record(ch linkChange) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changes == nil {
+		l.changes = map[string]linkChange{}
+	}
+	for id, old := range l.changes {
+		if ch.at.Sub(old.at) > linkChangeMemory {
+			delete(l.changes, id)
+		}
+	}
+	if prev, ok := l.changes[ch.linkID]; ok && prev.revoked {
+		ch.revoked = true // a revocation is final
+	}
+	l.changes[ch.linkID] = ch
+}
+
+func (l *linkRegistry) recent(linkID string, now time.Time) (linkChange, bool) {
+	if linkID == "" {
+		return linkChange{}, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch, ok := l.changes[linkID]
+	if !ok || now.Sub(ch.at) > linkChangeMemory {
+		return linkChange{}, false
+	}
+	return ch, true
+}
+
+// SetLinkRole gives every connection that joined with linkID the role
+// role, without reconnecting it. Call it after the database has the change.
+func (h *Hub) SetLinkRole(linkID string, role Role) {
+	if linkID == "" || !role.Valid() {
+		return
+	}
+	h.changeLink(linkChange{linkID: linkID, role: role, at: time.Now()})
+}
+
+// RevokeLink closes every connection that joined with linkID with 4401.
+// Call it after the database has the revocation.
+func (h *Hub) RevokeLink(linkID string) {
+	if linkID == "" {
+		return
+	}
+	h.changeLink(linkChange{linkID: linkID, revoked: true, at: time.Now()})
+}
+
+func (h *Hub) changeLink(ch linkChange) {
+	h.links.record(ch)
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.post(event{kind: evLink, link: &ch})
+	}
+}
+
+// applyLink applies a link change to this room's peers (room goroutine).
+func (r *room) applyLink(ch linkChange) {
+	for p, ps := range r.peers {
+		if p.grant.LinkID != ch.linkID {
+			continue
+		}
+		if ch.revoked {
+			p.log.Info("link revoked: closing", zap.String("link", ch.linkID))
+			p.kick(CloseUnauthorized)
+			r.removePeer(p)
+			continue
+		}
+		if ps.role == ch.role {
+			continue
+		}
+		p.log.Info("link role changed", zap.String("link", ch.linkID), zap.String("role", string(ch.role)))
+		ps.role = ch.role
+		r.sendRoleNotice(p, ch.role)
+	}
+}
+
+// joinGrant applies a recent change of p's link at join; false when the
+// link was revoked (p is closed).
+func (r *room) joinGrant(p *peer, ps *peerSync) bool {
+	ps.role = p.grant.Role
+	ch, ok := r.hub.links.recent(p.grant.LinkID, time.Now())
+	if !ok {
+		return true
+	}
+	if ch.revoked {
+		p.kick(CloseUnauthorized)
+		return false
+	}
+	if ps.role != ch.role {
+		ps.role = ch.role
+		r.sendRoleNotice(p, ch.role)
+	}
+	return true
+}
+
+// sendRoleNotice tells p its role changed.
+func (r *room) sendRoleNotice(p *peer, role Role) {
+	data, err := cbor.Marshal(map[string]string{"t": RoleNoticeTag, "role": string(role)})
+	if err != nil {
+		return
+	}
+	n := r.hub.links.notices.Add(1)
+	r.hub.metrics.RoleNotices.Add(1)
+	r.send(p, wire.Message{Type: wire.TypeEphemeral, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id,
+		SessionID: r.hub.peerID + "-roles", Count: &n, Data: data})
+}
+
+// refuseWrite closes a peer that may not write but sent changes: nothing of
+// its message is applied or forwarded.
+func (r *room) refuseWrite(p *peer, ps *peerSync, changes int) {
+	r.hub.metrics.WritesRefused.Add(1)
+	p.log.Info("changes from a peer that may not write: closing", zap.String("role", string(ps.role)), zap.Int("changes", changes))
+	p.kick(CloseForbidden)
+	r.removePeer(p)
+}
