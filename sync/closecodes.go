@@ -19,6 +19,8 @@ const (
 	CloseSyncRejected    CloseCode = 4422 // automerge rejected a sync message
 	CloseProtocolVersion CloseCode = 4426 // no supported protocol version in join
 	CloseTooFast         CloseCode = 4429 // frame rate over the limit
+	CloseOverloaded      CloseCode = 4503 // the server's memory budget (MaxMemory) cannot take another room now
+	CloseDocTooLarge     CloseCode = 4507 // a change would take the document over MaxDocBytes
 )
 
 // CloseInfo describes a close code.
@@ -45,6 +47,8 @@ var CloseTable = []CloseInfo{
 	{CloseSyncRejected, "sync message rejected", false},
 	{CloseProtocolVersion, "unsupported protocol version", false},
 	{CloseTooFast, "too many frames", true},
+	{CloseOverloaded, "server busy: memory budget full, try again later", true},
+	{CloseDocTooLarge, "document too large: the change would take it over the room size limit", false},
 }
 
 // Info returns the table row for c.

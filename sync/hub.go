@@ -33,9 +33,23 @@ type Config struct {
 	FlushInterval time.Duration
 	// MaxFrameBytes: largest frame accepted from a peer. Default 16 MiB.
 	MaxFrameBytes int64
+	// MaxDocBytes: largest document (text plus language, UTF-8 bytes) a
+	// room accepts; a change that would take it over is refused and its
+	// peer closed with CloseDocTooLarge (docsize.go). Default 1 MiB: a
+	// room of 1 MiB takes ~600 MiB of memory (memory.go), so a 2 MiB one
+	// would not fit the default MaxMemory of 1 GiB.
+	MaxDocBytes int64
 	// SendQueue: frames queued per peer before it is closed as a slow
 	// consumer. Default 256.
 	SendQueue int
+	// MaxMemory: budget for the estimated memory of loaded rooms (see
+	// memory.go); when full, opening another room is refused. Default 1 GiB;
+	// negative: no budget.
+	MaxMemory int64
+	// MaxPeerQueueBytes: bytes queued per peer before it is closed as a
+	// slow consumer (4408); one frame larger than this is still queued when
+	// the queue is empty. Default 8 MiB.
+	MaxPeerQueueBytes int64
 	// WriteWait: deadline for one socket write. Default 10s.
 	WriteWait time.Duration
 	// PongWait: a peer that sends nothing (not even a pong) for this long is
@@ -95,6 +109,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 16 << 20
 	}
+	if c.MaxDocBytes <= 0 {
+		c.MaxDocBytes = 1 << 20
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory = 1 << 30
+	}
+	if c.MaxPeerQueueBytes <= 0 {
+		c.MaxPeerQueueBytes = 8 << 20
+	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
 	}
@@ -132,6 +155,8 @@ type Hub struct {
 	closed  bool
 	// garbage: documents were dropped since the reclaimer last looked
 	garbage bool
+	// memTotal: the rooms' memory estimates summed (memory.go)
+	memTotal atomic.Int64
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
@@ -159,6 +184,7 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
 		stopFlush: make(chan struct{}),
 	}
+	h.metrics.MemoryEstimate = h.MemoryEstimate
 	if cl, ok := store.(ChangeLog); ok {
 		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
 		go h.clog.run()
@@ -252,6 +278,51 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 	return rec.Data, nil
 }
 
+// Text returns the room's content without ever loading its document: a
+// loaded room answers from its live document in its own goroutine (once it
+// has finished loading); otherwise the text copy stored with the last save
+// answers. Rooms saved before text copies existed are read from their
+// stored document (once: their next save stores the copy).
+func (h *Hub) Text(ctx context.Context, id string) (string, error) {
+	h.mu.Lock()
+	r := h.rooms[id]
+	var prev chan struct{}
+	if c := h.closing[id]; c != nil {
+		prev = c.done
+	}
+	h.mu.Unlock()
+	if r != nil {
+		data, err := r.ask(ctx, evText)
+		if err == nil {
+			return string(data), nil
+		}
+		if !errors.Is(err, errRoomGone) {
+			return "", err
+		}
+		prev = r.done
+	}
+	if prev != nil { // let the final save land first
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	text, err := h.store.LoadText(ctx, id)
+	if !errors.Is(err, ErrNoText) {
+		return text, err
+	}
+	rec, err := h.store.Load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	doc, err := crdt.Load(rec.Data)
+	if err != nil {
+		return "", err
+	}
+	return doc.Text()
+}
+
 // attach returns the loaded room for id, loading it if needed, and counts
 // one more user of it. Each attach is paired with a detach.
 func (h *Hub) attach(id string) (*room, error) {
@@ -262,6 +333,9 @@ func (h *Hub) attach(id string) (*room, error) {
 	}
 	r := h.rooms[id]
 	if r == nil {
+		if err := h.canOpenLocked(id, 0); err != nil {
+			return nil, err
+		}
 		var prev chan struct{}
 		if c := h.closing[id]; c != nil {
 			prev = c.done
@@ -299,6 +373,7 @@ func (h *Hub) forget(r *room) {
 	if h.closing[r.id] == r {
 		delete(h.closing, r.id)
 	}
+	h.memTotal.Add(-r.mem.Load())
 	h.garbage = true
 }
 

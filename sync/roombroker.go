@@ -91,6 +91,7 @@ func (r *room) applyRemote(m BrokerMessage) {
 			return
 		}
 		if r.doc.HeadsKey() != before {
+			r.sizeChanged()
 			r.markDirty()
 		}
 	case BrokerEphemeral:

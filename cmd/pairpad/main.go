@@ -104,6 +104,10 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		CompactAfter:  cfg.CompactAfter,
 		LogInterval:   cfg.LogInterval,
 		SpillDir:      cfg.SpillPath(),
+		// issue 9 room limits
+		MaxDocBytes:       cfg.MaxDocBytes,
+		MaxPeerQueueBytes: cfg.MaxPeerQueue,
+		MaxMemory:         cfg.MaxMemory,
 	}, store, log.Named("sync"))
 	hub.Metrics().SpillsRecovered.Add(metrics.SpillsRecovered.Load())
 
