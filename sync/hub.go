@@ -244,9 +244,10 @@ func (h *Hub) Status(id string) RoomStatus {
 	return RoomStatus{Loaded: true, Peers: int(r.peerCount.Load()), Dirty: r.dirtyFlag.Load()}
 }
 
-// Snapshot returns the room's current document: from memory when it is
-// loaded, else as stored.
-func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
+// askLive asks the loaded room for id through ask. When the room is not
+// loaded, or unloads meanwhile, it waits for a final save in flight and
+// reports live false: the caller then reads the store, which has it.
+func (h *Hub) askLive(ctx context.Context, id string, ask func(*room) ([]byte, error)) (data []byte, live bool, err error) {
 	h.mu.Lock()
 	r := h.rooms[id]
 	var prev chan struct{}
@@ -255,12 +256,12 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 	}
 	h.mu.Unlock()
 	if r != nil {
-		data, err := r.snapshot(ctx)
+		data, err := ask(r)
 		if err == nil {
-			return data, nil
+			return data, true, nil
 		}
 		if !errors.Is(err, errRoomGone) {
-			return nil, err
+			return nil, false, err
 		}
 		prev = r.done
 	}
@@ -268,8 +269,18 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 		select {
 		case <-prev:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
+	}
+	return nil, false, nil
+}
+
+// Snapshot returns the room's current document: from memory when it is
+// loaded, else as stored.
+func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
+	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) { return r.snapshot(ctx) })
+	if live || err != nil {
+		return data, err
 	}
 	rec, err := h.store.Load(ctx, id)
 	if err != nil {
@@ -284,29 +295,9 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 // answers. Rooms saved before text copies existed are read from their
 // stored document (once: their next save stores the copy).
 func (h *Hub) Text(ctx context.Context, id string) (string, error) {
-	h.mu.Lock()
-	r := h.rooms[id]
-	var prev chan struct{}
-	if c := h.closing[id]; c != nil {
-		prev = c.done
-	}
-	h.mu.Unlock()
-	if r != nil {
-		data, err := r.ask(ctx, evText)
-		if err == nil {
-			return string(data), nil
-		}
-		if !errors.Is(err, errRoomGone) {
-			return "", err
-		}
-		prev = r.done
-	}
-	if prev != nil { // let the final save land first
-		select {
-		case <-prev:
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
+	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) { return r.ask(ctx, evText) })
+	if live || err != nil {
+		return string(data), err
 	}
 	text, err := h.store.LoadText(ctx, id)
 	if !errors.Is(err, ErrNoText) {
