@@ -10,8 +10,8 @@ const (
 	CloseGoingAway       CloseCode = 1001 // server shutting down
 	CloseInternal        CloseCode = 1011 // unexpected server error
 	CloseMalformed       CloseCode = 4400 // frame is not CBOR, or not a protocol message of the right shape
-	CloseUnauthorized    CloseCode = 4401 // reserved: authentication required
-	CloseForbidden       CloseCode = 4403 // reserved: not allowed in this room
+	CloseUnauthorized    CloseCode = 4401 // the link was revoked or the token expired while connected
+	CloseForbidden       CloseCode = 4403 // a viewer sent changes (its role does not allow writing)
 	CloseRoomNotFound    CloseCode = 4404 // the room does not exist (any more)
 	CloseSlowConsumer    CloseCode = 4408 // the peer did not read fast enough; it resyncs on reconnect
 	CloseReplaced        CloseCode = 4409 // the same peer id joined again on another socket
