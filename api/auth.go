@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pairpad/pairpad/auth"
+	pairsync "github.com/pairpad/pairpad/sync"
 )
 
 // Access modes (ACCESS).
@@ -51,6 +52,11 @@ func (s *Server) require(need auth.Role, fromQuery bool) gin.HandlerFunc {
 			var err error
 			id, err = s.auth.Authenticate(c.Request.Context(), token)
 			if err != nil {
+				// Anything but a verdict on the token is the link store
+				// not answering: 503, not 500.
+				if !auth.IsTokenError(err) {
+					err = pairsync.Unavailable(err)
+				}
 				s.fail(c, err)
 				return
 			}

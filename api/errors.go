@@ -43,6 +43,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 		writeError(c, http.StatusConflict, "room_exists", "a room with this id exists")
 	case errors.Is(err, pairsync.ErrShuttingDown):
 		writeError(c, http.StatusServiceUnavailable, "shutting_down", "the server is shutting down; retry shortly")
+	case errors.Is(err, pairsync.ErrOverloaded):
+		writeError(c, http.StatusServiceUnavailable, "overloaded", err.Error())
 	case errors.Is(err, auth.ErrNoToken):
 		c.Header("WWW-Authenticate", `Bearer realm="pairpad"`)
 		writeError(c, http.StatusUnauthorized, "token_required", "this room needs a token: open it with a link from its owner (Authorization: Bearer TOKEN, or ?token= on /ws)")

@@ -239,6 +239,9 @@ type RoomInfo struct {
 	Name   string    `json:"name,omitempty"`
 	// Access is the server's ACCESS mode.
 	Access string `json:"access"`
+	// MaxDocBytes is the server's MAX_DOC_BYTES: the client refuses edits
+	// that would take the document over it.
+	MaxDocBytes int64 `json:"max_doc_bytes"`
 }
 
 // roomID validates the :id path parameter, answering 400 when invalid.
@@ -275,7 +278,8 @@ func (s *Server) getRoom(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, RoomInfo{RoomID: id, URL: "/room/" + id, Language: meta.Language, CreatedAt: meta.CreatedAt,
 		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty,
-		Role: who.Role, LinkID: who.LinkID, Name: who.Name, Access: access})
+		Role: who.Role, LinkID: who.LinkID, Name: who.Name, Access: access,
+		MaxDocBytes: s.hub.Config().MaxDocBytes})
 }
 
 // snapshot answers with 400/404/500 itself and returns false, or returns
@@ -303,17 +307,14 @@ func (s *Server) getSnapshot(c *gin.Context) {
 	c.Data(http.StatusOK, "application/octet-stream", data)
 }
 
+// getText never loads a document (Hub.Text): a loaded room answers from
+// memory, any other from the text copy stored with its last save.
 func (s *Server) getText(c *gin.Context) {
-	_, data, ok := s.snapshot(c)
+	id, ok := s.roomID(c)
 	if !ok {
 		return
 	}
-	doc, err := crdt.Load(data)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	text, err := doc.Text()
+	text, err := s.hub.Text(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -327,12 +328,20 @@ func (s *Server) serveWS(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var textChars int
 	loaded := s.hub.Status(id).Loaded
 	if !loaded {
-		if _, err := s.store.Meta(c.Request.Context(), id); err != nil {
+		meta, err := s.store.Meta(c.Request.Context(), id)
+		if err != nil {
 			s.fail(c, pairsync.Unavailable(err))
 			return
 		}
+		textChars = meta.TextChars
+	}
+	if err := s.hub.CanOpen(id, textChars); err != nil {
+		c.Header("Retry-After", "30")
+		s.fail(c, err)
+		return
 	}
 	if !websocket.IsWebSocketUpgrade(c.Request) {
 		writeError(c, http.StatusBadRequest, "not_websocket", "this endpoint needs a WebSocket upgrade (automerge-repo protocol)")

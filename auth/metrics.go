@@ -16,7 +16,10 @@ type Metrics struct {
 	LinksCreated atomic.Int64
 	LinksRevoked atomic.Int64
 	RoleChanges  atomic.Int64
-	failures     [len(failureReasons)]atomic.Int64
+	// StaleLinkChecks: link tokens checked against the last known record
+	// because the store did not answer.
+	StaleLinkChecks atomic.Int64
+	failures        [len(failureReasons)]atomic.Int64
 }
 
 // failureReasons label pairpad_auth_failures_total.
@@ -73,6 +76,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_links_created_total", "Share links created.", m.LinksCreated.Load())
 	g("pairpad_links_revoked_total", "Share links revoked.", m.LinksRevoked.Load())
 	g("pairpad_link_role_changes_total", "Share link role changes.", m.RoleChanges.Load())
+	g("pairpad_auth_stale_link_checks_total", "Link tokens checked against the last known link record because the database did not answer.", m.StaleLinkChecks.Load())
 	fmt.Fprintf(w, "# HELP pairpad_auth_failures_total Requests refused by access control, by reason.\n# TYPE pairpad_auth_failures_total counter\n")
 	for i, r := range failureReasons {
 		fmt.Fprintf(w, "pairpad_auth_failures_total{reason=%q} %d\n", r.label, m.failures[i].Load())

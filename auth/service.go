@@ -91,6 +91,7 @@ type Service struct {
 	link     *tokenParser
 	app      *tokenParser // nil: application tokens refused
 	metrics  *Metrics
+	cache    *linkCache // last known link records, for database outages
 }
 
 // NewService checks cfg and returns a Service over links.
@@ -110,7 +111,7 @@ func NewService(cfg Config, links LinkStore) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{links: links, linkKey: cfg.LinkSecret, maxBytes: cfg.MaxTokenBytes, now: cfg.Now, metrics: &Metrics{}}
+	s := &Service{links: links, linkKey: cfg.LinkSecret, maxBytes: cfg.MaxTokenBytes, now: cfg.Now, metrics: &Metrics{}, cache: newLinkCache(0)}
 	s.link = newTokenParser(cfg.LinkSecret, cfg.Now, false)
 	if len(cfg.AppSecret) > 0 {
 		s.app = newTokenParser(cfg.AppSecret, cfg.Now, true)
@@ -164,6 +165,7 @@ func (s *Service) CreateLink(ctx context.Context, room string, role Role, label 
 		return Link{}, "", err
 	}
 	s.metrics.LinksCreated.Add(1)
+	s.cache.put(l, now)
 	return l, tok, nil
 }
 
@@ -213,11 +215,22 @@ func (s *Service) checkLink(ctx context.Context, c *Claims) (Identity, error) {
 		return Identity{}, fmt.Errorf("%w: not a link token", ErrInvalidToken)
 	}
 	l, err := s.links.GetLink(ctx, c.ID)
-	if errors.Is(err, ErrLinkNotFound) {
+	switch {
+	case errors.Is(err, ErrLinkNotFound):
+		s.cache.forget(c.ID)
 		return Identity{}, fmt.Errorf("%w: the link does not exist (any more)", ErrRevoked)
-	}
-	if err != nil {
-		return Identity{}, err
+	case err != nil:
+		// The store does not answer (a database outage): the last record
+		// this instance saw still decides, so loaded rooms keep serving
+		// their people. Without one the caller reports the outage.
+		cached, ok := s.cache.get(c.ID)
+		if !ok {
+			return Identity{}, err
+		}
+		s.metrics.StaleLinkChecks.Add(1)
+		l = cached
+	default:
+		s.cache.put(l, s.now())
 	}
 	if l.RoomID != c.Room {
 		return Identity{}, fmt.Errorf("%w: room does not match its link", ErrInvalidToken)
@@ -294,6 +307,7 @@ func (s *Service) SetRole(ctx context.Context, room, linkID string, role Role) (
 	l, err := s.links.SetLinkRole(ctx, linkID, role)
 	if err == nil {
 		s.metrics.RoleChanges.Add(1)
+		s.cache.put(l, s.now())
 	}
 	return l, err
 }
@@ -306,6 +320,7 @@ func (s *Service) Revoke(ctx context.Context, room, linkID string) (Link, error)
 	l, err := s.links.RevokeLink(ctx, linkID, s.now().UTC())
 	if err == nil {
 		s.metrics.LinksRevoked.Add(1)
+		s.cache.put(l, s.now())
 	}
 	return l, err
 }

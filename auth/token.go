@@ -111,6 +111,18 @@ func sign(key []byte, c Claims) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
 }
 
+// IsTokenError reports whether err is a verdict on a token (one of the
+// errors above) rather than a failure to reach the link store.
+func IsTokenError(err error) bool {
+	for _, e := range []error{ErrNoToken, ErrInvalidToken, ErrTokenTooLong, ErrExpired, ErrRevoked,
+		ErrWrongRoom, ErrRoleTooLow, ErrLinkNotFound, ErrInvalidInput} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // mapJWTError turns the library's errors into ours, keeping the detail.
 func mapJWTError(err error) error {
 	switch {

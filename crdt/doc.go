@@ -50,6 +50,12 @@ type Doc struct {
 	// Rust, and the room needs them for every message it sends).
 	headsKey string
 	headsOK  bool
+
+	// text caches Text while textOK (cleared with headsOK): walking a long
+	// text takes automerge-go ~130 ms per MiB, and GET /text, saves and
+	// compaction ask for it while nothing changed.
+	text   string
+	textOK bool
 }
 
 // New creates a room document with empty content and the given language.
@@ -112,7 +118,7 @@ func (d *Doc) HeadsKey() string {
 
 // changing marks the cached heads stale; call it before anything that may
 // change the document.
-func (d *Doc) changing() { d.headsOK = false }
+func (d *Doc) changing() { d.headsOK, d.textOK = false, false }
 
 // HeadsKeyOf is HeadsKey for heads read from a sync message (sorted, as
 // automerge sends them).
@@ -126,6 +132,9 @@ func HeadsKeyOf(heads [][]byte) string {
 
 // Text returns the content field (empty if absent or not text).
 func (d *Doc) Text() (string, error) {
+	if d.textOK {
+		return d.text, nil
+	}
 	var s string
 	err := guard(func() error {
 		v, err := d.am.Path(FieldContent).Get()
@@ -141,6 +150,9 @@ func (d *Doc) Text() (string, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		d.text, d.textOK = s, true
+	}
 	return s, err
 }
 

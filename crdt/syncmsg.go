@@ -16,10 +16,13 @@ const (
 	capabilityV2 byte = 0x02
 
 	hashLen = 32
-	// maxListLen bounds the counts we accept while inspecting a message, so a
-	// hostile length prefix cannot make us allocate or loop without end.
-	maxListLen = 1 << 20
 )
+
+// Every length or count read while inspecting a message is checked against
+// the bytes that remain in it, so a hostile length prefix can neither make us
+// allocate more than the message nor loop without end. There is no other
+// cap: a message is as large as the frame that carried it (the server's
+// MaxFrameBytes), so a single change up to that size is accepted.
 
 // ErrMalformedSync is returned for bytes that are not an Automerge sync message.
 var ErrMalformedSync = errors.New("malformed sync message")
@@ -156,7 +159,7 @@ func (r *reader) count() (int, error) {
 		return 0, fmt.Errorf("%w: bad LEB128 length", ErrMalformedSync)
 	}
 	r.off += n
-	if v > maxListLen || v > uint64(r.len()) {
+	if v > uint64(r.len()) {
 		return 0, fmt.Errorf("%w: length %d exceeds message", ErrMalformedSync, v)
 	}
 	return int(v), nil

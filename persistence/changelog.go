@@ -52,10 +52,11 @@ func (s *GormStore) AppendChanges(ctx context.Context, entries []pairsync.LogEnt
 
 // Compact implements sync.ChangeLog: Save's compare-and-set and the removal
 // of the covered log entries, in one transaction.
-func (s *GormStore) Compact(ctx context.Context, id string, data []byte, language string, base int64, marks pairsync.LogMarks) (int64, error) {
+func (s *GormStore) Compact(ctx context.Context, id string, data []byte, language, text string, base int64, marks pairsync.LogMarks) (int64, error) {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 			"data":       data,
+			"text":       textColumn(text), // as Save
 			"size_bytes": len(data),
 			"language":   lang.ForColumn(language), // as Save: the document keeps what peers wrote
 			"version":    base + 1,

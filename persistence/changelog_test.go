@@ -93,19 +93,19 @@ func TestChangeLog(t *testing.T) {
 
 			// A stale compaction changes nothing, log included.
 			snap, _ := docA.Save()
-			if _, err := cl.Compact(ctx, idA, snap, "go", 7, pairsync.LogMarks{"w1": 2, "w2": 1}); !errors.Is(err, pairsync.ErrConflict) {
+			if _, err := cl.Compact(ctx, idA, snap, "go", "", 7, pairsync.LogMarks{"w1": 2, "w2": 1}); !errors.Is(err, pairsync.ErrConflict) {
 				t.Fatalf("stale compact: %v, want ErrConflict", err)
 			}
 			if _, rec := loadText(t, s, idA); rec.Log["w1"] != 2 || rec.Log["w2"] != 1 || rec.Version != 1 {
 				t.Fatalf("after stale compact: marks %v version %d", rec.Log, rec.Version)
 			}
-			if _, err := cl.Compact(ctx, crdt.NewDocumentID(), snap, "go", 1, nil); !errors.Is(err, pairsync.ErrNotFound) {
+			if _, err := cl.Compact(ctx, crdt.NewDocumentID(), snap, "go", "", 1, nil); !errors.Is(err, pairsync.ErrNotFound) {
 				t.Fatalf("compact unknown room: %v, want ErrNotFound", err)
 			}
 
 			// Compaction covering w1 only: w2's entry stays in the log.
 			after := edit(t, docA, "?") // taken after the snapshot: not covered
-			v, err := cl.Compact(ctx, idA, snap, "go", 1, pairsync.LogMarks{"w1": 2})
+			v, err := cl.Compact(ctx, idA, snap, "go", "", 1, pairsync.LogMarks{"w1": 2})
 			if err != nil || v != 2 {
 				t.Fatalf("compact: v=%d err=%v", v, err)
 			}
@@ -119,7 +119,7 @@ func TestChangeLog(t *testing.T) {
 			if len(rec.Log) != 1 || rec.Log["w2"] != 2 {
 				t.Fatalf("after compact: marks %v, want only w2:2", rec.Log)
 			}
-			if _, err := cl.Compact(ctx, idA, snap, "go", 2, rec.Log); err != nil {
+			if _, err := cl.Compact(ctx, idA, snap, "go", "", 2, rec.Log); err != nil {
 				t.Fatalf("second compact: %v", err)
 			}
 			if _, rec := loadText(t, s, idA); rec.Log != nil {

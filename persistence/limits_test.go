@@ -39,7 +39,7 @@ func TestSaveWithHostileLanguage(t *testing.T) {
 				if err := doc.SetLanguage(bad); err != nil {
 					t.Fatal(err)
 				}
-				v, err := s.Save(ctx, id, mustSave(t, doc), doc.Language(), 1)
+				v, err := s.Save(ctx, id, mustSave(t, doc), doc.Language(), "nul \x00 and bad utf-8 \xff in the text", 1)
 				if err != nil {
 					t.Fatalf("save with language %q: %v", bad, err)
 				}
@@ -64,7 +64,7 @@ func TestSaveWithHostileLanguage(t *testing.T) {
 				if err := doc.SetLanguage("rust"); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.Save(ctx, id, mustSave(t, doc), doc.Language(), 2); err != nil {
+				if _, err := s.Save(ctx, id, mustSave(t, doc), doc.Language(), "", 2); err != nil {
 					t.Fatal(err)
 				}
 				if m, err := s.Meta(ctx, id); err != nil || m.Language != "rust" {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
@@ -17,6 +18,8 @@ type Memory struct {
 	rooms     map[string]pairsync.RoomRecord
 	failSaves error
 	saves     int
+	loads     int                            // Load calls
+	textLoads int                            // LoadText calls
 	log       map[string][]pairsync.LogEntry // change log by room (memory_changelog.go)
 	opened    map[string]time.Time           // see ttl.go
 }
@@ -63,6 +66,7 @@ func (m *Memory) Load(_ context.Context, id string) (pairsync.RoomRecord, error)
 	if !ok {
 		return rec, pairsync.ErrNotFound
 	}
+	m.loads++
 	rec.Data = slices.Clone(rec.Data)
 	m.foldLog(&rec)
 	return rec, nil
@@ -76,12 +80,12 @@ func (m *Memory) Meta(_ context.Context, id string) (pairsync.RoomMeta, error) {
 	if !ok {
 		return pairsync.RoomMeta{}, pairsync.ErrNotFound
 	}
-	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version,
+	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version, TextChars: utf8.RuneCountInString(rec.Text),
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
 }
 
 // Save implements sync.Store.
-func (m *Memory) Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error) {
+func (m *Memory) Save(ctx context.Context, id string, data []byte, language, text string, base int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -98,9 +102,32 @@ func (m *Memory) Save(ctx context.Context, id string, data []byte, language stri
 		return 0, pairsync.ErrConflict
 	}
 	rec.Data, rec.Language, rec.Version, rec.UpdatedAt = slices.Clone(data), lang.ForColumn(language), base+1, time.Now().UTC()
+	rec.Text = text
 	m.rooms[id] = rec
 	m.saves++
 	return rec.Version, nil
+}
+
+// LoadText implements sync.Store.
+func (m *Memory) LoadText(_ context.Context, id string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.rooms[id]
+	if !ok {
+		return "", pairsync.ErrNotFound
+	}
+	m.textLoads++
+	if len(m.log[id]) > 0 { // newer than the copy (see GormStore.LoadText)
+		return "", pairsync.ErrNoText
+	}
+	return rec.Text, nil
+}
+
+// Loads counts Load calls (documents read), for tests.
+func (m *Memory) Loads() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.loads
 }
 
 // Ping implements sync.Store.

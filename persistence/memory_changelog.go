@@ -28,8 +28,8 @@ func (m *Memory) AppendChanges(ctx context.Context, entries []pairsync.LogEntry)
 }
 
 // Compact implements sync.ChangeLog.
-func (m *Memory) Compact(ctx context.Context, id string, data []byte, language string, base int64, marks pairsync.LogMarks) (int64, error) {
-	v, err := m.Save(ctx, id, data, language, base)
+func (m *Memory) Compact(ctx context.Context, id string, data []byte, language, text string, base int64, marks pairsync.LogMarks) (int64, error) {
+	v, err := m.Save(ctx, id, data, language, text, base)
 	if err != nil {
 		return 0, err
 	}

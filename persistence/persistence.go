@@ -30,9 +30,12 @@ const DefaultSQLiteFile = "pairpad.db"
 
 // Room is the stored form of a room.
 type Room struct {
-	ID        string    `gorm:"primaryKey;size:64"`
-	Language  string    `gorm:"size:32;not null"`
-	Data      []byte    `gorm:"not null"`
+	ID       string `gorm:"primaryKey;size:64"`
+	Language string `gorm:"size:32;not null"`
+	Data     []byte `gorm:"not null"`
+	// Text is the document's content as of Data, for GET /rooms/{id}/text
+	// without loading the document; NULL for rooms saved before it existed.
+	Text      *string
 	SizeBytes int       `gorm:"not null"`
 	Version   int64     `gorm:"not null"`
 	CreatedAt time.Time `gorm:"not null"`
@@ -165,7 +168,8 @@ func (s *GormStore) migrate(ctx context.Context) error {
 
 // Create implements sync.Store.
 func (s *GormStore) Create(ctx context.Context, rec pairsync.RoomRecord) error {
-	row := Room{ID: rec.ID, Language: lang.ForColumn(rec.Language), Data: rec.Data, SizeBytes: len(rec.Data),
+	text := textColumn(rec.Text)
+	row := Room{ID: rec.ID, Language: lang.ForColumn(rec.Language), Data: rec.Data, Text: &text, SizeBytes: len(rec.Data),
 		Version: rec.Version, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}
 	if row.Version == 0 {
 		row.Version = 1
@@ -185,8 +189,18 @@ func (s *GormStore) Load(ctx context.Context, id string) (pairsync.RoomRecord, e
 
 // Meta implements sync.Store.
 func (s *GormStore) Meta(ctx context.Context, id string) (pairsync.RoomMeta, error) {
-	var row Room
-	err := s.db.WithContext(ctx).Select("id", "language", "size_bytes", "version", "created_at", "updated_at").
+	var row struct {
+		ID        string
+		Language  string
+		SizeBytes int
+		Version   int64
+		CreatedAt time.Time
+		UpdatedAt time.Time
+		TextChars int
+	}
+	// length() counts characters on both SQLite and PostgreSQL.
+	err := s.db.WithContext(ctx).Model(&Room{}).
+		Select("id, language, size_bytes, version, created_at, updated_at, COALESCE(length(text), 0) AS text_chars").
 		Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return pairsync.RoomMeta{}, pairsync.ErrNotFound
@@ -195,13 +209,14 @@ func (s *GormStore) Meta(ctx context.Context, id string) (pairsync.RoomMeta, err
 		return pairsync.RoomMeta{}, err
 	}
 	return pairsync.RoomMeta{ID: row.ID, Language: row.Language, SizeBytes: row.SizeBytes, Version: row.Version,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, TextChars: row.TextChars}, nil
 }
 
 // Save implements sync.Store: a compare-and-set on the version.
-func (s *GormStore) Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error) {
+func (s *GormStore) Save(ctx context.Context, id string, data []byte, language, text string, base int64) (int64, error) {
 	res := s.db.WithContext(ctx).Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 		"data":       data,
+		"text":       textColumn(text), // PostgreSQL text cannot hold NUL; the document keeps it
 		"size_bytes": len(data),
 		"language":   lang.ForColumn(language), // the document keeps what peers wrote
 		"version":    base + 1,
@@ -221,6 +236,31 @@ func (s *GormStore) Save(ctx context.Context, id string, data []byte, language s
 		return 0, pairsync.ErrNotFound
 	}
 	return 0, pairsync.ErrConflict
+}
+
+// LoadText implements sync.Store.
+func (s *GormStore) LoadText(ctx context.Context, id string) (string, error) {
+	var row Room
+	err := s.db.WithContext(ctx).Select("id", "text").Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", pairsync.ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	if row.Text == nil {
+		return "", pairsync.ErrNoText
+	}
+	// Change-log entries (appended between snapshots) are newer than the
+	// copy: the caller reads the document until the next snapshot.
+	var logged int64
+	if err := s.db.WithContext(ctx).Model(&LogEntry{}).Where("room_id = ?", id).Limit(1).Count(&logged).Error; err != nil {
+		return "", err
+	}
+	if logged > 0 {
+		return "", pairsync.ErrNoText
+	}
+	return *row.Text, nil
 }
 
 // Ping implements sync.Store.
@@ -252,3 +292,10 @@ func (s *GormStore) DeleteAllForTests(ctx context.Context) error {
 type zapWriter struct{ s *zap.SugaredLogger }
 
 func (w zapWriter) Printf(format string, args ...any) { w.s.Warnf(format, args...) }
+
+// textColumn makes a document's text storable in a text column: PostgreSQL
+// refuses NUL bytes and invalid UTF-8, so those become U+FFFD in the copy
+// (the document itself keeps what peers wrote).
+func textColumn(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}

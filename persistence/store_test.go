@@ -52,18 +52,24 @@ func TestStoreContract(t *testing.T) {
 			if err != nil || meta.SizeBytes != 6 || meta.Language != "go" || meta.CreatedAt.IsZero() {
 				t.Fatalf("meta: %+v %v", meta, err)
 			}
-			v, err := s.Save(ctx, id, []byte("doc-v2!"), "rust", 1)
+			v, err := s.Save(ctx, id, []byte("doc-v2!"), "rust", "fn main() {}", 1)
 			if err != nil || v != 2 {
 				t.Fatalf("save: v=%d err=%v", v, err)
 			}
-			if _, err := s.Save(ctx, id, []byte("stale"), "go", 1); !errors.Is(err, pairsync.ErrConflict) {
+			if _, err := s.Save(ctx, id, []byte("stale"), "go", "", 1); !errors.Is(err, pairsync.ErrConflict) {
 				t.Fatalf("stale save: got %v, want ErrConflict", err)
 			}
 			got, _ = s.Load(ctx, id)
 			if string(got.Data) != "doc-v2!" || got.Language != "rust" || got.Version != 2 {
 				t.Fatalf("after save: %+v", got)
 			}
-			if _, err := s.Save(ctx, crdt.NewDocumentID(), []byte("x"), "go", 1); !errors.Is(err, pairsync.ErrNotFound) {
+			if text, err := s.LoadText(ctx, id); err != nil || text != "fn main() {}" {
+				t.Fatalf("text copy after save: %q %v", text, err)
+			}
+			if meta, err := s.Meta(ctx, id); err != nil || meta.TextChars != 12 {
+				t.Fatalf("meta text chars after save: %+v %v", meta, err)
+			}
+			if _, err := s.Save(ctx, crdt.NewDocumentID(), []byte("x"), "go", "", 1); !errors.Is(err, pairsync.ErrNotFound) {
 				t.Fatalf("save unknown: got %v, want ErrNotFound", err)
 			}
 			if _, err := s.Load(ctx, crdt.NewDocumentID()); !errors.Is(err, pairsync.ErrNotFound) {

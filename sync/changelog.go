@@ -46,7 +46,7 @@ type ChangeLog interface {
 	// Compact is Save that also deletes, in the same transaction, the log
 	// entries covered by marks: the compare-and-set on base is Save's
 	// (ErrConflict, ErrNotFound).
-	Compact(ctx context.Context, id string, data []byte, language string, base int64, marks LogMarks) (int64, error)
+	Compact(ctx context.Context, id string, data []byte, language, text string, base int64, marks LogMarks) (int64, error)
 }
 
 // ErrUnavailable: the database failed (down, unreachable, timed out). The

@@ -10,8 +10,8 @@ const (
 	CloseGoingAway       CloseCode = 1001 // server shutting down
 	CloseInternal        CloseCode = 1011 // unexpected server error
 	CloseMalformed       CloseCode = 4400 // frame is not CBOR, or not a protocol message of the right shape
-	CloseUnauthorized    CloseCode = 4401 // reserved: authentication required
-	CloseForbidden       CloseCode = 4403 // reserved: not allowed in this room
+	CloseUnauthorized    CloseCode = 4401 // the link was revoked or the token expired while connected
+	CloseForbidden       CloseCode = 4403 // a viewer sent changes (its role does not allow writing)
 	CloseRoomNotFound    CloseCode = 4404 // the room does not exist (any more)
 	CloseSlowConsumer    CloseCode = 4408 // the peer did not read fast enough; it resyncs on reconnect
 	CloseReplaced        CloseCode = 4409 // the same peer id joined again on another socket
@@ -19,6 +19,8 @@ const (
 	CloseSyncRejected    CloseCode = 4422 // automerge rejected a sync message
 	CloseProtocolVersion CloseCode = 4426 // no supported protocol version in join
 	CloseTooFast         CloseCode = 4429 // frame rate over the limit
+	CloseOverloaded      CloseCode = 4503 // the server's memory budget (MaxMemory) cannot take another room now
+	CloseDocTooLarge     CloseCode = 4507 // a change would take the document over MaxDocBytes
 )
 
 // CloseInfo describes a close code.
@@ -45,6 +47,8 @@ var CloseTable = []CloseInfo{
 	{CloseSyncRejected, "sync message rejected", false},
 	{CloseProtocolVersion, "unsupported protocol version", false},
 	{CloseTooFast, "too many frames", true},
+	{CloseOverloaded, "server busy: memory budget full, try again later", true},
+	{CloseDocTooLarge, "document too large: the change would take it over the room size limit", false},
 }
 
 // Info returns the table row for c.

@@ -21,6 +21,12 @@ func (r *room) startCompact() {
 	if r.compacting || heads == r.compactedHeads {
 		return
 	}
+	// The reload holds a second copy until it is swapped in: only when the
+	// memory budget has room for it (see memory.go).
+	if r.hub.overBudget(r.mem.Load()) {
+		r.hub.metrics.CompactionsSkipped.Add(1)
+		return
+	}
 	data, err := r.doc.Save()
 	if err != nil {
 		r.log.Error("save for compaction", zap.Error(err))
@@ -57,6 +63,7 @@ func (r *room) compactDone(res compactResult) {
 	}
 	r.takeIncrement() // from the old document, before it goes
 	r.doc, r.compactedHeads = res.doc, res.heads
+	_, _ = r.doc.Text() // idle: keep GET /text's cache warm
 	r.hub.metrics.Compactions.Add(1)
 	r.hub.noteGarbage()
 }

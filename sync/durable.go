@@ -366,11 +366,11 @@ func report(rooms []*room) ShutdownReport {
 }
 
 // storeSave is Save, or Compact when the store keeps a change log.
-func (h *Hub) storeSave(ctx context.Context, id string, data []byte, language string, base int64, marks LogMarks) (int64, error) {
+func (h *Hub) storeSave(ctx context.Context, id string, data []byte, language, text string, base int64, marks LogMarks) (int64, error) {
 	if cl, ok := h.store.(ChangeLog); ok && marks != nil {
-		return cl.Compact(ctx, id, data, language, base, marks)
+		return cl.Compact(ctx, id, data, language, text, base, marks)
 	}
-	return h.store.Save(ctx, id, data, language, base)
+	return h.store.Save(ctx, id, data, language, text, base)
 }
 
 // afterSave runs in the save's goroutine: a failed save spills the document

@@ -33,9 +33,23 @@ type Config struct {
 	FlushInterval time.Duration
 	// MaxFrameBytes: largest frame accepted from a peer. Default 16 MiB.
 	MaxFrameBytes int64
+	// MaxDocBytes: largest document (text plus language, UTF-8 bytes) a
+	// room accepts; a change that would take it over is refused and its
+	// peer closed with CloseDocTooLarge (docsize.go). Default 1 MiB: a
+	// room of 1 MiB takes ~600 MiB of memory (memory.go), so a 2 MiB one
+	// would not fit the default MaxMemory of 1 GiB.
+	MaxDocBytes int64
 	// SendQueue: frames queued per peer before it is closed as a slow
 	// consumer. Default 256.
 	SendQueue int
+	// MaxMemory: budget for the estimated memory of loaded rooms (see
+	// memory.go); when full, opening another room is refused. Default 1 GiB;
+	// negative: no budget.
+	MaxMemory int64
+	// MaxPeerQueueBytes: bytes queued per peer before it is closed as a
+	// slow consumer (4408); one frame larger than this is still queued when
+	// the queue is empty. Default 8 MiB.
+	MaxPeerQueueBytes int64
 	// WriteWait: deadline for one socket write. Default 10s.
 	WriteWait time.Duration
 	// PongWait: a peer that sends nothing (not even a pong) for this long is
@@ -98,6 +112,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 16 << 20
 	}
+	if c.MaxDocBytes <= 0 {
+		c.MaxDocBytes = 1 << 20
+	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory = 1 << 30
+	}
+	if c.MaxPeerQueueBytes <= 0 {
+		c.MaxPeerQueueBytes = 8 << 20
+	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
 	}
@@ -138,6 +161,8 @@ type Hub struct {
 	closed  bool
 	// garbage: documents were dropped since the reclaimer last looked
 	garbage bool
+	// memTotal: the rooms' memory estimates summed (memory.go)
+	memTotal atomic.Int64
 
 	saveSem   chan struct{}
 	stopFlush chan struct{}
@@ -165,6 +190,7 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
 		stopFlush: make(chan struct{}),
 	}
+	h.metrics.MemoryEstimate = h.MemoryEstimate
 	if cl, ok := store.(ChangeLog); ok {
 		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
 		go h.clog.run()
@@ -224,9 +250,10 @@ func (h *Hub) Status(id string) RoomStatus {
 	return RoomStatus{Loaded: true, Peers: int(r.peerCount.Load()), Dirty: r.dirtyFlag.Load()}
 }
 
-// Snapshot returns the room's current document: from memory when it is
-// loaded, else as stored.
-func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
+// askLive asks the loaded room for id through ask. When the room is not
+// loaded, or unloads meanwhile, it waits for a final save in flight and
+// reports live false: the caller then reads the store, which has it.
+func (h *Hub) askLive(ctx context.Context, id string, ask func(*room) ([]byte, error)) (data []byte, live bool, err error) {
 	h.mu.Lock()
 	r := h.rooms[id]
 	var prev chan struct{}
@@ -235,12 +262,12 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 	}
 	h.mu.Unlock()
 	if r != nil {
-		data, err := r.snapshot(ctx)
+		data, err := ask(r)
 		if err == nil {
-			return data, nil
+			return data, true, nil
 		}
 		if !errors.Is(err, errRoomGone) {
-			return nil, err
+			return nil, false, err
 		}
 		prev = r.done
 	}
@@ -248,14 +275,49 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 		select {
 		case <-prev:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
+	}
+	return nil, false, nil
+}
+
+// Snapshot returns the room's current document: from memory when it is
+// loaded, else as stored.
+func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
+	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) { return r.snapshot(ctx) })
+	if live || err != nil {
+		return data, err
 	}
 	rec, err := h.store.Load(ctx, id)
 	if err != nil {
 		return nil, Unavailable(err)
 	}
 	return rec.Data, nil
+}
+
+// Text returns the room's content without ever loading its document: a
+// loaded room answers from its live document in its own goroutine (once it
+// has finished loading); otherwise the text copy stored with the last save
+// answers. Rooms saved before text copies existed are read from their
+// stored document (once: their next save stores the copy).
+func (h *Hub) Text(ctx context.Context, id string) (string, error) {
+	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) { return r.ask(ctx, evText) })
+	if live || err != nil {
+		return string(data), err
+	}
+	text, err := h.store.LoadText(ctx, id)
+	if !errors.Is(err, ErrNoText) {
+		return text, err
+	}
+	rec, err := h.store.Load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	doc, err := crdt.Load(rec.Data)
+	if err != nil {
+		return "", err
+	}
+	return doc.Text()
 }
 
 // attach returns the loaded room for id, loading it if needed, and counts
@@ -268,6 +330,9 @@ func (h *Hub) attach(id string) (*room, error) {
 	}
 	r := h.rooms[id]
 	if r == nil {
+		if err := h.canOpenLocked(id, 0); err != nil {
+			return nil, err
+		}
 		var prev chan struct{}
 		if c := h.closing[id]; c != nil {
 			prev = c.done
@@ -305,6 +370,7 @@ func (h *Hub) forget(r *room) {
 	if h.closing[r.id] == r {
 		delete(h.closing, r.id)
 	}
+	h.memTotal.Add(-r.mem.Load())
 	h.garbage = true
 }
 

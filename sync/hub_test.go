@@ -379,7 +379,7 @@ func TestFastJoinWhileRoomLoads(t *testing.T) {
 		}
 	}
 	data, _ := doc.Save()
-	if _, err := store.Save(context.Background(), room, data, "go", rec.Version); err != nil {
+	if _, err := store.Save(context.Background(), room, data, "go", "", rec.Version); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := doc.Text()

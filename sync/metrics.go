@@ -10,31 +10,35 @@ import (
 // Metrics are the hub's counters, exported in Prometheus text format. All
 // fields are safe for concurrent use.
 type Metrics struct {
-	RoomsLoaded    atomic.Int64
-	PeersConnected atomic.Int64
-	FramesIn       atomic.Int64
-	FramesOut      atomic.Int64
-	BytesIn        atomic.Int64
-	BytesOut       atomic.Int64
-	FramesDropped  atomic.Int64
-	Saves          atomic.Int64
-	SaveErrors     atomic.Int64
-	SaveConflicts  atomic.Int64
-	SaveNanos      atomic.Int64 // total time spent saving
-	DirtyRooms     atomic.Int64
-	FastJoins      atomic.Int64
-	EarlyFastJoins atomic.Int64 // served from stored bytes while the room loads
-	SlowConsumers  atomic.Int64
-	WritesRefused  atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
-	RoleNotices    atomic.Int64 // live role changes told to peers
-	Reclaims       atomic.Int64 // forced GC + C heap trims
-	Compactions    atomic.Int64 // idle rooms reloaded from their saved form
-	BrokerOut      atomic.Int64 // messages published to other instances
-	BrokerIn       atomic.Int64 // messages received from other instances
-	BrokerDropped  atomic.Int64 // received messages dropped: the room's queue was full
-	BrokerWants    atomic.Int64 // heads exchange: times a room asked another instance for changes it lacked
-	BrokerRepairs  atomic.Int64 // heads exchange: times a room sent another instance changes it lacked
-	ClosedByCode   [5000]atomic.Int64
+	RoomsLoaded        atomic.Int64
+	PeersConnected     atomic.Int64
+	FramesIn           atomic.Int64
+	FramesOut          atomic.Int64
+	BytesIn            atomic.Int64
+	BytesOut           atomic.Int64
+	FramesDropped      atomic.Int64
+	Saves              atomic.Int64
+	SaveErrors         atomic.Int64
+	SaveConflicts      atomic.Int64
+	SaveNanos          atomic.Int64 // total time spent saving
+	DirtyRooms         atomic.Int64
+	FastJoins          atomic.Int64
+	EarlyFastJoins     atomic.Int64 // served from stored bytes while the room loads
+	SlowConsumers      atomic.Int64
+	WritesRefused      atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
+	RoleNotices        atomic.Int64 // live role changes told to peers
+	Reclaims           atomic.Int64 // forced GC + C heap trims
+	Compactions        atomic.Int64 // idle rooms reloaded from their saved form
+	BrokerOut          atomic.Int64 // messages published to other instances
+	BrokerIn           atomic.Int64 // messages received from other instances
+	BrokerDropped      atomic.Int64 // received messages dropped: the room's queue was full
+	BrokerWants        atomic.Int64 // heads exchange: times a room asked another instance for changes it lacked
+	BrokerRepairs      atomic.Int64 // heads exchange: times a room sent another instance changes it lacked
+	DocTooLarge        atomic.Int64 // changes refused by MaxDocBytes
+	LoadsRefused       atomic.Int64 // rooms not opened, pastes refused: MaxMemory full
+	CompactionsSkipped atomic.Int64 // idle rooms not compacted: MaxMemory has no room for the copy
+	MemoryEstimate     func() int64 // set by the hub
+	ClosedByCode       [5000]atomic.Int64
 	DurabilityMetrics
 }
 
@@ -77,6 +81,12 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_broker_wants_total", "Heads exchange: times a room found it lacked another instance's changes and asked for them.", "counter", m.BrokerWants.Load())
 	g("pairpad_broker_repairs_total", "Heads exchange: times a room sent another instance changes that instance lacked.", "counter", m.BrokerRepairs.Load())
 	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
+	g("pairpad_doc_too_large_total", "Changes refused because they would take a document over MAX_DOC_BYTES (the peer is closed with 4507).", "counter", m.DocTooLarge.Load())
+	g("pairpad_room_loads_refused_total", "Rooms not opened and pastes refused because the memory budget (MAX_MEMORY) was full (503 or close 4503).", "counter", m.LoadsRefused.Load())
+	g("pairpad_compactions_skipped_total", "Idle rooms not compacted because the memory budget (MAX_MEMORY) had no room for the reloaded copy.", "counter", m.CompactionsSkipped.Load())
+	if m.MemoryEstimate != nil {
+		g("pairpad_room_memory_estimate_bytes", "Estimated memory of the rooms in memory, against MAX_MEMORY.", "gauge", m.MemoryEstimate())
+	}
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())

@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,6 +21,8 @@ type peer struct {
 	log   *zap.Logger
 	hub   *Hub
 	sendq chan []byte
+	// queued: bytes in sendq (Config.MaxPeerQueueBytes bounds it)
+	queued atomic.Int64
 
 	kickOnce stdsync.Once
 	kickCode CloseCode
@@ -27,20 +30,31 @@ type peer struct {
 	written  chan struct{} // writer exited
 }
 
-// enqueue queues a frame without blocking; false when the queue is full.
+// enqueue queues a frame without blocking; false when the queue is full:
+// SendQueue frames, or MaxPeerQueueBytes bytes (a frame larger than that
+// still goes into an empty queue, so any frame the room makes can be sent).
 func (p *peer) enqueue(frame []byte) bool {
 	select {
 	case <-p.kicked:
 		return true // closing anyway; drop silently
 	default:
 	}
+	n := int64(len(frame))
+	if q := p.queued.Add(n); q > p.hub.cfg.MaxPeerQueueBytes && q != n {
+		p.queued.Add(-n)
+		return false
+	}
 	select {
 	case p.sendq <- frame:
 		return true
 	default:
+		p.queued.Add(-n)
 		return false
 	}
 }
+
+// dequeued accounts for a frame taken from sendq.
+func (p *peer) dequeued(frame []byte) { p.queued.Add(-int64(len(frame))) }
 
 // kick asks the writer to close the socket with code. Safe from any goroutine,
 // any number of times; the first code wins. It never blocks.
@@ -57,9 +71,13 @@ func (p *peer) writer() {
 	ping := time.NewTicker(cfg.PingPeriod)
 	defer ping.Stop()
 	m := p.hub.metrics
+	// Count the close however the writer ends: a peer kicked while a write
+	// blocks (a slow consumer) ends through the write error below.
+	defer func() { m.closed(p.kickCode) }()
 	for {
 		select {
 		case frame := <-p.sendq:
+			p.dequeued(frame)
 			if err := p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)); err != nil {
 				p.log.Debug("write failed", zap.Error(err))
 				p.kick(CloseGoingAway)
@@ -79,6 +97,7 @@ func (p *peer) writer() {
 			for drained := false; !drained; {
 				select {
 				case frame := <-p.sendq:
+					p.dequeued(frame)
 					if p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)) != nil {
 						drained = true
 					}
@@ -87,7 +106,6 @@ func (p *peer) writer() {
 				}
 			}
 			info := p.kickCode.Info()
-			m.closed(p.kickCode)
 			_ = p.conn.WriteClose(int(info.Code), info.Reason, time.Now().Add(cfg.WriteWait))
 			// Give the peer a moment to answer the close; the reader
 			// drains until then and closes the socket.

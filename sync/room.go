@@ -40,6 +40,7 @@ const (
 	evLeave
 	evFrame
 	evSnapshot
+	evText
 	evLink // a link's role changed or it was revoked (links.go)
 )
 
@@ -72,7 +73,8 @@ type room struct {
 	deadline  atomic.Pointer[time.Time] // shutdown deadline for the final save
 	refs      int                       // guarded by hub.mu
 	peerCount atomic.Int64
-	dirtyFlag atomic.Bool // unsaved changes: dirty or a save in flight
+	mem       atomic.Int64 // estimated memory (memory.go)
+	dirtyFlag atomic.Bool  // unsaved changes: dirty or a save in flight
 
 	// owned by run
 	doc       *crdt.Doc
@@ -85,12 +87,15 @@ type room struct {
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
+	// document size cap (docsize.go): an upper bound of the size, if known
+	sizeUpper int64
+	sizeKnown bool
 
 	roomDurable // change log, save retries, spill (durable.go)
 }
 
 func newRoom(h *Hub, id string, prev chan struct{}) *room {
-	return &room{
+	r := &room{
 		hub:         h,
 		id:          id,
 		log:         h.log.With(zap.String("room", id)),
@@ -106,6 +111,8 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 		ephemeral:   map[string]map[string]uint64{},
 		roomDurable: roomDurable{unloadCh: make(chan struct{}, 1)},
 	}
+	r.noteSize(0)
+	return r
 }
 
 // post hands an event to the room; false if the room has ended.
@@ -139,9 +146,14 @@ func (r *room) shutdownDeadline(ctx context.Context) {
 }
 
 func (r *room) snapshot(ctx context.Context) ([]byte, error) {
+	return r.ask(ctx, evSnapshot)
+}
+
+// ask has the room's goroutine answer a snapshot or text request.
+func (r *room) ask(ctx context.Context, kind eventKind) ([]byte, error) {
 	reply := make(chan snapshotReply, 1)
 	select {
-	case r.inbox <- event{kind: evSnapshot, reply: reply}:
+	case r.inbox <- event{kind: kind, reply: reply}:
 	case <-r.done:
 		return nil, errRoomGone
 	case <-ctx.Done():
@@ -201,6 +213,9 @@ func (r *room) run() {
 		select {
 		case <-idle.C:
 			r.startCompact()
+			// Walk the text now, while idle, so GET /text finds it cached
+			// (automerge-go needs ~450 ms per MiB).
+			_, _ = r.doc.Text()
 		case res := <-r.compactCh:
 			r.compactDone(res)
 		case ev := <-r.inbox:
@@ -309,6 +324,10 @@ func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) boo
 // frames that waited are handled.
 func (r *room) loaded(doc *crdt.Doc, early *earlyJoins, pending []event) {
 	r.doc = doc
+	if size, err := doc.SizeBytes(); err == nil {
+		r.sizeUpper, r.sizeKnown = int64(size), true
+		r.noteSize(r.sizeUpper)
+	}
 	for p, ps := range r.peers {
 		ps.state = doc.NewPeerState()
 		if !early.adopt(doc, p, ps) {
@@ -350,6 +369,9 @@ func (r *room) handle(ev event) {
 	case evSnapshot:
 		data, err := r.doc.Save()
 		ev.reply <- snapshotReply{data: data, err: err}
+	case evText:
+		text, err := r.doc.Text()
+		ev.reply <- snapshotReply{data: []byte(text), err: err}
 	case evLink:
 		r.applyLink(*ev.link)
 	}
@@ -432,6 +454,9 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	}
 	if info.Changes > 0 && !ps.role.CanWrite() {
 		r.refuseWrite(p, ps, info.Changes) // a viewer: nothing applied, nothing forwarded
+		return
+	}
+	if !r.admitSize(p, info) {
 		return
 	}
 	fast := ps.wantsFastJoin(r.doc, info)

@@ -226,6 +226,7 @@ func (r *room) applyRemote(m BrokerMessage) {
 			return
 		}
 		if r.doc.HeadsKey() != before {
+			r.sizeChanged()
 			r.markDirty()
 		}
 	case BrokerEphemeral:

@@ -27,7 +27,7 @@ type saveResult struct {
 
 // save writes data for room id, based on version base. On a conflict it
 // merges the stored document with ours and retries.
-func (h *Hub) save(ctx context.Context, id string, data []byte, language string, base int64, marks LogMarks) saveResult {
+func (h *Hub) save(ctx context.Context, id string, data []byte, language, text string, base int64, marks LogMarks) saveResult {
 	select {
 	case h.saveSem <- struct{}{}:
 	case <-ctx.Done():
@@ -39,7 +39,7 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language string,
 	var res saveResult
 	for attempt := 0; attempt < 5; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		v, err := h.storeSave(sctx, id, data, language, base, marks)
+		v, err := h.storeSave(sctx, id, data, language, text, base, marks)
 		cancel()
 		if err == nil {
 			res.version, res.err = v, nil
@@ -70,6 +70,10 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language string,
 			res.err = err
 			break
 		}
+		if text, err = doc.Text(); err != nil {
+			res.err = err
+			break
+		}
 		base = stored.Version
 		res.merged = stored.Data
 		for w, s := range stored.Log {
@@ -95,12 +99,19 @@ func (r *room) startSaveCtx(ctx context.Context) {
 		r.log.Error("save document", zap.Error(err))
 		return
 	}
+	// The text copy stored beside the document answers GET /text while
+	// the room is not loaded (Hub.Text).
+	text, err := r.doc.Text()
+	if err != nil {
+		r.log.Error("read text to save", zap.Error(err))
+		return
+	}
 	r.saving = true
 	r.clearDirty()
 	lang, id, base, marks := r.doc.Language(), r.id, r.version, r.saveMarks()
 	spilled, finishing := r.spilled, r.deadline.Load() != nil
 	go func() {
-		res := r.hub.save(ctx, id, data, lang, base, marks)
+		res := r.hub.save(ctx, id, data, lang, text, base, marks)
 		res.size = len(data)
 		r.hub.afterSave(id, data, spilled, finishing, &res)
 		r.saveCh <- res
@@ -123,6 +134,7 @@ func (r *room) saveDone(res saveResult) {
 		if err := r.doc.Merge(res.merged); err != nil {
 			r.log.Error("merge another writer's document", zap.Error(err))
 		} else if r.doc.HeadsKey() != before {
+			r.sizeChanged()
 			r.markDirty()
 			r.generate()
 		}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -44,6 +45,11 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 		return
 	}
 	r, err := h.attach(roomID)
+	if errors.Is(err, ErrOverloaded) {
+		p.log.Warn("room not opened: memory budget full", zap.Int64("max_memory", h.cfg.MaxMemory))
+		p.kick(CloseOverloaded)
+		return
+	}
 	if err != nil {
 		p.kick(CloseGoingAway)
 		return
@@ -56,6 +62,10 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 	defer r.post(event{kind: evLeave, peer: p})
 	p.readLoop(r)
 }
+
+// MaxPeerIDBytes bounds a peer's senderId (automerge-repo's are ~20
+// characters); a longer one is refused with 4400 and never echoed.
+const MaxPeerIDBytes = 256
 
 // handshake reads the join and answers with peer; false when the connection
 // must close (the close code is set).
@@ -71,6 +81,11 @@ func (p *peer) handshake() bool {
 	}
 	if join.Type != wire.TypeJoin {
 		p.log.Info("first frame is not join", zap.String("type", join.Type))
+		p.kick(CloseMalformed)
+		return false
+	}
+	if len(join.SenderID) > MaxPeerIDBytes {
+		p.log.Info("peer id too long", zap.Int("bytes", len(join.SenderID)))
 		p.kick(CloseMalformed)
 		return false
 	}

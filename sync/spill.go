@@ -128,10 +128,14 @@ func mergeSpill(ctx context.Context, store Store, id string, spilled []byte) err
 		if err != nil {
 			return err
 		}
+		text, err := doc.Text()
+		if err != nil {
+			return err
+		}
 		if cl, ok := store.(ChangeLog); ok {
-			_, err = cl.Compact(ctx, id, data, doc.Language(), rec.Version, rec.Log)
+			_, err = cl.Compact(ctx, id, data, doc.Language(), text, rec.Version, rec.Log)
 		} else {
-			_, err = store.Save(ctx, id, data, doc.Language(), rec.Version)
+			_, err = store.Save(ctx, id, data, doc.Language(), text, rec.Version)
 		}
 		if errors.Is(err, ErrConflict) {
 			continue

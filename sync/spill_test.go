@@ -41,7 +41,7 @@ func TestRecoverSpills(t *testing.T) {
 	other, _ := crdt.Load(base)
 	_ = other.Splice(4, 0, " db")
 	otherData, _ := other.Save()
-	if _, err := store.Save(ctx, id1, otherData, "go", 1); err != nil {
+	if _, err := store.Save(ctx, id1, otherData, "go", "", 1); err != nil {
 		t.Fatal(err)
 	}
 	_ = doc.Splice(4, 0, " spilled")

@@ -13,6 +13,8 @@ var (
 	// ErrConflict: the stored version is not the one the save was based on;
 	// another writer saved in between. The caller merges and retries.
 	ErrConflict = errors.New("room was saved by another writer")
+	// ErrNoText: the room was saved before text copies were stored.
+	ErrNoText = errors.New("no stored text copy")
 )
 
 // RoomRecord is a room as stored.
@@ -21,6 +23,9 @@ type RoomRecord struct {
 	Language string
 	// Data is the saved Automerge document.
 	Data []byte
+	// Text is the document's content as of Data (what GET /rooms/{id}/text
+	// answers for a room that is not loaded).
+	Text string
 	// Version increases by one on every save; saves are conditional on it.
 	Version   int64
 	CreatedAt time.Time
@@ -35,6 +40,9 @@ type RoomMeta struct {
 	ID        string
 	Language  string
 	SizeBytes int
+	// TextChars: characters in the stored text copy (0 when there is none):
+	// what the room will weigh in memory once loaded (memory.go).
+	TextChars int
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -49,10 +57,15 @@ type Store interface {
 	Load(ctx context.Context, id string) (RoomRecord, error)
 	// Meta returns a room's metadata; ErrNotFound if unknown.
 	Meta(ctx context.Context, id string) (RoomMeta, error)
-	// Save replaces the document if the stored version still is base, and
-	// returns the new version. ErrConflict if it is not; ErrNotFound if the
-	// room is gone.
-	Save(ctx context.Context, id string, data []byte, language string, base int64) (int64, error)
+	// Save replaces the document (and its text copy) if the stored version
+	// still is base, and returns the new version. ErrConflict if it is not;
+	// ErrNotFound if the room is gone.
+	Save(ctx context.Context, id string, data []byte, language, text string, base int64) (int64, error)
+	// LoadText returns the text copy stored with the document, without the
+	// document; ErrNoText if there is no current copy (the room predates
+	// text copies, or has change-log entries newer than its snapshot: the
+	// caller then reads the document); ErrNotFound if unknown.
+	LoadText(ctx context.Context, id string) (string, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store.

@@ -35,6 +35,9 @@ type Config struct {
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
+	MaxDocBytes     int64         // MAX_DOC_BYTES, default 1 MiB
+	MaxPeerQueue    int64         // MAX_PEER_QUEUE_BYTES, default 8 MiB
+	MaxMemory       int64         // MAX_MEMORY, default 1 GiB
 	ClientDir       string        // CLIENT_DIR, default client/dist
 	AllowedOrigins  []string      // ALLOWED_ORIGINS, comma separated, besides the server's own; "*" any
 	Access          string        // ACCESS: links (default) or open
@@ -78,6 +81,41 @@ func parseLongDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a duration such as 90d, 720h or 0")
 	}
 	return d, nil
+}
+
+// parseSize reads a byte count: a whole number, optionally followed by KiB,
+// MiB or GiB (e.g. 512MiB, 1GiB).
+func parseSize(v string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("want a size such as 4096, 512KiB, 2MiB or 1GiB")
+	}
+	return n * mult, nil
+}
+
+// size is a setting parsed by parseSize, at least min bytes.
+func size(dst func(*Config) *int64, min int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		if n < min {
+			return fmt.Errorf("want at least %d bytes", min)
+		}
+		*dst(c) = n
+		return nil
+	}
 }
 
 // setting is one configuration key: flag name, environment name, default.
@@ -183,6 +221,24 @@ func settings() []setting {
 				return fmt.Errorf("want a whole number of bytes from 1024 to 1073741824")
 			}
 			c.MaxFrameBytes = n
+			return nil
+		}},
+		{"MAX_DOC_BYTES", "largest room document (characters of text plus the language); a change over it is refused with 4507", "1MiB",
+			size(func(c *Config) *int64 { return &c.MaxDocBytes }, 1024)},
+		{"MAX_PEER_QUEUE_BYTES", "bytes queued for one peer before it is closed as a slow consumer (4408)", "8MiB",
+			size(func(c *Config) *int64 { return &c.MaxPeerQueue }, 64<<10)},
+		{"MAX_MEMORY", "memory budget for loaded rooms (estimated); over it, opening another room gets 503; 0: no budget", "1GiB", func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			if n > 0 && n < 16<<20 {
+				return fmt.Errorf("want 0 (no budget) or at least 16MiB")
+			}
+			c.MaxMemory = n
+			if n == 0 {
+				c.MaxMemory = -1 // the hub's "no budget"
+			}
 			return nil
 		}},
 		{"CLIENT_DIR", "directory of the built browser client", "client/dist", func(c *Config, v string) error {

@@ -92,3 +92,39 @@ func TestConfigLimits(t *testing.T) {
 		t.Fatalf("ROOM_TTL=720h: %v %v", cfg.RoomTTL, err)
 	}
 }
+
+func TestSizeSettings(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"4096", 4096, true}, {"512KiB", 512 << 10, true}, {"2MiB", 2 << 20, true}, {"1GiB", 1 << 30, true},
+		{"-1", 0, false}, {"1.5MiB", 0, false}, {"MiB", 0, false}, {"10TiB", 0, false}} {
+		got, err := parseSize(c.in)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("parseSize(%q) = %d, %v", c.in, got, err)
+		}
+	}
+}
+
+func TestRoomLimitSettings(t *testing.T) {
+	cfg, err := LoadConfig(nil, env(nil), nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxDocBytes != 1<<20 || cfg.MaxPeerQueue != 8<<20 || cfg.MaxMemory != 1<<30 {
+		t.Fatalf("room limit defaults: doc %d queue %d memory %d", cfg.MaxDocBytes, cfg.MaxPeerQueue, cfg.MaxMemory)
+	}
+	cfg, err = LoadConfig(nil, env(map[string]string{"MAX_DOC_BYTES": "4MiB", "MAX_PEER_QUEUE_BYTES": "1MiB", "MAX_MEMORY": "512MiB"}), nil, io.Discard)
+	if err != nil || cfg.MaxDocBytes != 4<<20 || cfg.MaxPeerQueue != 1<<20 || cfg.MaxMemory != 512<<20 {
+		t.Fatalf("room limits: %+v %v", cfg, err)
+	}
+	if cfg, err = LoadConfig(nil, env(map[string]string{"MAX_MEMORY": "0"}), nil, io.Discard); err != nil || cfg.MaxMemory >= 0 {
+		t.Fatalf("MAX_MEMORY=0 is no budget: %d %v", cfg.MaxMemory, err)
+	}
+	for k, v := range map[string]string{"MAX_DOC_BYTES": "12", "MAX_MEMORY": "1MiB", "MAX_PEER_QUEUE_BYTES": "lots"} {
+		if _, err := LoadConfig(nil, env(map[string]string{k: v}), nil, io.Discard); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}

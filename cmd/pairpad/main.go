@@ -116,6 +116,10 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		LogInterval:   cfg.LogInterval,
 		SpillDir:      cfg.SpillPath(),
 		HeadsInterval: cfg.HeadsInterval,
+		// issue 9 room limits
+		MaxDocBytes:       cfg.MaxDocBytes,
+		MaxPeerQueueBytes: cfg.MaxPeerQueue,
+		MaxMemory:         cfg.MaxMemory,
 	}
 	if broker != nil {
 		hubCfg.Broker = broker

@@ -7,7 +7,7 @@ import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
-import { roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized } from "../features/room/roomSlice"
+import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized } from "../features/room/roomSlice"
 import { adoptTokenFromLocation } from "../lib/tokens"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
@@ -176,6 +176,14 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
       </header>
+      {room.notice && (
+        <div className="notice" role="alert" data-testid="room-notice">
+          <span>{room.notice}</span>
+          <button type="button" className="button" onClick={() => dispatch(noticeCleared())}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <main className="editor-area">
         {handle && session ? (
           <CodeEditor session={session} handle={handle} />

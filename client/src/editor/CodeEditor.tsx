@@ -22,6 +22,8 @@ import {
 } from "../features/suggestions/suggestionsSlice"
 import { usePrefersDark } from "../components/usePrefersDark"
 import { installDebugHook } from "./debugHook"
+import { docSizeLimit } from "./sizeLimit"
+import { noticeShown } from "../features/room/roomSlice"
 
 interface Props {
   session: RoomSession
@@ -120,6 +122,17 @@ export function CodeEditor({ session, handle }: Props) {
         extensions: [
           baseExtensions(initial.room.language, dark),
           readOnlyCompartment.of(readOnlyExtensions(selectReadOnly(initial))),
+          docSizeLimit(
+            () => store.getState().room.info?.max_doc_bytes ?? null,
+            r =>
+              store.dispatch(
+                noticeShown(
+                  `That edit was not applied: it would make the document larger than this server allows ` +
+                    `(${Math.floor(r.limit / 1024).toLocaleString()} KiB). Remove some text first, or split the file.`,
+                ),
+              ),
+            () => new TextEncoder().encode(store.getState().room.language).length,
+          ),
           automergeBinding(handle, ["content"]),
           remoteCursors(),
           ghostText(),

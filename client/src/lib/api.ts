@@ -52,6 +52,8 @@ export interface RoomInfo {
   /** display name from an application token */
   name?: string
   access?: "links" | "open"
+  /** the server's MAX_DOC_BYTES (absent from older servers) */
+  max_doc_bytes?: number
 }
 
 export interface SuggestionRange {

@@ -28,6 +28,8 @@ export const CLOSE_TABLE: readonly CloseInfo[] = [
   { code: 4422, name: "CloseSyncRejected", reason: "sync message rejected", retry: false },
   { code: 4426, name: "CloseProtocolVersion", reason: "unsupported protocol version", retry: false },
   { code: 4429, name: "CloseTooFast", reason: "too many frames", retry: true },
+  { code: 4503, name: "CloseOverloaded", reason: "server busy: memory budget full, try again later", retry: true },
+  { code: 4507, name: "CloseDocTooLarge", reason: "document too large: the change would take it over the room size limit", retry: false },
 ]
 
 const byCode = new Map(CLOSE_TABLE.map(row => [row.code, row]))

@@ -22,6 +22,8 @@ export interface RoomState {
   role: Role | null
   /** our link's id, when we hold a link token */
   linkId: string | null
+  /** a message for the person about their last edit (e.g. refused as too large) */
+  notice: string | null
 }
 
 export const initialRoomState: RoomState = {
@@ -33,6 +35,7 @@ export const initialRoomState: RoomState = {
   length: 0,
   role: null,
   linkId: null,
+  notice: null,
 }
 
 const roomSlice = createSlice({
@@ -81,6 +84,12 @@ const roomSlice = createSlice({
     contentLengthChanged(state, action: PayloadAction<number>) {
       state.length = action.payload
     },
+    noticeShown(state, action: PayloadAction<string>) {
+      state.notice = action.payload
+    },
+    noticeCleared(state) {
+      state.notice = null
+    },
   },
 })
 
@@ -94,5 +103,7 @@ export const {
   roleChanged,
   languageChanged,
   contentLengthChanged,
+  noticeShown,
+  noticeCleared,
 } = roomSlice.actions
 export const roomReducer = roomSlice.reducer
