@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	stdsync "sync"
 	"sync/atomic"
 	"time"
@@ -110,6 +111,10 @@ func NewRedisBroker(ctx context.Context, o RedisOptions) (*RedisBroker, error) {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
+	if opt.ClientName == "" {
+		// Named connections are easy to find in CLIENT LIST.
+		opt.ClientName = strings.TrimSuffix(o.Prefix, ":")
+	}
 	client := redis.NewClient(opt)
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
@@ -124,6 +129,9 @@ func NewRedisBroker(ctx context.Context, o RedisOptions) (*RedisBroker, error) {
 	go b.receiveLoop()
 	return b, nil
 }
+
+// ClientName is the name the broker's Redis connections carry (CLIENT LIST).
+func (b *RedisBroker) ClientName() string { return b.client.Options().ClientName }
 
 // Metrics returns the broker's counters.
 func (b *RedisBroker) Metrics() *RedisMetrics { return b.metrics }

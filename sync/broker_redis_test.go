@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/internal/testenv"
@@ -151,6 +152,61 @@ func TestRedisLostMessagesRepairedByHeadsExchange(t *testing.T) {
 	if servers[1].hub.Metrics().BrokerWants.Load() == wants && servers[0].hub.Metrics().BrokerRepairs.Load() == repairs {
 		t.Fatal("B converged without the heads exchange (no want from B, no repair from A)")
 	}
+}
+
+// Killing an instance's subscription connection (as a Redis restart or a
+// network cut would) is counted as a reconnect, and the instances converge
+// again afterwards.
+func TestRedisSubscriptionReconnects(t *testing.T) {
+	servers, brokers := redisCluster(t, 2, pairsync.Config{FlushInterval: time.Hour, HeadsInterval: 200 * time.Millisecond})
+	room := servers[0].createRoom("go")
+	a := servers[0].dial(room, wireclient.ClientOptions{})
+	b := servers[1].dial(room, wireclient.ClientOptions{})
+	waitText(t, a, "")
+	waitText(t, b, "")
+	if err := a.Splice(0, 0, "before;"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "before;")
+
+	admin := redis.NewClient(mustParseRedis(t))
+	defer admin.Close()
+	// B's connections carry the test's prefix as their name; kill B's
+	// subscriber only (sub=1), no other client of the shared Redis.
+	list, err := admin.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := brokers[1].ClientName()
+	killed := 0
+	for _, line := range strings.Split(list, "\n") {
+		if strings.Contains(line, " name="+name+" ") && !strings.Contains(line, " sub=0 ") {
+			for _, f := range strings.Fields(line) {
+				if id, ok := strings.CutPrefix(f, "id="); ok {
+					if err := admin.Do(context.Background(), "CLIENT", "KILL", "ID", id).Err(); err != nil {
+						t.Fatal(err)
+					}
+					killed++
+				}
+			}
+		}
+	}
+	if killed == 0 {
+		t.Fatalf("no subscriber connection named %q in CLIENT LIST", name)
+	}
+	if err := a.Splice(7, 0, "after;"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "before;after;")
+	eventually(t, "reconnect counted", func() bool { return brokers[1].Metrics().Reconnects.Load() > 0 })
+}
+
+func mustParseRedis(t *testing.T) *redis.Options {
+	o, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // A room that loads on an instance while another holds unsaved changes
