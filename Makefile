@@ -11,13 +11,26 @@ NPM ?= npm
 BIN := bin/pairpad
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+export TEST_REDIS_URL
 
-.PHONY: run build server client deps test test-go test-client test-conformance test-e2e fuzz bench chromium clean
+.PHONY: cluster run build server client deps test test-go test-client test-conformance test-e2e fuzz bench chromium clean
 
 run: build
 	./$(BIN)
 
 build: client server
+
+# Three instances on :8081-:8083 sharing one PostgreSQL and one Redis
+# (README: Scale-out). Ctrl-C stops all three.
+CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pairpad
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
+cluster: build
+	@trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
+	for p in 8081 8082 8083; do \
+		ADDR=127.0.0.1:$$p DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) \
+		SPILL_DIR=pairpad-spill-$$p ./$(BIN) & \
+	done; wait
 
 # Go caches its own builds: relinking an unchanged server takes a second.
 server:
@@ -76,6 +89,8 @@ fuzz:
 	$(GO) test -vet=off -run XXX -fuzz FuzzInspectSync -fuzztime 30s ./crdt/
 	$(GO) test -vet=off -run XXX -fuzz FuzzReceive -fuzztime 30s ./crdt/
 	$(GO) test -vet=off -run XXX -fuzz FuzzAuthenticate -fuzztime 30s ./auth/
+	$(GO) test -vet=off -run XXX -fuzz FuzzDecodeRedis -fuzztime 30s ./sync/
+	$(GO) test -vet=off -run XXX -fuzz FuzzDecodeHeads -fuzztime 10s ./sync/
 
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./...

@@ -53,6 +53,9 @@ type Options struct {
 	// Live applies link role changes and revocations to open connections;
 	// nil: the Hub does.
 	Live LiveLinks
+	// Redis, when the instance scales out, is pinged by /readyz and
+	// reports its metrics on /metrics.
+	Redis RedisStatus
 	// Version is reported by /healthz.
 	Version string
 	// Limits are the timeouts, caps and rates of limits.go.
@@ -60,6 +63,12 @@ type Options struct {
 	// Expirer, with Limits.RoomTTL, lets rooms nobody opens expire; nil
 	// keeps every room.
 	Expirer RoomExpirer
+}
+
+// RedisStatus is the Redis broker as the HTTP layer sees it.
+type RedisStatus interface {
+	Ping(ctx context.Context) error
+	Metrics() *pairsync.RedisMetrics
 }
 
 // Server serves Pairpad over HTTP.
@@ -384,6 +393,13 @@ func (s *Server) readyz(c *gin.Context) {
 		writeError(c, http.StatusServiceUnavailable, "database_unreachable", "database unreachable")
 		return
 	}
+	if s.opts.Redis != nil {
+		if err := s.opts.Redis.Ping(ctx); err != nil {
+			s.log.Warn("readiness: redis unreachable", zap.Error(err))
+			writeError(c, http.StatusServiceUnavailable, "redis_unreachable", "redis unreachable")
+			return
+		}
+	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
@@ -392,6 +408,9 @@ func (s *Server) metrics(c *gin.Context) {
 	w := c.Writer
 	s.hub.Metrics().WritePrometheus(w)
 	s.lm.writePrometheus(w)
+	if s.opts.Redis != nil {
+		s.opts.Redis.Metrics().WritePrometheus(w)
+	}
 	if s.auth != nil {
 		s.auth.Metrics().WritePrometheus(w)
 	}

@@ -32,13 +32,25 @@ const (
 	// BrokerEphemeral: Data is one encoded ephemeral protocol frame, as a
 	// peer of the publishing instance sent it.
 	BrokerEphemeral
+	// BrokerHeads: Data is the publishing room's heads (32-byte change
+	// hashes, concatenated), sent every HeadsInterval while it is active.
+	BrokerHeads
+	// BrokerWant: Data is the asking room's heads; the instance named in To
+	// answers with BrokerChanges since them.
+	BrokerWant
+
+	// brokerTick never crosses a broker: it is the room's own heads-exchange
+	// timer, queued with other instances' messages.
+	brokerTick BrokerKind = 255
 )
 
 // BrokerMessage is one message between instances.
 type BrokerMessage struct {
 	// Origin is the publishing instance's id (its hub's PeerID).
 	Origin string
-	Room   string
-	Kind   BrokerKind
-	Data   []byte
+	// To, when set, is the only instance the message is for.
+	To   string
+	Room string
+	Kind BrokerKind
+	Data []byte
 }

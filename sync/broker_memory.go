@@ -26,7 +26,7 @@ func (b *MemoryBroker) Publish(msg BrokerMessage) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for s := range b.subs[msg.Room] {
-		if s.origin != msg.Origin {
+		if s.origin != msg.Origin && (msg.To == "" || msg.To == s.origin) {
 			s.deliver(msg)
 		}
 	}

@@ -87,6 +87,9 @@ type Config struct {
 	// BrokerQueue: messages from other instances queued per room; over it
 	// they are dropped and counted. Default 1024.
 	BrokerQueue int
+	// HeadsInterval: how often a room held on several instances publishes
+	// its heads so that lost broker messages are fetched again. Default 2s.
+	HeadsInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -132,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BrokerQueue <= 0 {
 		c.BrokerQueue = 1024
+	}
+	if c.HeadsInterval <= 0 {
+		c.HeadsInterval = 2 * time.Second
 	}
 	return c
 }

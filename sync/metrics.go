@@ -32,6 +32,8 @@ type Metrics struct {
 	BrokerOut          atomic.Int64 // messages published to other instances
 	BrokerIn           atomic.Int64 // messages received from other instances
 	BrokerDropped      atomic.Int64 // received messages dropped: the room's queue was full
+	BrokerWants        atomic.Int64 // heads exchange: times a room asked another instance for changes it lacked
+	BrokerRepairs      atomic.Int64 // heads exchange: times a room sent another instance changes it lacked
 	DocTooLarge        atomic.Int64 // changes refused by MaxDocBytes
 	LoadsRefused       atomic.Int64 // rooms not opened, pastes refused: MaxMemory full
 	CompactionsSkipped atomic.Int64 // idle rooms not compacted: MaxMemory has no room for the copy
@@ -76,6 +78,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
 	g("pairpad_broker_received_total", "Changes and ephemeral messages received from other instances.", "counter", m.BrokerIn.Load())
+	g("pairpad_broker_wants_total", "Heads exchange: times a room found it lacked another instance's changes and asked for them.", "counter", m.BrokerWants.Load())
+	g("pairpad_broker_repairs_total", "Heads exchange: times a room sent another instance changes that instance lacked.", "counter", m.BrokerRepairs.Load())
 	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
 	g("pairpad_doc_too_large_total", "Changes refused because they would take a document over MAX_DOC_BYTES (the peer is closed with 4507).", "counter", m.DocTooLarge.Load())
 	g("pairpad_room_loads_refused_total", "Rooms not opened and pastes refused because the memory budget (MAX_MEMORY) was full (503 or close 4503).", "counter", m.LoadsRefused.Load())

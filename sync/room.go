@@ -66,6 +66,7 @@ type room struct {
 	// remoteCh: other instances' messages (nil without a broker)
 	remoteCh    chan BrokerMessage
 	unsubscribe func()
+	bx          brokerState // heads exchange (roombroker.go)
 
 	stopOnce  stdsync.Once
 	stopCode  CloseCode

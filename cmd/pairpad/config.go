@@ -29,6 +29,9 @@ type Config struct {
 	CompactAfter    time.Duration // COMPACT_AFTER, default 30s
 	LogInterval     time.Duration // LOG_INTERVAL, default 1s
 	SpillDir        string        // SPILL_DIR, default "" (see SpillPath)
+	RedisURL        string        // REDIS_URL: empty: a single instance; set: instances cooperate through Redis
+	RedisQueue      int           // REDIS_QUEUE, default 4096
+	HeadsInterval   time.Duration // HEADS_INTERVAL, default 2s
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
@@ -173,6 +176,29 @@ func settings() []setting {
 		}},
 		{"SPILL_DIR", "where rooms that cannot be saved are written; empty: pairpad-spill beside the SQLite file (PostgreSQL: in the working directory)", "", func(c *Config, v string) error {
 			c.SpillDir = v
+			return nil
+		}},
+		{"REDIS_URL", "empty: a single instance; redis://HOST:PORT/DB: several instances sharing a PostgreSQL database serve the same rooms", "", func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
+				return fmt.Errorf("want redis://HOST:PORT/DB, rediss://… or unix://…")
+			}
+			c.RedisURL = v
+			return nil
+		}},
+		{"REDIS_QUEUE", "messages waiting to be published to Redis; over it they are dropped (the heads exchange repairs them)", "4096", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1<<20 {
+				return fmt.Errorf("want a whole number from 1 to 1048576")
+			}
+			c.RedisQueue = n
+			return nil
+		}},
+		{"HEADS_INTERVAL", "with REDIS_URL: how often each active room publishes its heads so instances fetch what pub/sub lost", "2s", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 10*time.Millisecond || d > time.Minute {
+				return fmt.Errorf("want a Go duration from 10ms to 1m, such as 2s")
+			}
+			c.HeadsInterval = d
 			return nil
 		}},
 		{"LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {
@@ -404,6 +430,11 @@ func LoadConfig(args []string, getenv func(string) string, dotenv io.Reader, std
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, redactValue(s.env, *flagVals[s.env]), err))
 		}
 	}
+	if cfg.RedisURL != "" {
+		if kind, _, err := persistence.ParseURL(cfg.DatabaseURL); err == nil && kind != persistence.Postgres {
+			errs = append(errs, errors.New("REDIS_URL needs DATABASE_URL=postgres://…: instances serving the same rooms must share one database, and SQLite is one instance's file; unset REDIS_URL to run a single instance on SQLite"))
+		}
+	}
 	if cfg.AppTokenSecret != "" && cfg.AppTokenSecret == cfg.AuthSecret {
 		errs = append(errs, errors.New("APP_TOKEN_SECRET must differ from AUTH_SECRET"))
 	}
@@ -419,7 +450,7 @@ func redactValue(key, v string) string {
 	if strings.Contains(key, "SECRET") {
 		return "***"
 	}
-	if strings.Contains(key, "KEY") || strings.Contains(key, "DATABASE_URL") {
+	if strings.Contains(key, "KEY") || strings.Contains(key, "DATABASE_URL") || key == "REDIS_URL" {
 		if at := strings.Index(v, "@"); at > 0 {
 			return "…" + v[at:]
 		}

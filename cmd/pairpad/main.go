@@ -98,17 +98,33 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		log.Error("some spilled rooms could not be merged; their files stay in the spill directory", zap.String("spill_dir", cfg.SpillPath()), zap.Error(err))
 	}
 
-	hub := pairsync.NewHub(pairsync.Config{
+	var broker *pairsync.RedisBroker
+	if cfg.RedisURL != "" {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		broker, err = pairsync.NewRedisBroker(rctx, pairsync.RedisOptions{URL: cfg.RedisURL, Queue: cfg.RedisQueue, Log: log.Named("redis")})
+		cancel()
+		if err != nil {
+			return err
+		}
+		defer broker.Close()
+		log.Info("scale-out: cooperating with other instances through Redis")
+	}
+	hubCfg := pairsync.Config{
 		FlushInterval: cfg.FlushInterval,
 		MaxFrameBytes: cfg.MaxFrameBytes,
 		CompactAfter:  cfg.CompactAfter,
 		LogInterval:   cfg.LogInterval,
 		SpillDir:      cfg.SpillPath(),
+		HeadsInterval: cfg.HeadsInterval,
 		// issue 9 room limits
 		MaxDocBytes:       cfg.MaxDocBytes,
 		MaxPeerQueueBytes: cfg.MaxPeerQueue,
 		MaxMemory:         cfg.MaxMemory,
-	}, store, log.Named("sync"))
+	}
+	if broker != nil {
+		hubCfg.Broker = broker
+	}
+	hub := pairsync.NewHub(hubCfg, store, log.Named("sync"))
 	hub.Metrics().SpillsRecovered.Add(metrics.SpillsRecovered.Load())
 
 	complete, err := newAutocomplete(cfg, log.Named("autocomplete"))
@@ -119,7 +135,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(api.Options{
+	opts := api.Options{
 		Hub: hub, Store: store, Log: log.Named("api"),
 		Autocomplete: complete, ClientDir: cfg.ClientDir,
 		AllowedOrigins: cfg.AllowedOrigins, LoopbackOrigins: loopbackAddr(cfg.Addr),
@@ -131,7 +147,11 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			RoomTTL: cfg.RoomTTL, RoomTTLSweepInterval: cfg.RoomTTLSweepInterval,
 		},
 		Expirer: store,
-	})
+	}
+	if broker != nil {
+		opts.Redis = broker
+	}
+	srv := api.New(opts)
 	warnFileLimit(cfg, log)
 	if _, err := os.Stat(cfg.ClientDir); err != nil {
 		log.Warn("browser client not found; / will say how to build it", zap.String("client_dir", cfg.ClientDir))

@@ -17,3 +17,13 @@ func PostgresURL(t testing.TB) string {
 	}
 	return url
 }
+
+// RedisURL returns TEST_REDIS_URL, failing the test when it is unset.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		t.Fatal("TEST_REDIS_URL is not set: set it to a Redis URL such as redis://127.0.0.1:6379/0 (make test does)")
+	}
+	return url
+}
