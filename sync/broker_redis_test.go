@@ -66,31 +66,14 @@ func TestRedisThreeInstancesConverge(t *testing.T) {
 		waitText(t, c, "")
 		clients = append(clients, c)
 	}
-	var wg stdsync.WaitGroup
-	for i, c := range clients {
-		wg.Add(1)
-		go func(i int, c *wireclient.Client) {
-			defer wg.Done()
-			for k := 0; k < 30; k++ {
-				if err := c.Splice(0, 0, fmt.Sprintf("<%d.%d>", i, k)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}(i, c)
-	}
-	wg.Wait()
+	typeConcurrently(t, clients, 30)
 	eventually(t, "three instances' peers hold identical text", func() bool {
 		a := clientText(clients[0])
 		return len(a) > 0 && a == clientText(clients[1]) && a == clientText(clients[2])
 	})
 	final := clientText(clients[0])
-	for i := range clients {
-		for k := 0; k < 30; k++ {
-			if tok := fmt.Sprintf("<%d.%d>", i, k); !strings.Contains(final, tok) {
-				t.Fatalf("keystroke %s lost: %q", tok, trunc(final))
-			}
-		}
+	if tok := missingKeystroke(final, len(clients), 30); tok != "" {
+		t.Fatalf("keystroke %s lost: %q", tok, trunc(final))
 	}
 	if brokers[0].Metrics().Published.Load() == 0 || brokers[1].Metrics().Received.Load() == 0 {
 		t.Fatalf("redis counters: published %d, received %d", brokers[0].Metrics().Published.Load(), brokers[1].Metrics().Received.Load())
@@ -235,13 +218,24 @@ func TestRedisConcurrentSavesLoseNothing(t *testing.T) {
 	// Neither instance hears the other: each saves only its own edits.
 	brokers[0].SetDropPublishes(true)
 	brokers[1].SetDropPublishes(true)
+	typeConcurrently(t, []*wireclient.Client{a, b}, 40)
+	store := servers[0].store
+	eventually(t, "both instances' edits stored", func() bool {
+		return missingKeystroke(storedText(t, store, room), 2, 40) == ""
+	})
+}
+
+// typeConcurrently has every client type n marked keystrokes ("<client.k>")
+// at the start of the text, all clients at once.
+func typeConcurrently(t *testing.T, clients []*wireclient.Client, n int) {
+	t.Helper()
 	var wg stdsync.WaitGroup
-	for i, c := range []*wireclient.Client{a, b} {
+	for i, c := range clients {
 		wg.Add(1)
 		go func(i int, c *wireclient.Client) {
 			defer wg.Done()
-			for k := 0; k < 40; k++ {
-				if err := c.Splice(0, 0, fmt.Sprintf("[%d.%d]", i, k)); err != nil {
+			for k := 0; k < n; k++ {
+				if err := c.Splice(0, 0, fmt.Sprintf("<%d.%d>", i, k)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -249,16 +243,17 @@ func TestRedisConcurrentSavesLoseNothing(t *testing.T) {
 		}(i, c)
 	}
 	wg.Wait()
-	store := servers[0].store
-	eventually(t, "both instances' edits stored", func() bool {
-		s := storedText(t, store, room)
-		for i := 0; i < 2; i++ {
-			for k := 0; k < 40; k++ {
-				if !strings.Contains(s, fmt.Sprintf("[%d.%d]", i, k)) {
-					return false
-				}
+}
+
+// missingKeystroke returns the first keystroke typeConcurrently made that
+// text lacks, or "" when none is missing.
+func missingKeystroke(text string, clients, n int) string {
+	for i := 0; i < clients; i++ {
+		for k := 0; k < n; k++ {
+			if tok := fmt.Sprintf("<%d.%d>", i, k); !strings.Contains(text, tok) {
+				return tok
 			}
 		}
-		return true
-	})
+	}
+	return ""
 }
