@@ -18,7 +18,6 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
-	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 var (
@@ -314,11 +313,7 @@ func TestOpenAccess(t *testing.T) {
 		t.Fatalf("open with junk token: %d", resp.StatusCode)
 	}
 	// WebSocket without a token works as before.
-	c, err := wireclient.Dial(context.Background(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+r.RoomID, r.RoomID, wireclient.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	f.dial(t, context.Background(), r.RoomID).Close()
 }
 
 func TestWebSocketTokenAndOrigin(t *testing.T) {

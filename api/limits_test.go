@@ -25,7 +25,6 @@ import (
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
-	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
 type limitFixture struct {
@@ -113,10 +112,7 @@ func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	f := newLimitFixture(t, api.Limits{ReadTimeout: timeout, WriteTimeout: timeout, IdleTimeout: timeout})
 	room := f.createRoom(t, "")
-	c, err := wireclient.Dial(context.Background(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+room.RoomID, room.RoomID, wireclient.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := f.dial(t, context.Background(), room.RoomID)
 	defer c.Close()
 	// Let every HTTP deadline pass (this is the behaviour under test, not
 	// synchronisation).
@@ -124,17 +120,7 @@ func TestWebSocketOutlivesHTTPTimeouts(t *testing.T) {
 	if err := c.Splice(0, 0, "still here"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, b := f.do(t, "GET", "/rooms/"+room.RoomID+"/text", "")
-		if string(b) == "still here" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("edit after the HTTP timeouts never arrived: text %q", b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	f.waitText(t, room.RoomID, "still here") // the edit made after the HTTP timeouts arrives
 }
 
 func metricValue(t *testing.T, f *limitFixture, name string) int {
@@ -323,10 +309,7 @@ func TestRoomTTLSweep(t *testing.T) {
 	}
 	old, recent, loaded := mk(100*24*time.Hour), mk(10*24*time.Hour), mk(10*24*time.Hour)
 	// Opening a room through the API records it.
-	c, err := wireclient.Dial(ctx, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+loaded, loaded, wireclient.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := f.dial(t, ctx, loaded)
 	defer c.Close()
 	if !f.hub.Status(loaded).Loaded {
 		t.Fatal("room not loaded while a peer is in it")

@@ -81,6 +81,34 @@ func errorCode(t *testing.T, body []byte) string {
 	return e.Error.Code
 }
 
+// dial opens a WebSocket to room as a Go peer (no token: the fixtures run
+// with open access); the test closes it.
+func (f *fixture) dial(t *testing.T, ctx context.Context, room string) *wireclient.Client {
+	t.Helper()
+	c, err := wireclient.Dial(ctx, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws/"+room, room, wireclient.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitText polls GET /rooms/{room}/text until it says want, or fails after
+// five seconds naming what it last said.
+func (f *fixture) waitText(t *testing.T, room, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, b := f.do(t, "GET", "/rooms/"+room+"/text", "")
+		if string(b) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /rooms/%s/text says %q, want %q", room, b, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (f *fixture) createRoom(t *testing.T, body string) api.CreateRoomResponse {
 	t.Helper()
 	resp, b := f.do(t, "POST", "/rooms", body, "Content-Type", "application/json")
@@ -174,26 +202,12 @@ func TestSnapshotTextAndWebSocket(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "")
 	room := f.createRoom(t, `{"language":"go"}`)
-	wsURL := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws/" + room.RoomID
-	c, err := wireclient.Dial(context.Background(), wsURL, room.RoomID, wireclient.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := f.dial(t, context.Background(), room.RoomID)
 	defer c.Close()
 	if err := c.Splice(0, 0, "fmt.Println(\"héllo\")"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, b := f.do(t, "GET", "/rooms/"+room.RoomID+"/text", "")
-		if string(b) == "fmt.Println(\"héllo\")" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("text endpoint says %q", b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	f.waitText(t, room.RoomID, "fmt.Println(\"héllo\")")
 	resp, b := f.do(t, "GET", "/rooms/"+room.RoomID+"/snapshot", "")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("snapshot: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
