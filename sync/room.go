@@ -460,7 +460,7 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		return
 	}
 	fast := ps.wantsFastJoin(r.doc, info)
-	before := r.headsBeforeReceive()
+	before := r.headsBeforeReceive(info)
 	changed, heads, err := ps.receive(r.doc, msg.Data, info)
 	if err != nil {
 		r.rejectSync(p, err, len(msg.Data))

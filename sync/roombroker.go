@@ -7,6 +7,7 @@ import (
 
 	"github.com/automerge/automerge-go"
 
+	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/sync/wire"
 )
 
@@ -154,10 +155,11 @@ func containsHash(hs []automerge.ChangeHash, h automerge.ChangeHash) bool {
 	return false
 }
 
-// headsBeforeReceive returns the heads to publish changes since, or nil
-// when there is no broker (nothing is published).
-func (r *room) headsBeforeReceive() []automerge.ChangeHash {
-	if r.hub.cfg.Broker == nil {
+// headsBeforeReceive returns the heads to publish changes since: nil when
+// there is no broker (nothing is published) or the message carries no
+// changes (acknowledgements, most of the traffic, cost no call into Rust).
+func (r *room) headsBeforeReceive(info crdt.SyncInfo) []automerge.ChangeHash {
+	if r.hub.cfg.Broker == nil || info.Changes == 0 {
 		return nil
 	}
 	return r.doc.Heads()
