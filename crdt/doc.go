@@ -402,9 +402,7 @@ func (d *Doc) ChangesSince(heads []automerge.ChangeHash) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		for _, c := range chs {
-			out = append(out, c.Save()...)
-		}
+		out = automerge.SaveChanges(chs)
 		return nil
 	})
 	return out, err

@@ -12,23 +12,15 @@ import "github.com/automerge/automerge-go"
 // hide changes from the log) and which a freshly loaded document does not
 // have (its first increment would be the whole history).
 func (d *Doc) SaveIncremental() ([]byte, error) {
-	var out []byte
-	err := guard(func() error {
-		heads := d.am.Heads()
-		if sameHeads(heads, d.logHeads) {
-			return nil
-		}
-		changes, err := d.am.Changes(d.logHeads...)
-		if err != nil {
-			return err
-		}
-		out = automerge.SaveChanges(changes)
-		d.logHeads = heads
-		return nil
-	})
+	heads := d.am.Heads()
+	if sameHeads(heads, d.logHeads) {
+		return nil, nil
+	}
+	out, err := d.ChangesSince(d.logHeads)
 	if err != nil {
 		return nil, err
 	}
+	d.logHeads = heads
 	if len(out) == 0 {
 		out = nil
 	}
