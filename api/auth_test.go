@@ -3,9 +3,11 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,5 +368,45 @@ func TestWebSocketTokenAndOrigin(t *testing.T) {
 	}
 	if got := dialStatus(lws, "http://evil.example"); got != 403 {
 		t.Errorf("foreign origin in loopback mode: %d", got)
+	}
+}
+
+// downLinks is a link store whose every call fails after down is set, as
+// during a database outage.
+type downLinks struct {
+	*auth.MemoryStore
+	down atomic.Bool
+}
+
+func (d *downLinks) ListLinks(ctx context.Context, room string) ([]auth.Link, error) {
+	if d.down.Load() {
+		return nil, errors.New("connection refused")
+	}
+	return d.MemoryStore.ListLinks(ctx, room)
+}
+
+// A link store that does not answer is an outage (503), not a server bug.
+func TestLinkStoreOutageIs503(t *testing.T) {
+	t.Parallel()
+	store := &pingStore{Memory: persistence.NewMemory()}
+	hub := pairsync.NewHub(pairsync.Config{}, store, zap.NewNop())
+	links := &downLinks{MemoryStore: auth.NewMemoryStore()}
+	svc, err := auth.NewService(auth.Config{LinkSecret: testLinkSecret}, links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Options{Hub: hub, Store: store, Log: zap.NewNop(), Auth: svc, Version: "test"}).Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hub.Shutdown(ctx)
+		srv.Close()
+	})
+	f := &authFixture{fixture: &fixture{srv: srv, hub: hub, store: store}, svc: svc}
+	r := f.newRoom(t)
+	links.down.Store(true)
+	resp, b := f.do(t, "GET", "/rooms/"+r.RoomID+"/links", "", bearer(r.OwnerToken)...)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "database_unavailable") {
+		t.Fatalf("GET links with the link store down: %d %s", resp.StatusCode, b)
 	}
 }

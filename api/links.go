@@ -53,18 +53,28 @@ func (s *Server) linkInfo(l auth.Link) (LinkInfo, error) {
 	return li, nil
 }
 
+// failLinks answers a link operation's error: verdicts of the auth
+// service map as usual; anything else is the link store not answering,
+// 503 database_unavailable rather than 500.
+func (s *Server) failLinks(c *gin.Context, err error) {
+	if !auth.IsTokenError(err) {
+		err = pairsync.Unavailable(err)
+	}
+	s.fail(c, err)
+}
+
 // issueRoomLinks creates a new room's owner, editor and viewer links.
 func (s *Server) issueRoomLinks(c *gin.Context, room string) (owner string, links []LinkInfo, ok bool) {
 	ctx := c.Request.Context()
 	_, owner, err := s.auth.CreateLink(ctx, room, auth.RoleOwner, "owner", 0)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return "", nil, false
 	}
 	for _, role := range []auth.Role{auth.RoleEditor, auth.RoleViewer} {
 		l, tok, err := s.auth.CreateLink(ctx, room, role, "", 0)
 		if err != nil {
-			s.fail(c, err)
+			s.failLinks(c, err)
 			return "", nil, false
 		}
 		links = append(links, LinkInfo{ID: l.ID, Role: l.Role, Token: tok, URL: roomURL(room, tok), CreatedAt: l.CreatedAt})
@@ -76,14 +86,14 @@ func (s *Server) listLinks(c *gin.Context) {
 	room := c.Param("id")
 	links, err := s.auth.Links(c.Request.Context(), room)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	out := LinksResponse{Links: make([]LinkInfo, 0, len(links))}
 	for _, l := range links {
 		li, err := s.linkInfo(l)
 		if err != nil {
-			s.fail(c, err)
+			s.failLinks(c, err)
 			return
 		}
 		out.Links = append(out.Links, li)
@@ -109,7 +119,7 @@ func (s *Server) createLink(c *gin.Context) {
 	}
 	role, err := auth.ParseRole(req.Role)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	if req.ExpiresIn < 0 || req.ExpiresIn > maxExpiresIn {
@@ -118,12 +128,12 @@ func (s *Server) createLink(c *gin.Context) {
 	}
 	l, _, err := s.auth.CreateLink(c.Request.Context(), c.Param("id"), role, req.Label, time.Duration(req.ExpiresIn)*time.Second)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	li, err := s.linkInfo(l)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, li)
@@ -153,12 +163,12 @@ func (s *Server) patchLink(c *gin.Context) {
 	}
 	role, err := auth.ParseRole(req.Role)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	l, err := s.auth.SetRole(c.Request.Context(), c.Param("id"), c.Param("link_id"), role)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	if l.RevokedAt == nil {
@@ -167,7 +177,7 @@ func (s *Server) patchLink(c *gin.Context) {
 	s.log.Info("link role changed", zap.String("room", l.RoomID), zap.String("link", l.ID), zap.String("role", string(l.Role)))
 	li, err := s.linkInfo(l)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, li)
@@ -179,14 +189,14 @@ func (s *Server) deleteLink(c *gin.Context) {
 	}
 	l, err := s.auth.Revoke(c.Request.Context(), c.Param("id"), c.Param("link_id"))
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	s.live().RevokeLink(l.ID)
 	s.log.Info("link revoked", zap.String("room", l.RoomID), zap.String("link", l.ID))
 	li, err := s.linkInfo(l)
 	if err != nil {
-		s.fail(c, err)
+		s.failLinks(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, li)
