@@ -87,14 +87,18 @@ func TestExpiryMethods(t *testing.T) {
 			ctx := context.Background()
 			s := st.(expirer)
 			now := time.Now().UTC()
-			old, recent, neverOpened := crdt.NewDocumentID(), crdt.NewDocumentID(), crdt.NewDocumentID()
-			for _, id := range []string{old, recent, neverOpened} {
-				if err := st.Create(ctx, pairsync.RoomRecord{ID: id, Language: "go", Data: []byte("d"), Version: 1, CreatedAt: now, UpdatedAt: now}); err != nil {
+			old, recent, neverOpened, savedRecently := crdt.NewDocumentID(), crdt.NewDocumentID(), crdt.NewDocumentID(), crdt.NewDocumentID()
+			longAgo := now.Add(-100 * 24 * time.Hour)
+			for id, saved := range map[string]time.Time{old: longAgo, recent: longAgo, neverOpened: now, savedRecently: now} {
+				if err := st.Create(ctx, pairsync.RoomRecord{ID: id, Language: "go", Data: []byte("d"), Version: 1, CreatedAt: longAgo, UpdatedAt: saved}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := s.MarkOpened(ctx, old, now.Add(-100*24*time.Hour)); err != nil {
-				t.Fatal(err)
+			// Opened long ago but saved since (a long session): kept.
+			for _, id := range []string{old, savedRecently} {
+				if err := s.MarkOpened(ctx, id, longAgo); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := s.MarkOpened(ctx, recent, now.Add(-time.Hour*2)); err != nil {
 				t.Fatal(err)
@@ -111,7 +115,7 @@ func TestExpiryMethods(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Contains(ids, old) || slices.Contains(ids, recent) || slices.Contains(ids, neverOpened) {
+			if !slices.Contains(ids, old) || slices.Contains(ids, recent) || slices.Contains(ids, neverOpened) || slices.Contains(ids, savedRecently) {
 				t.Fatalf("expired %v: want %s only among ours", ids, old)
 			}
 			// Opened after the sweep picked it: kept.

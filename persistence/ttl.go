@@ -25,14 +25,20 @@ func (s *GormStore) MarkOpened(ctx context.Context, id string, at time.Time) err
 	at = at.UTC()
 	return s.db.WithContext(ctx).Model(&Room{}).
 		Where("id = ? AND (opened_at IS NULL OR opened_at < ?)", id, at.Add(-OpenedResolution)).
-		Update("opened_at", at).Error
+		UpdateColumn("opened_at", at).Error // opening is not an edit: updated_at stays
 }
 
-// ExpiredRooms returns up to limit ids of rooms last opened before before.
+// lastActivityBefore selects rooms neither opened nor saved since before: a
+// save (an edit in a session longer than the TTL) keeps a room as much as
+// opening it does.
+const lastActivityBefore = "(opened_at IS NULL OR opened_at < ?) AND updated_at < ?"
+
+// ExpiredRooms returns up to limit ids of rooms neither opened nor saved
+// since before.
 func (s *GormStore) ExpiredRooms(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	var ids []string
 	err := s.db.WithContext(ctx).Model(&Room{}).
-		Where("COALESCE(opened_at, updated_at) < ?", before.UTC()).
+		Where(lastActivityBefore, before.UTC(), before.UTC()).
 		Order("id").Limit(limit).Pluck("id", &ids).Error
 	return ids, err
 }
@@ -43,7 +49,7 @@ func (s *GormStore) ExpiredRooms(ctx context.Context, before time.Time, limit in
 func (s *GormStore) DeleteUnopenedSince(ctx context.Context, id string, before time.Time) (bool, error) {
 	deleted := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Where("id = ? AND COALESCE(opened_at, updated_at) < ?", id, before.UTC()).Delete(&Room{})
+		res := tx.Where("id = ? AND "+lastActivityBefore, id, before.UTC(), before.UTC()).Delete(&Room{})
 		if res.Error != nil || res.RowsAffected != 1 {
 			return res.Error
 		}
@@ -66,8 +72,9 @@ func (m *Memory) MarkOpened(_ context.Context, id string, at time.Time) error {
 	return nil
 }
 
-func (m *Memory) lastOpened(rec pairsync.RoomRecord) time.Time {
-	if t, ok := m.opened[rec.ID]; ok {
+// lastActivity is the later of the room's last opening and last save.
+func (m *Memory) lastActivity(rec pairsync.RoomRecord) time.Time {
+	if t, ok := m.opened[rec.ID]; ok && t.After(rec.UpdatedAt) {
 		return t
 	}
 	return rec.UpdatedAt
@@ -79,7 +86,7 @@ func (m *Memory) ExpiredRooms(_ context.Context, before time.Time, limit int) ([
 	defer m.mu.Unlock()
 	var ids []string
 	for id, rec := range m.rooms {
-		if len(ids) < limit && m.lastOpened(rec).Before(before) {
+		if len(ids) < limit && m.lastActivity(rec).Before(before) {
 			ids = append(ids, id)
 		}
 	}
@@ -91,7 +98,7 @@ func (m *Memory) DeleteUnopenedSince(_ context.Context, id string, before time.T
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec, ok := m.rooms[id]
-	if !ok || !m.lastOpened(rec).Before(before) {
+	if !ok || !m.lastActivity(rec).Before(before) {
 		return false, nil
 	}
 	delete(m.rooms, id)
