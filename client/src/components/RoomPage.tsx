@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react"
+import { useCallback, useEffect, useRef, useState } from "react"
 import type { DocHandle } from "@automerge/automerge-repo"
 import { useAppDispatch, useAppSelector, useAppStore } from "../app/hooks"
 import { selectPreferences, selectRoom, selectSuggestions } from "../app/selectors"
@@ -8,7 +8,7 @@ import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
 import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized } from "../features/room/roomSlice"
-import { adoptTokenFromLocation } from "../lib/tokens"
+import { adoptTokenFromLocation, forgetToken } from "../lib/tokens"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
 import { CodeEditor } from "../editor/CodeEditor"
@@ -65,6 +65,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           void s.dispose()
         } else if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
           notFound = true
+          if (e.status === 401) forgetToken(roomId) // revoked, expired or forged: never offer it again
           dispatch(roomUnauthorized(roomId))
           void s.dispose()
         }
@@ -101,18 +102,31 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
 
   // Closed 4401 (link revoked or expired while connected): the link is no good any more.
   useEffect(() => {
-    if (conn.status === "failed" && conn.lastCloseCode === 4401) dispatch(roomUnauthorized(roomId))
+    if (conn.status === "failed" && conn.lastCloseCode === 4401) {
+      forgetToken(roomId)
+      dispatch(roomUnauthorized(roomId))
+    }
   }, [conn.status, conn.lastCloseCode, dispatch, roomId])
 
   // After a reconnect, ask again who we are: the owner may have changed our role meanwhile.
+  // The first connection needs no second look: the room was just fetched on open.
+  const firstConnectedAt = useRef<{ room: string; at: number } | null>(null)
   useEffect(() => {
     if (conn.status !== "connected" || !conn.lastConnectedAt) return
+    if (firstConnectedAt.current?.room !== roomId) {
+      firstConnectedAt.current = { room: roomId, at: conn.lastConnectedAt }
+      return
+    }
+    if (firstConnectedAt.current.at === conn.lastConnectedAt) return
     const ac = new AbortController()
     api
       .getRoom(roomId, ac.signal, token)
       .then(info => dispatch(roomInfoReceived(info)))
       .catch(e => {
-        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) dispatch(roomUnauthorized(roomId))
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+          if (e.status === 401) forgetToken(roomId)
+          dispatch(roomUnauthorized(roomId))
+        }
       })
     return () => ac.abort()
   }, [conn.status, conn.lastConnectedAt, roomId, token, dispatch])

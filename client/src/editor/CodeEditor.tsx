@@ -131,7 +131,7 @@ export function CodeEditor({ session, handle }: Props) {
                     `(${Math.floor(r.limit / 1024).toLocaleString()} KiB). Remove some text first, or split the file.`,
                 ),
               ),
-            () => new TextEncoder().encode(store.getState().room.language).length,
+            () => store.getState().room.language.length, // language ids are ASCII
           ),
           automergeBinding(handle, ["content"]),
           remoteCursors(),

@@ -54,6 +54,7 @@ export function docSizeLimit(
   languageBytes: () => number = () => 0,
 ): Extension {
   return EditorState.transactionFilter.of(tr => {
+    if (!tr.docChanged) return tr // selections and cursor moves: nothing to weigh
     const max = limit()
     if (max == null || withinLimit(tr, max, languageBytes())) return tr
     const r = { wouldBe: tr.newDoc.length, limit: max }
