@@ -19,7 +19,6 @@ type Memory struct {
 	failSaves error
 	saves     int
 	loads     int                            // Load calls
-	textLoads int                            // LoadText calls
 	log       map[string][]pairsync.LogEntry // change log by room (memory_changelog.go)
 	opened    map[string]time.Time           // see ttl.go
 }
@@ -116,7 +115,6 @@ func (m *Memory) LoadText(_ context.Context, id string) (string, error) {
 	if !ok {
 		return "", pairsync.ErrNotFound
 	}
-	m.textLoads++
 	if len(m.log[id]) > 0 { // newer than the copy (see GormStore.LoadText)
 		return "", pairsync.ErrNoText
 	}
