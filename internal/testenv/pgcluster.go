@@ -58,9 +58,17 @@ func isExec(p string) bool {
 
 // StartPGCluster initialises and starts a private cluster on port (use the
 // ports your environment reserves for you). It is stopped and removed when
-// the test ends.
+// the test ends. TEST_PG_PORT_OFFSET, when set, is added to port so that two
+// checkouts can run their tests side by side on one machine.
 func StartPGCluster(t testing.TB, port int) *PGCluster {
 	t.Helper()
+	if off := os.Getenv("TEST_PG_PORT_OFFSET"); off != "" {
+		n, err := strconv.Atoi(off)
+		if err != nil || n < 0 || port+n > 65535 {
+			t.Fatalf("TEST_PG_PORT_OFFSET=%q: want a small non-negative number", off)
+		}
+		port += n
+	}
 	c := &PGCluster{t: t, bin: PostgresBinDir(t), port: port}
 	dir, err := os.MkdirTemp("", "pairpad-pg-")
 	if err != nil {
