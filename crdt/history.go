@@ -773,3 +773,15 @@ func HashString(h automerge.ChangeHash) string { return hex.EncodeToString(h[:])
 func sortHashes(hs []automerge.ChangeHash) {
 	sort.Slice(hs, func(i, j int) bool { return bytes.Compare(hs[i][:], hs[j][:]) < 0 })
 }
+
+// ContentIsText reports whether the document's content field is a text
+// object (what a room needs; an imported document is checked with it).
+func (d *Doc) ContentIsText() bool {
+	ok := false
+	_ = guard(func() error {
+		v, err := d.am.Path(FieldContent).Get()
+		ok = err == nil && v.Kind() == automerge.KindText
+		return nil
+	})
+	return ok
+}
