@@ -785,3 +785,35 @@ func (d *Doc) ContentIsText() bool {
 	})
 	return ok
 }
+
+// SpliceMessage is Splice committed with a change message ("ai" for an
+// accepted suggestion, "paste" for a paste: README "History").
+func (d *Doc) SpliceMessage(pos, del int, text, message string) error {
+	d.changing()
+	return guard(func() error {
+		if err := d.am.Path(FieldContent).Text().Splice(pos, del, text); err != nil {
+			return err
+		}
+		_, err := d.am.Commit(message)
+		return err
+	})
+}
+
+// SetPerson writes people[actor] = {name, colour} and commits (what a
+// browser client does when its person joins or renames).
+func (d *Doc) SetPerson(actor, name, colour string) error {
+	d.changing()
+	return guard(func() error {
+		if err := d.am.Path(FieldPeople, actor, "name").Set(name); err != nil {
+			return err
+		}
+		if err := d.am.Path(FieldPeople, actor, "colour").Set(colour); err != nil {
+			return err
+		}
+		_, err := d.am.Commit("")
+		return err
+	})
+}
+
+// ActorID is the actor this document's own changes are made by.
+func (d *Doc) ActorID() string { return d.am.ActorID() }

@@ -3,6 +3,7 @@ package crdt
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -98,10 +99,13 @@ func (h *History) Trace(maxWork int) (*ConcurrentTrace, error) {
 		for _, d := range c.Deps {
 			out.Txns[d].NumChildren++
 		}
-		linear := len(c.Deps) == len(heads)
-		for _, d := range c.Deps {
-			if !heads[d] {
+		// It follows everything before it when every head so far is among
+		// its deps (automerge may list older ancestors there too).
+		linear := true
+		for hd := range heads {
+			if !slices.Contains(c.Deps, hd) {
 				linear = false
+				break
 			}
 		}
 		fw := running
