@@ -89,11 +89,12 @@ func New(language string) (*Doc, error) {
 			return err
 		}
 		// name then colour, in this order: the same room content gives the
-		// same change
-		if err := d.am.Path(FieldPeople, ServerActor, "name").Set(ServerName); err != nil {
+		// same change. Texts, as JavaScript clients write strings (they read
+		// back as plain strings there; a scalar would be an ImmutableString).
+		if err := d.am.Path(FieldPeople, ServerActor, "name").Set(automerge.NewText(ServerName)); err != nil {
 			return err
 		}
-		if err := d.am.Path(FieldPeople, ServerActor, "colour").Set(ServerColour); err != nil {
+		if err := d.am.Path(FieldPeople, ServerActor, "colour").Set(automerge.NewText(ServerColour)); err != nil {
 			return err
 		}
 		// automerge-go writes Time.UnixMilli() into the change: hand it a

@@ -345,6 +345,7 @@ func (h *History) readOps(c *docChunk, own *ownerIndex) error {
 	// characters are read as they stream by; the few other map operations
 	// (people entries) are kept for the end.
 	objIndex := map[opID]int32{}
+	fieldTexts := map[opID]*strings.Builder{}
 	var peopleObjs, mapOps []keptOp
 	err := c.eachOp(func(op *rawOp) {
 		switch {
@@ -363,6 +364,9 @@ func (h *History) readOps(c *docChunk, own *ownerIndex) error {
 		case op.insert:
 			oi, ok := objIndex[op.obj]
 			if !ok || !op.isStr {
+				if b := fieldTexts[op.obj]; b != nil && op.isStr && len(op.succ) == 0 {
+					b.Write(op.val)
+				}
 				return
 			}
 			e := elem{obj: oi, ins: own.of(op.id), del: -1}
@@ -397,6 +401,12 @@ func (h *History) readOps(c *docChunk, own *ownerIndex) error {
 			h.elems = append(h.elems, e)
 		case len(op.succ) == 0 && op.keyStr != "" && (op.action == actMakeMap || (op.action == actSet && op.isStr)):
 			mapOps = append(mapOps, keep(op))
+		case len(op.succ) == 0 && (op.keyStr == "name" || op.keyStr == "colour") && op.action == actMakeText:
+			// a person's name or colour written as a text (JavaScript
+			// clients write strings so): its characters follow later, in
+			// its own object
+			mapOps = append(mapOps, keep(op))
+			fieldTexts[op.id] = &strings.Builder{}
 		}
 	})
 	if err != nil {
@@ -416,7 +426,10 @@ func (h *History) readOps(c *docChunk, own *ownerIndex) error {
 		if op.obj == people.id && op.action == actMakeMap {
 			entries[op.key] = append(entries[op.key], op)
 		}
-		if op.action == actSet {
+		if op.action == actSet || op.action == actMakeText {
+			if b := fieldTexts[op.id]; b != nil {
+				op.str = b.String()
+			}
 			m := fields[op.obj]
 			if m == nil {
 				m = map[string][]keptOp{}
@@ -799,8 +812,8 @@ func (d *Doc) SpliceMessage(pos, del int, text, message string) error {
 	})
 }
 
-// SetPerson writes people[actor] = {name, colour} and commits (what a
-// browser client does when its person joins or renames).
+// SetPerson writes people[actor] = {name, colour} and commits, as scalar
+// strings (JavaScript clients write texts; History reads both).
 func (d *Doc) SetPerson(actor, name, colour string) error {
 	d.changing()
 	return guard(func() error {
