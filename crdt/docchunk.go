@@ -25,7 +25,7 @@ var errChunk = errors.New("malformed automerge document chunk")
 
 // maxInflate bounds an inflated column (a document the server accepted never
 // comes near it).
-const maxInflate = 1 << 30
+const maxInflate = 64 << 20
 
 // Column specs (id << 4 | type; bit 3, deflate, masked out).
 const (
@@ -100,6 +100,10 @@ type rawOp struct {
 }
 
 type docChunk struct {
+	// maxRows bounds changes and operations: run-length encoding lets a few
+	// bytes claim 2^60 rows, while a real document spends at least a value
+	// byte or a changing delta on nearly every one
+	maxRows int
 	actors  [][]byte
 	heads   [][32]byte
 	changes []rawChange
@@ -161,7 +165,13 @@ func decodeDocChunk(data []byte) (*docChunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out.changes, err = decodeChanges(changeCols, len(out.actors)); err != nil {
+	out.maxRows = 4096
+	for _, cols := range []map[uint64][]byte{changeCols, opCols} {
+		for _, b := range cols {
+			out.maxRows += 4 * len(b)
+		}
+	}
+	if out.changes, err = decodeChanges(changeCols, len(out.actors), out.maxRows); err != nil {
 		return nil, err
 	}
 	out.opCols = opCols
@@ -217,7 +227,7 @@ func readColumnData(r *reader, specs []columnSpec) (map[uint64][]byte, error) {
 	return out, nil
 }
 
-func decodeChanges(cols map[uint64][]byte, actors int) ([]rawChange, error) {
+func decodeChanges(cols map[uint64][]byte, actors, maxRows int) ([]rawChange, error) {
 	actor := newUintRLE(cols[ccActor])
 	seq := newDelta(cols[ccSeq])
 	maxOp := newDelta(cols[ccMaxOp])
@@ -227,6 +237,9 @@ func decodeChanges(cols map[uint64][]byte, actors int) ([]rawChange, error) {
 	depIdx := newDelta(cols[ccDepIndex])
 	var out []rawChange
 	for !actor.done() {
+		if len(out) >= maxRows {
+			return nil, fmt.Errorf("%w: more changes than its columns can hold", errChunk)
+		}
 		a, ok, err := actor.next()
 		if err != nil {
 			return nil, err
@@ -292,7 +305,10 @@ func (c *docChunk) eachOp(visit func(op *rawOp)) error {
 	}
 	rawOff := 0
 	var op rawOp
-	for !idA.done() {
+	for rows := 0; !idA.done(); rows++ {
+		if rows >= c.maxRows {
+			return fmt.Errorf("%w: more operations than its columns can hold", errChunk)
+		}
 		op = rawOp{succ: op.succ[:0]}
 		var errs [12]error
 		var ok bool

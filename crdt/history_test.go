@@ -335,3 +335,36 @@ func saveTB(t testing.TB, d *Doc) []byte {
 	}
 	return b
 }
+
+// FuzzBuildHistory: whatever the bytes, decoding a document chunk and every
+// view of the result return (an error or a value) without panicking.
+func FuzzBuildHistory(f *testing.F) {
+	d, _ := twoWriters(f, 5, 30)
+	saved := saveTB(f, d)
+	f.Add(saved)
+	f.Add(saved[:len(saved)/2])
+	e, _ := New("go")
+	f.Add(saveTB(f, e))
+	f.Add([]byte{0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0, 2, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := decodeDocChunk(data)
+		if err != nil {
+			return
+		}
+		src := HistorySource{Saved: data, Hashes: make([]automerge.ChangeHash, len(c.changes))}
+		for i := range src.Hashes {
+			src.Hashes[i][0], src.Hashes[i][1] = byte(i), byte(i>>8)
+		}
+		h, err := BuildHistory(src)
+		if err != nil {
+			return
+		}
+		cur, _ := h.VersionAt(nil)
+		_ = h.TextAt(cur)
+		_ = h.Blame()
+		if len(h.Changes) > 0 {
+			_ = h.Diff(h.versionOf([]int{0}), cur)
+		}
+		_, _ = h.Trace(1 << 20)
+	})
+}
