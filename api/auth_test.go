@@ -166,6 +166,14 @@ func TestRoomEndpointsNeedAToken(t *testing.T) {
 		{"app token wrong secret", "GET", base, "", appTok(r.RoomID, auth.RoleOwner, []byte("wrong-app-secret-wrong-app-secret-00")), 401, "invalid_token"},
 		{"app owner lists links", "GET", base + "/links", "", appTok(r.RoomID, auth.RoleOwner, testAppSecret), 200, ""},
 		{"ws no token", "GET", "/ws/" + r.RoomID, "", "", 401, "token_required"},
+		{"no token history", "GET", base + "/history", "", "", 401, "token_required"},
+		{"no token trace", "GET", base + "/trace", "", "", 401, "token_required"},
+		{"no token text at heads", "GET", base + "/text?heads=x", "", "", 401, "token_required"},
+		{"other room blame", "GET", "/rooms/" + other.RoomID + "/blame", "", viewer, 403, "wrong_room"},
+		{"other room graph", "GET", "/rooms/" + other.RoomID + "/graph", "", viewer, 403, "wrong_room"},
+		{"viewer history", "GET", base + "/history", "", viewer, 200, ""},
+		{"viewer blame", "GET", base + "/blame", "", viewer, 200, ""},
+		{"viewer diff", "GET", base + "/diff?from=" + strings.Repeat("0", 64), "", viewer, 400, "unknown_change"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -135,6 +135,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/rooms/:id", anyRole, s.getRoom)
 	r.GET("/rooms/:id/snapshot", anyRole, s.getSnapshot)
 	r.GET("/rooms/:id/text", anyRole, s.getText)
+	s.historyRoutes(r, anyRole)
 	if s.auth != nil {
 		r.GET("/rooms/:id/links", owner, s.listLinks)
 		r.POST("/rooms/:id/links", owner, s.createLink)
@@ -189,6 +190,10 @@ func (s *Server) createRoom(c *gin.Context) {
 	if !s.roomCreateLimit(c) {
 		return
 	}
+	if ct, _, _ := strings.Cut(c.ContentType(), ";"); strings.TrimSpace(ct) == "application/octet-stream" {
+		s.importRoom(c) // history.go
+		return
+	}
 	var req createRoomRequest
 	if c.Request.ContentLength != 0 {
 		if err := decodeStrict(c, 16<<10, &req); err != nil {
@@ -205,11 +210,16 @@ func (s *Server) createRoom(c *gin.Context) {
 		}
 	}
 	rec, err := s.hub.CreateRoom(c.Request.Context(), language)
-	ok := true
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	s.roomCreated(c, rec)
+}
+
+// roomCreated answers 201 for a new room, with its links.
+func (s *Server) roomCreated(c *gin.Context, rec pairsync.RoomRecord) {
+	ok := true
 	out := CreateRoomResponse{RoomID: rec.ID, URL: roomURL(rec.ID, "")}
 	if s.auth != nil {
 		if out.OwnerToken, out.Links, ok = s.issueRoomLinks(c, rec.ID); !ok {
@@ -310,6 +320,10 @@ func (s *Server) getSnapshot(c *gin.Context) {
 // getText never loads a document (Hub.Text): a loaded room answers from
 // memory, any other from the text copy stored with its last save.
 func (s *Server) getText(c *gin.Context) {
+	if _, ok := c.GetQuery("heads"); ok {
+		s.getTextAt(c) // history.go
+		return
+	}
 	id, ok := s.roomID(c)
 	if !ok {
 		return

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 	"unicode/utf16"
 
 	"github.com/automerge/automerge-go"
@@ -58,18 +59,54 @@ type Doc struct {
 	textOK bool
 }
 
-// New creates a room document with empty content and the given language.
+// Attribution (README "History"): the server's own changes are made by a
+// fixed actor, and the document's root map "people" names every actor.
+const (
+	// ServerActor is the actor id of the changes the server makes itself
+	// (room creation): ASCII "pairpad" in hex.
+	ServerActor = "70616972706164"
+	// FieldPeople is the root map actor hex -> {name, colour}.
+	FieldPeople = "people"
+	// ServerName and ServerColour are ServerActor's entry in people.
+	ServerName   = "Pairpad"
+	ServerColour = "#6b7280"
+)
+
+// New creates a room document with empty content and the given language:
+// one change by ServerActor, stamped in seconds (as JavaScript clients stamp
+// theirs; automerge-go would stamp milliseconds), that also writes the
+// server's people entry.
 func New(language string) (*Doc, error) {
 	d := &Doc{am: automerge.New()}
 	err := guard(func() error {
+		if err := d.am.SetActorID(ServerActor); err != nil {
+			return err
+		}
 		if err := d.am.Path(FieldContent).Set(automerge.NewText("")); err != nil {
 			return err
 		}
 		if err := d.am.Path(FieldLanguage).Set(language); err != nil {
 			return err
 		}
-		_, err := d.am.Commit("create room")
-		return err
+		// name then colour, in this order: the same room content gives the
+		// same change. Texts, as JavaScript clients write strings (they read
+		// back as plain strings there; a scalar would be an ImmutableString).
+		if err := d.am.Path(FieldPeople, ServerActor, "name").Set(automerge.NewText(ServerName)); err != nil {
+			return err
+		}
+		if err := d.am.Path(FieldPeople, ServerActor, "colour").Set(automerge.NewText(ServerColour)); err != nil {
+			return err
+		}
+		// automerge-go writes Time.UnixMilli() into the change: hand it a
+		// time whose milliseconds are the current Unix seconds.
+		secs := time.UnixMilli(time.Now().Unix())
+		if _, err := d.am.Commit("create room", automerge.CommitOptions{Time: &secs}); err != nil {
+			return err
+		}
+		// Later edits through this Doc (tools, tests) get an actor of their
+		// own: two documents created by New never write the same (actor,
+		// seq) twice.
+		return d.am.SetActorID(automerge.NewActorID())
 	})
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 func TestGrowthBoundCoversInsertedText(t *testing.T) {
 	for _, n := range []int{1, 100, 5000} {
 		a, _ := New("go")
-		b, _ := New("go")
+		b := Empty() // receives the room over sync, as a client does
 		sa, sb := a.NewPeerState(), b.NewPeerState()
 		sync := func() {
 			for i := 0; i < 10; i++ {

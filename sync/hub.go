@@ -90,6 +90,9 @@ type Config struct {
 	// HeadsInterval: how often a room held on several instances publishes
 	// its heads so that lost broker messages are fetched again. Default 2s.
 	HeadsInterval time.Duration
+	// HistoryLoads: rooms not in memory loaded at once into temporary
+	// documents for the history endpoints (history.go). Default 2.
+	HistoryLoads int
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +142,9 @@ func (c Config) withDefaults() Config {
 	if c.HeadsInterval <= 0 {
 		c.HeadsInterval = 2 * time.Second
 	}
+	if c.HistoryLoads <= 0 {
+		c.HistoryLoads = 2
+	}
 	return c
 }
 
@@ -168,7 +174,10 @@ type Hub struct {
 	stopFlush chan struct{}
 	links     linkRegistry // recent link changes (links.go)
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
-	clog          *changeLogger
+	clog *changeLogger
+	// history endpoints (history.go)
+	histories     historyCache
+	historySem    chan struct{}
 	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
 	report        ShutdownReport
 	wg            stdsync.WaitGroup // room and flusher goroutines
@@ -180,15 +189,16 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	h := &Hub{
-		cfg:       cfg,
-		store:     store,
-		log:       log,
-		metrics:   &Metrics{},
-		peerID:    "pairpad-" + hex.EncodeToString(b[:]),
-		rooms:     map[string]*room{},
-		closing:   map[string]*room{},
-		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
-		stopFlush: make(chan struct{}),
+		cfg:        cfg,
+		store:      store,
+		log:        log,
+		metrics:    &Metrics{},
+		peerID:     "pairpad-" + hex.EncodeToString(b[:]),
+		rooms:      map[string]*room{},
+		closing:    map[string]*room{},
+		saveSem:    make(chan struct{}, cfg.MaxConcurrentSaves),
+		historySem: make(chan struct{}, cfg.HistoryLoads),
+		stopFlush:  make(chan struct{}),
 	}
 	h.metrics.MemoryEstimate = h.MemoryEstimate
 	if cl, ok := store.(ChangeLog); ok {

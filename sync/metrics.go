@@ -40,6 +40,8 @@ type Metrics struct {
 	MemoryEstimate     func() int64 // set by the hub
 	ClosedByCode       [5000]atomic.Int64
 	DurabilityMetrics
+	History HistoryMetrics // history endpoints (history.go)
+	Imports atomic.Int64   // rooms created from an imported document
 }
 
 func (m *Metrics) observeSave(d time.Duration, err error) {
@@ -93,6 +95,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	fmt.Fprintf(w, "# HELP pairpad_save_seconds_total Time spent saving documents.\n# TYPE pairpad_save_seconds_total counter\npairpad_save_seconds_total %g\n",
 		time.Duration(m.SaveNanos.Load()).Seconds())
 	m.DurabilityMetrics.writePrometheus(w)
+	m.History.writePrometheus(g)
+	g("pairpad_rooms_imported_total", "Rooms created from an imported Automerge document (POST /rooms, application/octet-stream).", "counter", m.Imports.Load())
 	fmt.Fprintf(w, "# HELP pairpad_closes_total Connections closed, by close code.\n# TYPE pairpad_closes_total counter\n")
 	for _, ci := range CloseTable {
 		fmt.Fprintf(w, "pairpad_closes_total{code=\"%d\"} %d\n", ci.Code, m.ClosedByCode[ci.Code].Load())

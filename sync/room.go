@@ -31,6 +31,7 @@ type event struct {
 	msg   *wire.Message // a pointer keeps queued events (and idle rooms) small
 	reply chan snapshotReply
 	link  *linkChange // evLink
+	have  string      // evHistory: the heads key the asker has a history for
 }
 
 type eventKind int
@@ -41,11 +42,13 @@ const (
 	evFrame
 	evSnapshot
 	evText
-	evLink // a link's role changed or it was revoked (links.go)
+	evLink    // a link's role changed or it was revoked (links.go)
+	evHistory // history source for the history endpoints (history.go)
 )
 
 type snapshotReply struct {
 	data []byte
+	hist historyReply
 	err  error
 }
 
@@ -374,6 +377,8 @@ func (r *room) handle(ev event) {
 		ev.reply <- snapshotReply{data: []byte(text), err: err}
 	case evLink:
 		r.applyLink(*ev.link)
+	case evHistory:
+		r.handleHistory(ev)
 	}
 }
 

@@ -32,6 +32,7 @@ type Config struct {
 	RedisURL        string        // REDIS_URL: empty: a single instance; set: instances cooperate through Redis
 	RedisQueue      int           // REDIS_QUEUE, default 4096
 	HeadsInterval   time.Duration // HEADS_INTERVAL, default 2s
+	HistoryLoads    int           // HISTORY_LOADS, default 2
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
@@ -199,6 +200,14 @@ func settings() []setting {
 				return fmt.Errorf("want a Go duration from 10ms to 1m, such as 2s")
 			}
 			c.HeadsInterval = d
+			return nil
+		}},
+		{"HISTORY_LOADS", "rooms not in memory loaded at once into temporary documents for the history endpoints and imports (others wait)", "2", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 64 {
+				return fmt.Errorf("want a whole number from 1 to 64")
+			}
+			c.HistoryLoads = n
 			return nil
 		}},
 		{"LOG_LEVEL", "debug, info, warn or error", "info", func(c *Config, v string) error {

@@ -116,6 +116,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		LogInterval:   cfg.LogInterval,
 		SpillDir:      cfg.SpillPath(),
 		HeadsInterval: cfg.HeadsInterval,
+		HistoryLoads:  cfg.HistoryLoads,
 		// issue 9 room limits
 		MaxDocBytes:       cfg.MaxDocBytes,
 		MaxPeerQueueBytes: cfg.MaxPeerQueue,
