@@ -90,6 +90,10 @@ type Config struct {
 	// HeadsInterval: how often a room held on several instances publishes
 	// its heads so that lost broker messages are fetched again. Default 2s.
 	HeadsInterval time.Duration
+	// SyncMaxDocs: documents one /sync socket may have open at once; a
+	// request for one more is answered with an error for that document.
+	// Default 1000.
+	SyncMaxDocs int
 }
 
 func (c Config) withDefaults() Config {
@@ -136,6 +140,9 @@ func (c Config) withDefaults() Config {
 	if c.BrokerQueue <= 0 {
 		c.BrokerQueue = 1024
 	}
+	if c.SyncMaxDocs <= 0 {
+		c.SyncMaxDocs = 1000
+	}
 	if c.HeadsInterval <= 0 {
 		c.HeadsInterval = 2 * time.Second
 	}
@@ -170,6 +177,7 @@ type Hub struct {
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
 	clog          *changeLogger
 	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
+	storage       storageIDCache // the server's automerge-repo storage id (syncserve.go)
 	report        ShutdownReport
 	wg            stdsync.WaitGroup // room and flusher goroutines
 }
@@ -322,7 +330,11 @@ func (h *Hub) Text(ctx context.Context, id string) (string, error) {
 
 // attach returns the loaded room for id, loading it if needed, and counts
 // one more user of it. Each attach is paired with a detach.
-func (h *Hub) attach(id string) (*room, error) {
+func (h *Hub) attach(id string) (*room, error) { return h.attachDoc(id, false) }
+
+// attachDoc is attach; create lets a room it loads start empty when the
+// document is not stored (a /sync peer may create it).
+func (h *Hub) attachDoc(id string, create bool) (*room, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -338,6 +350,7 @@ func (h *Hub) attach(id string) (*room, error) {
 			prev = c.done
 		}
 		r = newRoom(h, id, prev)
+		r.creatable = create
 		h.rooms[id] = r
 		h.wg.Add(1)
 		go r.run()
