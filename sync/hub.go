@@ -176,7 +176,7 @@ type Hub struct {
 	links     linkRegistry // recent link changes (links.go)
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
 	clog          *changeLogger
-	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
+	shutdownTotal atomic.Int64   // the Shutdown budget, for spill margins
 	storage       storageIDCache // the server's automerge-repo storage id (syncserve.go)
 	report        ShutdownReport
 	wg            stdsync.WaitGroup // room and flusher goroutines
