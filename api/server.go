@@ -50,6 +50,9 @@ type Options struct {
 	Auth *auth.Service
 	// Access is AccessLinks (default) or AccessOpen.
 	Access string
+	// SyncEndpoint is the GET /sync policy (SyncOff, SyncOpen, SyncToken);
+	// empty: SyncOpen when open access is on, else SyncToken.
+	SyncEndpoint string
 	// Live applies link role changes and revocations to open connections;
 	// nil: the Hub does.
 	Live LiveLinks
@@ -143,6 +146,7 @@ func (s *Server) Handler() http.Handler {
 		r.DELETE("/rooms/:id/links/:link_id", owner, s.deleteLink)
 	}
 	r.GET("/ws/:id", s.checkWSOrigin, s.require(auth.RoleViewer, true), s.serveWS)
+	r.GET("/sync", s.checkWSOrigin, s.serveSync)
 	r.POST("/autocomplete", s.autocomplete)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestAuthenticate(t *testing.T) {
 				if !errors.Is(err, c.wantErr) {
 					t.Fatalf("err = %v, want %v", err, c.wantErr)
 				}
-				if got != (auth.Identity{}) {
+				if !reflect.DeepEqual(got, auth.Identity{}) {
 					t.Fatalf("identity %+v returned with an error", got)
 				}
 				return
@@ -299,7 +300,7 @@ func FuzzAuthenticate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string) {
 		id, err := s.Authenticate(ctx, token)
 		if err != nil {
-			if id != (auth.Identity{}) {
+			if !reflect.DeepEqual(id, auth.Identity{}) {
 				t.Fatalf("identity with error")
 			}
 			return

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -255,22 +256,42 @@ func (s *Service) checkApp(c *Claims) (Identity, error) {
 	if c.Issuer == Issuer {
 		return Identity{}, fmt.Errorf("%w: application tokens must not use issuer %q", ErrInvalidToken, Issuer)
 	}
-	if c.Room == "" {
-		return Identity{}, fmt.Errorf("%w: application token without a room claim (a room id or %q)", ErrInvalidToken, AnyRoom)
+	if c.Room == "" && len(c.Docs) == 0 {
+		return Identity{}, fmt.Errorf("%w: application token without a room claim (a room id or %q) or docs claim (a list of document ids, or [%q])", ErrInvalidToken, AnyRoom, AnyRoom)
+	}
+	if len(c.Docs) > maxDocsClaim {
+		return Identity{}, fmt.Errorf("%w: docs claim lists %d documents, at most %d", ErrInvalidToken, len(c.Docs), maxDocsClaim)
 	}
 	if !c.Role.Valid() {
 		return Identity{}, fmt.Errorf("%w: application token role %q: want viewer, editor or owner", ErrInvalidToken, c.Role)
 	}
-	id := Identity{Kind: KindApp, Room: c.Room, Role: c.Role, Name: cleanName(c.Name)}
+	id := Identity{Kind: KindApp, Room: c.Room, Role: c.Role, Name: cleanName(c.Name), Docs: c.Docs}
 	if c.ExpiresAt != nil {
 		id.ExpiresAt = c.ExpiresAt.Time
 	}
 	return id, nil
 }
 
+// maxDocsClaim bounds an application token's docs claim (AUTH_MAX_TOKEN_BYTES
+// bounds it too).
+const maxDocsClaim = 1000
+
+// SyncDocs is the documents id may open through GET /sync: an application
+// token's docs claim, else its room claim (a room id or AnyRoom); a link
+// token's room.
+func (id Identity) SyncDocs() []string {
+	if id.Kind == KindApp && len(id.Docs) > 0 {
+		return id.Docs
+	}
+	if id.Room == "" {
+		return nil
+	}
+	return []string{id.Room}
+}
+
 // Authorize says whether id may act in room with at least role need.
 func Authorize(id Identity, room string, need Role) error {
-	if id.Room != room && !(id.Kind == KindApp && id.Room == AnyRoom) {
+	if id.Room != room && !(id.Kind == KindApp && (id.Room == AnyRoom || slices.Contains(id.Docs, room) || slices.Contains(id.Docs, AnyRoom))) {
 		return ErrWrongRoom
 	}
 	if !id.Role.AtLeast(need) {

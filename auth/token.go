@@ -53,6 +53,8 @@ type Identity struct {
 	Role   Role
 	LinkID string // link tokens only
 	Name   string // application tokens only: the display name
+	// Docs: an application token's docs claim (document ids or AnyRoom).
+	Docs []string
 	// ExpiresAt is when the token or its link stops working; zero: never.
 	ExpiresAt time.Time
 }
@@ -64,6 +66,9 @@ type Claims struct {
 	Room string `json:"room"`
 	Role Role   `json:"role"`
 	Name string `json:"name,omitempty"`
+	// Docs (application tokens): document ids, or AnyRoom, the token opens
+	// through GET /sync (and /ws, for rooms among them).
+	Docs []string `json:"docs,omitempty"`
 	jwt.RegisteredClaims
 }
 

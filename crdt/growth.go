@@ -166,7 +166,9 @@ func changeContentBytes(body []byte, limit int64) (int64, bool) {
 	return content + int64(r.len()), true // trailing bytes count too
 }
 
-// SizeBytes is what MAX_DOC_BYTES limits: the content's length in
+// SizeBytes is what MAX_DOC_BYTES limits. For a document without a text
+// (or string) content field, the bytes of its saved form. Otherwise the
+// content's length in
 // characters (Unicode code points, one byte each for ASCII; a scalar string
 // content counts its bytes) plus the language's bytes. automerge keeps about
 // the same memory per character whatever its UTF-8 length, so characters
@@ -184,11 +186,22 @@ func (d *Doc) SizeBytes() (int, error) {
 			n = v.Text().Len()
 		case automerge.KindStr:
 			n = len(v.Str())
+		default:
+			n = -1
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
+	}
+	if n < 0 {
+		// No text content (a document an automerge-repo application
+		// created through /sync): its saved size is the measure.
+		data, err := d.Save()
+		if err != nil {
+			return 0, err
+		}
+		return len(data), nil
 	}
 	return n + len(d.Language()), nil
 }

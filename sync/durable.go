@@ -104,8 +104,8 @@ func (r *room) logTick() {
 
 // takeIncrement hands the changes since the last increment to the logger.
 func (r *room) takeIncrement() {
-	if r.hub.clog == nil || !r.logDirty || r.doc == nil {
-		return
+	if r.hub.clog == nil || !r.logDirty || r.doc == nil || r.version == 0 {
+		return // (version 0: not stored yet; its first save creates it whole)
 	}
 	r.logDirty = false
 	data, err := r.doc.SaveIncremental()

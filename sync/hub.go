@@ -93,6 +93,10 @@ type Config struct {
 	// HistoryLoads: rooms not in memory loaded at once into temporary
 	// documents for the history endpoints (history.go). Default 2.
 	HistoryLoads int
+	// SyncMaxDocs: documents one /sync socket may have open at once; a
+	// request for one more is answered with an error for that document.
+	// Default 1000.
+	SyncMaxDocs int
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +143,9 @@ func (c Config) withDefaults() Config {
 	if c.BrokerQueue <= 0 {
 		c.BrokerQueue = 1024
 	}
+	if c.SyncMaxDocs <= 0 {
+		c.SyncMaxDocs = 1000
+	}
 	if c.HeadsInterval <= 0 {
 		c.HeadsInterval = 2 * time.Second
 	}
@@ -174,11 +181,11 @@ type Hub struct {
 	stopFlush chan struct{}
 	links     linkRegistry // recent link changes (links.go)
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
-	clog *changeLogger
-	// history endpoints (history.go)
+	clog          *changeLogger
 	histories     historyCache
 	historySem    chan struct{}
-	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
+	shutdownTotal atomic.Int64   // the Shutdown budget, for spill margins
+	storage       storageIDCache // the server's automerge-repo storage id (syncserve.go)
 	report        ShutdownReport
 	wg            stdsync.WaitGroup // room and flusher goroutines
 }
@@ -332,7 +339,11 @@ func (h *Hub) Text(ctx context.Context, id string) (string, error) {
 
 // attach returns the loaded room for id, loading it if needed, and counts
 // one more user of it. Each attach is paired with a detach.
-func (h *Hub) attach(id string) (*room, error) {
+func (h *Hub) attach(id string) (*room, error) { return h.attachDoc(id, false) }
+
+// attachDoc is attach; create lets a room it loads start empty when the
+// document is not stored (a /sync peer may create it).
+func (h *Hub) attachDoc(id string, create bool) (*room, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -348,6 +359,7 @@ func (h *Hub) attach(id string) (*room, error) {
 			prev = c.done
 		}
 		r = newRoom(h, id, prev)
+		r.creatable = create
 		h.rooms[id] = r
 		h.wg.Add(1)
 		go r.run()

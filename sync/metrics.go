@@ -37,6 +37,11 @@ type Metrics struct {
 	DocTooLarge        atomic.Int64 // changes refused by MaxDocBytes
 	LoadsRefused       atomic.Int64 // rooms not opened, pastes refused: MaxMemory full
 	CompactionsSkipped atomic.Int64 // idle rooms not compacted: MaxMemory has no room for the copy
+	SyncSockets        atomic.Int64 // /sync sockets open
+	SyncDocsOpen       atomic.Int64 // documents open on /sync sockets (summed over sockets)
+	SyncDocsOpened     atomic.Int64 // documents opened on /sync sockets
+	SyncDocsCreated    atomic.Int64 // documents created by peers' first changes
+	SyncDocErrors      atomic.Int64 // /sync document-level refusals (bad id, access, limits, rejected sync)
 	MemoryEstimate     func() int64 // set by the hub
 	ClosedByCode       [5000]atomic.Int64
 	DurabilityMetrics
@@ -86,6 +91,11 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_doc_too_large_total", "Changes refused because they would take a document over MAX_DOC_BYTES (the peer is closed with 4507).", "counter", m.DocTooLarge.Load())
 	g("pairpad_room_loads_refused_total", "Rooms not opened and pastes refused because the memory budget (MAX_MEMORY) was full (503 or close 4503).", "counter", m.LoadsRefused.Load())
 	g("pairpad_compactions_skipped_total", "Idle rooms not compacted because the memory budget (MAX_MEMORY) had no room for the reloaded copy.", "counter", m.CompactionsSkipped.Load())
+	g("pairpad_sync_sockets", "WebSockets open on /sync.", "gauge", m.SyncSockets.Load())
+	g("pairpad_sync_documents_open", "Documents open on /sync sockets, summed over sockets (divide by pairpad_sync_sockets for documents per socket).", "gauge", m.SyncDocsOpen.Load())
+	g("pairpad_sync_documents_opened_total", "Documents opened on /sync sockets.", "counter", m.SyncDocsOpened.Load())
+	g("pairpad_sync_documents_created_total", "Documents created by a /sync peer's first changes.", "counter", m.SyncDocsCreated.Load())
+	g("pairpad_sync_document_errors_total", "Document-level refusals on /sync (invalid id, not allowed, SYNC_MAX_DOCS, rejected or refused changes); the socket stays open.", "counter", m.SyncDocErrors.Load())
 	if m.MemoryEstimate != nil {
 		g("pairpad_room_memory_estimate_bytes", "Estimated memory of the rooms in memory, against MAX_MEMORY.", "gauge", m.MemoryEstimate())
 	}

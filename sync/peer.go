@@ -28,12 +28,26 @@ type peer struct {
 	kickCode CloseCode
 	kicked   chan struct{}
 	written  chan struct{} // writer exited
+
+	// sock is set on a document view of a /sync socket (syncserve.go):
+	// frames go through the socket's queue, and a document-level close
+	// drops only this document (see syncSocket.dropDoc).
+	sock *syncSocket
+	room *room // sock only: the document's room
 }
 
 // enqueue queues a frame without blocking; false when the queue is full:
 // SendQueue frames, or MaxPeerQueueBytes bytes (a frame larger than that
 // still goes into an empty queue, so any frame the room makes can be sent).
 func (p *peer) enqueue(frame []byte) bool {
+	if p.sock != nil {
+		select {
+		case <-p.kicked:
+			return true // this document was dropped from the socket
+		default:
+		}
+		return p.sock.p.enqueue(frame)
+	}
 	select {
 	case <-p.kicked:
 		return true // closing anyway; drop silently
@@ -59,10 +73,15 @@ func (p *peer) dequeued(frame []byte) { p.queued.Add(-int64(len(frame))) }
 // kick asks the writer to close the socket with code. Safe from any goroutine,
 // any number of times; the first code wins. It never blocks.
 func (p *peer) kick(code CloseCode) {
+	first := false
 	p.kickOnce.Do(func() {
 		p.kickCode = code
 		close(p.kicked)
+		first = true
 	})
+	if first && p.sock != nil {
+		p.sock.docKicked(p, code)
+	}
 }
 
 func (p *peer) writer() {

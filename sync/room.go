@@ -93,6 +93,12 @@ type room struct {
 	// document size cap (docsize.go): an upper bound of the size, if known
 	sizeUpper int64
 	sizeKnown bool
+	// creatable: opened through /sync, where a client may create the
+	// document (set before run starts); absent: it is not stored yet (the
+	// room holds an empty document until a peer's first changes create it).
+	creatable bool
+	absent    bool
+	unavail   absentDoc // peers waiting for an absent document (syncdoc.go)
 
 	roomDurable // change log, save retries, spill (durable.go)
 }
@@ -243,6 +249,8 @@ func (r *room) run() {
 		case m := <-r.remoteCh:
 			r.applyRemote(m)
 			r.generate()
+		case <-r.unavail.c:
+			r.unavailableTick()
 		case <-r.flushCh:
 			r.startSave()
 		case res := <-r.saveCh:
@@ -266,6 +274,14 @@ func (r *room) load() error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.hub.cfg.SaveTimeout)
 	rec, err := r.hub.store.Load(ctx, r.id)
 	cancel()
+	if errors.Is(err, ErrNotFound) && r.creatable {
+		// Nobody has this document yet: hold an empty one; a peer's first
+		// changes create it (handleSync), a request gets doc-unavailable.
+		r.absent = true
+		r.initDurable(RoomRecord{ID: r.id}, 0)
+		r.loaded(crdt.Empty(), newEarlyJoins(nil), nil)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -405,6 +421,7 @@ func (r *room) removePeer(p *peer) {
 		return
 	}
 	delete(r.peers, p)
+	r.unavail.forget(p)
 	if r.byID[p.id] == p {
 		delete(r.byID, p.id)
 		delete(r.ephemeral, p.id)
@@ -457,6 +474,17 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		r.rejectSync(p, err, len(msg.Data))
 		return
 	}
+	if r.absent && info.Changes == 0 {
+		if len(info.Heads) == 0 {
+			// Neither we nor the peer have the document: it waits for
+			// another peer's (awaitDoc). It stays a peer of the room:
+			// should another peer create it later, it gets it.
+			ps.fresh = false
+			r.awaitDoc(p)
+			return
+		}
+		r.announced(p) // it has the document: its changes follow our answer
+	}
 	if info.Changes > 0 && !ps.role.CanWrite() {
 		r.refuseWrite(p, ps, info.Changes) // a viewer: nothing applied, nothing forwarded
 		return
@@ -474,6 +502,9 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	if changed {
 		r.markDirty()
 		r.publishChanges(before)
+		if r.absent {
+			r.created()
+		}
 	}
 	if fast {
 		data, err := ps.fastJoin(r.doc)
@@ -488,6 +519,16 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		return
 	}
 	ps.gen = true
+}
+
+// created: a peer's first changes made an absent document; it is stored
+// now (a Create, see Hub.save), not at the next flush.
+func (r *room) created() {
+	r.absent = false
+	r.unavail.reset()
+	r.hub.metrics.SyncDocsCreated.Add(1)
+	r.log.Debug("document created by a peer")
+	r.startSave()
 }
 
 func (r *room) rejectSync(p *peer, err error, size int) {

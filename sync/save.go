@@ -39,7 +39,14 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language, text s
 	var res saveResult
 	for attempt := 0; attempt < 5; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
-		v, err := h.storeSave(sctx, id, data, language, text, base, marks)
+		var v int64
+		var err error
+		if base == 0 {
+			// A document a peer created (room.created): store it.
+			v, err = h.storeCreate(sctx, id, data, language, text)
+		} else {
+			v, err = h.storeSave(sctx, id, data, language, text, base, marks)
+		}
 		cancel()
 		if err == nil {
 			res.version, res.err = v, nil
@@ -71,8 +78,7 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language, text s
 			break
 		}
 		if text, err = doc.Text(); err != nil {
-			res.err = err
-			break
+			text = "" // a document without text content (see startSaveCtx)
 		}
 		base = stored.Version
 		res.merged = stored.Data
@@ -101,10 +107,12 @@ func (r *room) startSaveCtx(ctx context.Context) {
 	}
 	// The text copy stored beside the document answers GET /text while
 	// the room is not loaded (Hub.Text).
+	// Documents created through /sync need not have a text content: their
+	// copy is empty, and nothing a peer writes stops the save.
 	text, err := r.doc.Text()
 	if err != nil {
-		r.log.Error("read text to save", zap.Error(err))
-		return
+		r.log.Debug("no text copy for this document", zap.Error(err))
+		text = ""
 	}
 	r.saving = true
 	r.clearDirty()
@@ -139,4 +147,18 @@ func (r *room) saveDone(res saveResult) {
 			r.generate()
 		}
 	}
+}
+
+// storeCreate stores a document a peer created; another writer that
+// created it first is a conflict (the caller merges and saves).
+func (h *Hub) storeCreate(ctx context.Context, id string, data []byte, language, text string) (int64, error) {
+	now := time.Now().UTC()
+	err := h.store.Create(ctx, RoomRecord{ID: id, Language: language, Data: data, Text: text, Version: 1, CreatedAt: now, UpdatedAt: now})
+	if errors.Is(err, ErrExists) {
+		return 0, ErrConflict
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 1, nil
 }

@@ -41,7 +41,7 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 		defer expire.Stop()
 	}
 
-	if !p.handshake() {
+	if !p.handshake("") {
 		return
 	}
 	r, err := h.attach(roomID)
@@ -60,16 +60,17 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 		return
 	}
 	defer r.post(event{kind: evLeave, peer: p})
-	p.readLoop(r)
+	p.readLoop(func(msg wire.Message) bool { return p.dispatch(r, msg) })
 }
 
 // MaxPeerIDBytes bounds a peer's senderId (automerge-repo's are ~20
 // characters); a longer one is refused with 4400 and never echoed.
 const MaxPeerIDBytes = 256
 
-// handshake reads the join and answers with peer; false when the connection
-// must close (the close code is set).
-func (p *peer) handshake() bool {
+// handshake reads the join and answers with peer (announcing storageID
+// when not empty); false when the connection must close (the close code is
+// set).
+func (p *peer) handshake(storageID string) bool {
 	h, cfg := p.hub, p.hub.cfg
 	_ = p.conn.SetReadDeadline(time.Now().Add(cfg.JoinTimeout))
 	p.conn.SetPongHandler(func() { _ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait)) })
@@ -107,15 +108,15 @@ func (p *peer) handshake() bool {
 	notEphemeral := false
 	p.sendNow(wire.Message{
 		Type: wire.TypePeer, SenderID: h.peerID, TargetID: p.id,
-		PeerMetadata:            &wire.PeerMetadata{IsEphemeral: &notEphemeral},
+		PeerMetadata:            &wire.PeerMetadata{StorageID: storageID, IsEphemeral: &notEphemeral},
 		SelectedProtocolVersion: wire.ProtocolV1,
 	})
 	return true
 }
 
 // readLoop reads frames after the handshake and hands them to dispatch
-// until the connection closes.
-func (p *peer) readLoop(r *room) {
+// until the connection closes or dispatch returns false.
+func (p *peer) readLoop(dispatch func(wire.Message) bool) {
 	cfg := p.hub.cfg
 	_ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
 	bucket := newTokenBucket(cfg.FramesPerSecond, cfg.FrameBurst)
@@ -131,7 +132,7 @@ func (p *peer) readLoop(r *room) {
 			return
 		}
 		_ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		if !p.dispatch(r, msg) {
+		if !dispatch(msg) {
 			return
 		}
 		select {

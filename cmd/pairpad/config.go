@@ -42,6 +42,8 @@ type Config struct {
 	ClientDir       string        // CLIENT_DIR, default client/dist
 	AllowedOrigins  []string      // ALLOWED_ORIGINS, comma separated, besides the server's own; "*" any
 	Access          string        // ACCESS: links (default) or open
+	SyncEndpoint    string        // SYNC_ENDPOINT: off, open or token; empty: open when ACCESS=open, else token
+	SyncMaxDocs     int           // SYNC_MAX_DOCS: documents open per /sync socket, default 1000
 	AuthSecret      string        // AUTH_SECRET: signs link tokens; empty: generated once, kept in the database
 	AppTokenSecret  string        // APP_TOKEN_SECRET: verifies application tokens; empty: refused
 	MaxTokenBytes   int           // AUTH_MAX_TOKEN_BYTES, default 4096
@@ -271,6 +273,21 @@ func settings() []setting {
 				return fmt.Errorf("want links or open")
 			}
 			c.Access = v
+			return nil
+		}},
+		{"SYNC_ENDPOINT", "GET /sync (automerge-repo sync server): off, open (anyone opens and creates documents) or token; default open when ACCESS=open, else token", "", func(c *Config, v string) error {
+			if v != "" && v != "off" && v != "open" && v != "token" {
+				return fmt.Errorf("want off, open or token")
+			}
+			c.SyncEndpoint = v
+			return nil
+		}},
+		{"SYNC_MAX_DOCS", "documents one /sync socket may have open at once (more are refused one by one)", "1000", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive number")
+			}
+			c.SyncMaxDocs = n
 			return nil
 		}},
 		{"AUTH_SECRET", "secret (32+ characters) that signs link tokens; empty: generated at first start and kept in the database", "", func(c *Config, v string) error {

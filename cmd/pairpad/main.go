@@ -121,6 +121,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		MaxDocBytes:       cfg.MaxDocBytes,
 		MaxPeerQueueBytes: cfg.MaxPeerQueue,
 		MaxMemory:         cfg.MaxMemory,
+		SyncMaxDocs:       cfg.SyncMaxDocs,
 	}
 	if broker != nil {
 		hubCfg.Broker = broker
@@ -140,7 +141,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		Hub: hub, Store: store, Log: log.Named("api"),
 		Autocomplete: complete, ClientDir: cfg.ClientDir,
 		AllowedOrigins: cfg.AllowedOrigins, LoopbackOrigins: loopbackAddr(cfg.Addr),
-		Auth: authSvc, Access: cfg.Access, Version: version,
+		Auth: authSvc, Access: cfg.Access, SyncEndpoint: cfg.SyncEndpoint, Version: version,
 		Limits: api.Limits{
 			ReadTimeout: cfg.HTTPReadTimeout, WriteTimeout: cfg.HTTPWriteTimeout, IdleTimeout: cfg.HTTPIdleTimeout,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, TrustedProxies: cfg.TrustedProxies,
