@@ -167,6 +167,10 @@ type Hub struct {
 	saveSem   chan struct{}
 	stopFlush chan struct{}
 	links     linkRegistry // recent link changes (links.go)
+	// link changes from other instances (links.go; nil without a broker)
+	linkIn     chan linkChange
+	linkStop   chan struct{}
+	unsubLinks func()
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
 	clog          *changeLogger
 	shutdownTotal atomic.Int64 // the Shutdown budget, for spill margins
@@ -195,6 +199,7 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
 		go h.clog.run()
 	}
+	h.subscribeLinks()
 	h.wg.Add(2)
 	go h.flusher()
 	go h.reclaimer()
@@ -420,6 +425,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	close(h.stopFlush)
+	h.stopLinks()
 	if dl, ok := ctx.Deadline(); ok {
 		h.shutdownTotal.Store(int64(time.Until(dl)))
 	}
