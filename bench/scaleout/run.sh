@@ -55,7 +55,7 @@ if [[ " $ONLY " == *" ramp "* ]]; then
   for mode in one two; do
     obs=(); [[ $mode == two ]] && obs=(-observer-url "http://$B")
     echo "== ramp, $mode instance(s) (both on core 0)"
-    taskset -c 1 bin/pairload -scenario ramp -seed=false -rate 8 -ramp-start 40 -ramp-step 40 -ramp-max 600 -ramp-step-duration 5s \
+    taskset -c 1 bin/pairload -scenario ramp -seed=false -rate 8 -ramp-start ${RAMP_START:-40} -ramp-step ${RAMP_STEP:-40} -ramp-max ${RAMP_MAX:-600} -ramp-step-duration 5s \
       -url "http://$A" "${obs[@]}" -server-pid $pa -max-time 150s -out "$OUT" | tail -14
   done
 fi
