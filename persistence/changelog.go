@@ -50,10 +50,32 @@ func (s *GormStore) AppendChanges(ctx context.Context, entries []pairsync.LogEnt
 	})
 }
 
+// CompactLockSpace is the first key of the PostgreSQL advisory lock that
+// Compact takes on a room (the second is hashtext(room id)): "pair" in
+// ASCII, so that the locks never meet another application's.
+const CompactLockSpace int32 = 0x70616972
+
 // Compact implements sync.ChangeLog: Save's compare-and-set and the removal
 // of the covered log entries, in one transaction.
+//
+// On PostgreSQL, where several instances share the database (REDIS_URL), the
+// transaction first takes pg_try_advisory_xact_lock(CompactLockSpace,
+// hashtext(id)): only one instance compacts a room at a time, and one that
+// finds the lock taken returns sync.ErrCompactBusy at once instead of
+// waiting on the row for a compare-and-set that would fail anyway. The lock
+// ends with the transaction (commit, rollback or a dropped connection), so
+// an instance killed mid-compaction holds nothing.
 func (s *GormStore) Compact(ctx context.Context, id string, data []byte, language, text string, base int64, marks pairsync.LogMarks) (int64, error) {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.kind == Postgres {
+			var locked bool
+			if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?, hashtext(?))", CompactLockSpace, id).Scan(&locked).Error; err != nil {
+				return err
+			}
+			if !locked {
+				return pairsync.ErrCompactBusy
+			}
+		}
 		res := tx.Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 			"data":       data,
 			"text":       textColumn(text), // as Save

@@ -38,11 +38,20 @@ const (
 	// BrokerWant: Data is the asking room's heads; the instance named in To
 	// answers with BrokerChanges since them.
 	BrokerWant
+	// BrokerLink: Data is a link change (links.go), published on LinksTopic
+	// to every instance: a revocation or a new role for a share link.
+	BrokerLink
 
 	// brokerTick never crosses a broker: it is the room's own heads-exchange
 	// timer, queued with other instances' messages.
 	brokerTick BrokerKind = 255
 )
+
+// LinksTopic is the broker "room" every hub subscribes to for link changes
+// (revocations, role changes): they concern connections to a room on any
+// instance, including instances that have not loaded the room yet. Room ids
+// are base58 document ids, so "~links" is never one.
+const LinksTopic = "~links"
 
 // BrokerMessage is one message between instances.
 type BrokerMessage struct {

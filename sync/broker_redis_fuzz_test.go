@@ -32,3 +32,25 @@ func FuzzDecodeHeads(f *testing.F) {
 		}
 	})
 }
+
+// Link changes from other instances: decode or refuse, never panic;
+// what decodes round-trips.
+func FuzzDecodeLinkChange(f *testing.F) {
+	f.Add(encodeLinkChange(linkChange{linkID: "L1", role: RoleViewer}))
+	f.Add(encodeLinkChange(linkChange{linkID: "L2", revoked: true}))
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Add([]byte{2, 0, 'x'})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		ch, err := decodeLinkChange(p)
+		if err != nil {
+			return
+		}
+		if ch.linkID == "" || (!ch.revoked && !ch.role.Valid()) {
+			t.Fatalf("accepted %x as %+v", p, ch)
+		}
+		again, err := decodeLinkChange(encodeLinkChange(ch))
+		if err != nil || again != ch {
+			t.Fatalf("round trip of %+v gave %+v (%v)", ch, again, err)
+		}
+	})
+}

@@ -30,9 +30,7 @@ func redisCluster(t *testing.T, n int, cfg pairsync.Config) ([]*testServer, []*p
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	prefix := "pairpad-test-" + hex.EncodeToString(rnd[:]) + ":"
+	prefix := testPrefix()
 	var servers []*testServer
 	var brokers []*pairsync.RedisBroker
 	for i := 0; i < n; i++ {
@@ -47,6 +45,14 @@ func redisCluster(t *testing.T, n int, cfg pairsync.Config) ([]*testServer, []*p
 		brokers = append(brokers, b)
 	}
 	return servers, brokers
+}
+
+// testPrefix is a Redis channel prefix unique to one test: pub/sub channels
+// are shared by every database number of the machine's Redis.
+func testPrefix() string {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	return "pairpad-test-" + hex.EncodeToString(rnd[:]) + ":"
 }
 
 func clientText(c *wireclient.Client) string { return c.Text() }

@@ -45,9 +45,16 @@ type ChangeLog interface {
 	AppendChanges(ctx context.Context, entries []LogEntry) error
 	// Compact is Save that also deletes, in the same transaction, the log
 	// entries covered by marks: the compare-and-set on base is Save's
-	// (ErrConflict, ErrNotFound).
+	// (ErrConflict, ErrNotFound). A store shared by several instances
+	// lets one compact a room at a time and returns ErrCompactBusy to the
+	// others, without changing anything.
 	Compact(ctx context.Context, id string, data []byte, language, text string, base int64, marks LogMarks) (int64, error)
 }
+
+// ErrCompactBusy: another instance is compacting the room right now
+// (ChangeLog.Compact); nothing was changed. The hub waits a moment and tries
+// again, then merges what that instance saved.
+var ErrCompactBusy = errors.New("another instance is compacting this room")
 
 // ErrUnavailable: the database failed (down, unreachable, timed out). The
 // api answers 503 with a message saying so.
@@ -56,7 +63,7 @@ var ErrUnavailable = errors.New("the database is unavailable")
 // Unavailable marks a store failure that is not one of the store's sentinel
 // errors as ErrUnavailable (keeping the cause).
 func Unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || errors.Is(err, ErrConflict) || errors.Is(err, ErrUnavailable) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || errors.Is(err, ErrConflict) || errors.Is(err, ErrCompactBusy) || errors.Is(err, ErrUnavailable) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)

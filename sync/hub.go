@@ -180,6 +180,10 @@ type Hub struct {
 	saveSem   chan struct{}
 	stopFlush chan struct{}
 	links     linkRegistry // recent link changes (links.go)
+	// link changes from other instances (links.go; nil without a broker)
+	linkIn     chan linkChange
+	linkStop   chan struct{}
+	unsubLinks func()
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
 	clog          *changeLogger
 	histories     historyCache
@@ -212,6 +216,7 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
 		go h.clog.run()
 	}
+	h.subscribeLinks()
 	h.wg.Add(2)
 	go h.flusher()
 	go h.reclaimer()
@@ -442,6 +447,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	close(h.stopFlush)
+	h.stopLinks()
 	if dl, ok := ctx.Deadline(); ok {
 		h.shutdownTotal.Store(int64(time.Until(dl)))
 	}

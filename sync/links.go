@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"encoding/binary"
+	"errors"
 	stdsync "sync"
 	"sync/atomic"
 	"time"
@@ -92,7 +94,15 @@ func (h *Hub) RevokeLink(linkID string) {
 	h.changeLink(linkChange{linkID: linkID, revoked: true, at: time.Now()})
 }
 
+// changeLink applies a link change made through this instance's api and
+// tells the other instances (their peers that joined with the link are
+// closed or re-roled the same way).
 func (h *Hub) changeLink(ch linkChange) {
+	h.applyLinkChange(ch)
+	h.publishLink(ch)
+}
+
+func (h *Hub) applyLinkChange(ch linkChange) {
 	h.links.record(ch)
 	h.mu.Lock()
 	rooms := make([]*room, 0, len(h.rooms))
@@ -103,6 +113,125 @@ func (h *Hub) changeLink(ch linkChange) {
 	for _, r := range rooms {
 		r.post(event{kind: evLink, link: &ch})
 	}
+}
+
+// Link changes across instances (with a broker): every hub subscribes to
+// LinksTopic at start. A change is published once by the instance whose api
+// made it; the others record it (so a connection whose token they checked
+// just before it is refused at join) and apply it to their rooms, in order,
+// from one goroutine (linkLoop), so the broker's reader never waits on a
+// busy room.
+
+// linkQueue bounds link changes from other instances waiting to be applied;
+// over it the broker's reader waits (a revocation is never dropped).
+const linkQueue = 256
+
+func (h *Hub) subscribeLinks() {
+	b := h.cfg.Broker
+	if b == nil {
+		return
+	}
+	h.linkIn = make(chan linkChange, linkQueue)
+	h.linkStop = make(chan struct{})
+	unsub, err := b.Subscribe(LinksTopic, h.peerID, func(m BrokerMessage) {
+		if m.Kind != BrokerLink {
+			return
+		}
+		ch, err := decodeLinkChange(m.Data)
+		if err != nil {
+			h.log.Warn("link change from another instance rejected", zap.Error(err))
+			return
+		}
+		ch.at = time.Now()
+		select {
+		case h.linkIn <- ch:
+		case <-h.linkStop:
+		}
+	})
+	if err != nil {
+		h.log.Error("subscribe to link changes of other instances; revocations and role changes made there reach this instance's peers only when they reconnect", zap.Error(err))
+		return
+	}
+	h.unsubLinks = unsub
+	h.wg.Add(1)
+	go h.linkLoop()
+}
+
+func (h *Hub) linkLoop() {
+	defer h.wg.Done()
+	for {
+		select {
+		case ch := <-h.linkIn:
+			h.metrics.LinkChangesIn.Add(1)
+			h.applyLinkChange(ch)
+		case <-h.linkStop:
+			return
+		}
+	}
+}
+
+// stopLinks ends the link subscription (Shutdown).
+func (h *Hub) stopLinks() {
+	if h.linkStop == nil {
+		return
+	}
+	if h.unsubLinks != nil {
+		h.unsubLinks()
+	}
+	close(h.linkStop)
+}
+
+func (h *Hub) publishLink(ch linkChange) {
+	b := h.cfg.Broker
+	if b == nil {
+		return
+	}
+	err := b.Publish(BrokerMessage{Origin: h.peerID, Room: LinksTopic, Kind: BrokerLink, Data: encodeLinkChange(ch)})
+	if err != nil {
+		h.log.Error("publish link change to other instances", zap.String("link", ch.linkID), zap.Error(err))
+		return
+	}
+	h.metrics.LinkChangesOut.Add(1)
+}
+
+// Link change wire format: a flags byte (1: revoked), the role as a
+// uvarint-length string, then the link id.
+func encodeLinkChange(ch linkChange) []byte {
+	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(ch.role)+len(ch.linkID))
+	var flags byte
+	if ch.revoked {
+		flags = 1
+	}
+	out = append(out, flags)
+	out = binary.AppendUvarint(out, uint64(len(ch.role)))
+	out = append(out, ch.role...)
+	return append(out, ch.linkID...)
+}
+
+var errLinkChange = errors.New("malformed link change")
+
+// maxLinkIDBytes bounds a link id from another instance (ids are short).
+const maxLinkIDBytes = 256
+
+func decodeLinkChange(p []byte) (linkChange, error) {
+	var ch linkChange
+	if len(p) < 2 || p[0] > 1 {
+		return ch, errLinkChange
+	}
+	ch.revoked = p[0] == 1
+	n, k := binary.Uvarint(p[1:])
+	if k <= 0 || n > uint64(len(p)-1-k) {
+		return ch, errLinkChange
+	}
+	ch.role = Role(p[1+k : 1+k+int(n)])
+	ch.linkID = string(p[1+k+int(n):])
+	if ch.linkID == "" || len(ch.linkID) > maxLinkIDBytes {
+		return ch, errLinkChange
+	}
+	if !ch.revoked && !ch.role.Valid() {
+		return ch, errLinkChange
+	}
+	return ch, nil
 }
 
 // applyLink applies a link change to this room's peers (room goroutine).

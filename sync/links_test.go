@@ -24,8 +24,14 @@ import (
 // in ServeConn's ctx, as api does after checking a token.
 func newGrantServer(t *testing.T) *testServer {
 	t.Helper()
-	store := persistence.NewMemory()
-	hub := pairsync.NewHub(pairsync.Config{}, store, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	return newGrantServerWith(t, pairsync.Config{}, persistence.NewMemory())
+}
+
+// newGrantServerWith is newGrantServer with a configuration and a store (to
+// make several instances).
+func newGrantServerWith(t *testing.T, cfg pairsync.Config, store pairsync.Store) *testServer {
+	t.Helper()
+	hub := pairsync.NewHub(cfg, store, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {

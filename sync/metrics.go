@@ -20,6 +20,7 @@ type Metrics struct {
 	Saves              atomic.Int64
 	SaveErrors         atomic.Int64
 	SaveConflicts      atomic.Int64
+	SaveLockBusy       atomic.Int64 // snapshot saves that found another instance compacting the room (ErrCompactBusy)
 	SaveNanos          atomic.Int64 // total time spent saving
 	DirtyRooms         atomic.Int64
 	FastJoins          atomic.Int64
@@ -27,6 +28,8 @@ type Metrics struct {
 	SlowConsumers      atomic.Int64
 	WritesRefused      atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
 	RoleNotices        atomic.Int64 // live role changes told to peers
+	LinkChangesOut     atomic.Int64 // link revocations/role changes published to other instances
+	LinkChangesIn      atomic.Int64 // link revocations/role changes received from other instances
 	Reclaims           atomic.Int64 // forced GC + C heap trims
 	Compactions        atomic.Int64 // idle rooms reloaded from their saved form
 	BrokerOut          atomic.Int64 // messages published to other instances
@@ -34,6 +37,8 @@ type Metrics struct {
 	BrokerDropped      atomic.Int64 // received messages dropped: the room's queue was full
 	BrokerWants        atomic.Int64 // heads exchange: times a room asked another instance for changes it lacked
 	BrokerRepairs      atomic.Int64 // heads exchange: times a room sent another instance changes it lacked
+	EphemeralSenders   atomic.Int64 // senders whose ephemeral counts rooms remember (de-duplication)
+	EphemeralForgotten atomic.Int64 // remote senders' de-duplication entries forgotten (silent, or over the bound)
 	DocTooLarge        atomic.Int64 // changes refused by MaxDocBytes
 	LoadsRefused       atomic.Int64 // rooms not opened, pastes refused: MaxMemory full
 	CompactionsSkipped atomic.Int64 // idle rooms not compacted: MaxMemory has no room for the copy
@@ -81,6 +86,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
 	g("pairpad_writes_refused_total", "Sync messages carrying changes from peers whose role cannot write (closed with 4403, nothing applied).", "counter", m.WritesRefused.Load())
 	g("pairpad_role_notices_total", "Live role changes sent to connected peers.", "counter", m.RoleNotices.Load())
+	g("pairpad_link_changes_published_total", "Link revocations and role changes made here and published to the other instances (REDIS_URL).", "counter", m.LinkChangesOut.Load())
+	g("pairpad_link_changes_received_total", "Link revocations and role changes made on other instances and applied here.", "counter", m.LinkChangesIn.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
@@ -88,6 +95,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_broker_wants_total", "Heads exchange: times a room found it lacked another instance's changes and asked for them.", "counter", m.BrokerWants.Load())
 	g("pairpad_broker_repairs_total", "Heads exchange: times a room sent another instance changes that instance lacked.", "counter", m.BrokerRepairs.Load())
 	g("pairpad_broker_dropped_total", "Messages from other instances dropped because the room's queue (BrokerQueue) was full.", "counter", m.BrokerDropped.Load())
+	g("pairpad_ephemeral_senders", "Senders whose ephemeral message counts the loaded rooms remember for de-duplication.", "gauge", m.EphemeralSenders.Load())
+	g("pairpad_ephemeral_senders_forgotten_total", "De-duplication entries of senders on other instances forgotten: silent for 5 heads intervals, or a room over 1024 senders.", "counter", m.EphemeralForgotten.Load())
 	g("pairpad_doc_too_large_total", "Changes refused because they would take a document over MAX_DOC_BYTES (the peer is closed with 4507).", "counter", m.DocTooLarge.Load())
 	g("pairpad_room_loads_refused_total", "Rooms not opened and pastes refused because the memory budget (MAX_MEMORY) was full (503 or close 4503).", "counter", m.LoadsRefused.Load())
 	g("pairpad_compactions_skipped_total", "Idle rooms not compacted because the memory budget (MAX_MEMORY) had no room for the reloaded copy.", "counter", m.CompactionsSkipped.Load())
@@ -102,6 +111,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_saves_total", "Document saves attempted.", "counter", m.Saves.Load())
 	g("pairpad_save_errors_total", "Document saves that failed (retried later).", "counter", m.SaveErrors.Load())
 	g("pairpad_save_conflicts_total", "Saves that found another writer's version and merged it.", "counter", m.SaveConflicts.Load())
+	g("pairpad_save_lock_busy_total", "Snapshot saves that found another instance compacting the same room (PostgreSQL advisory lock) and waited for it.", "counter", m.SaveLockBusy.Load())
 	fmt.Fprintf(w, "# HELP pairpad_save_seconds_total Time spent saving documents.\n# TYPE pairpad_save_seconds_total counter\npairpad_save_seconds_total %g\n",
 		time.Duration(m.SaveNanos.Load()).Seconds())
 	m.DurabilityMetrics.writePrometheus(w)

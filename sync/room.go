@@ -84,7 +84,7 @@ type room struct {
 	version   int64
 	peers     map[*peer]*peerSync
 	byID      map[string]*peer
-	ephemeral map[string]map[string]uint64 // sender -> session -> last count
+	ephemeral map[string]*ephemeralSeen // de-duplication by sender (ephemeral.go)
 	dirty     bool
 	saving    bool
 	// compaction (see Config.CompactAfter)
@@ -117,7 +117,7 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 		done:        make(chan struct{}),
 		peers:       map[*peer]*peerSync{},
 		byID:        map[string]*peer{},
-		ephemeral:   map[string]map[string]uint64{},
+		ephemeral:   map[string]*ephemeralSeen{},
 		roomDurable: roomDurable{unloadCh: make(chan struct{}, 1)},
 	}
 	r.noteSize(0)
@@ -191,6 +191,7 @@ func (r *room) run() {
 		if r.unsubscribe != nil {
 			r.unsubscribe()
 		}
+		r.dropEphemeral()
 	}()
 	if err := r.load(); err != nil {
 		code := CloseInternal
@@ -424,7 +425,7 @@ func (r *room) removePeer(p *peer) {
 	r.unavail.forget(p)
 	if r.byID[p.id] == p {
 		delete(r.byID, p.id)
-		delete(r.ephemeral, p.id)
+		r.dropEphemeralSender(p.id)
 	}
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(-1)
@@ -541,19 +542,10 @@ func (r *room) rejectSync(p *peer, err error, size int) {
 // the message came from another instance), unless it is a duplicate by
 // (sender, session, count). It reports whether the message was new.
 func (r *room) forwardEphemeral(from *peer, msg wire.Message) bool {
-	sessions := r.ephemeral[msg.SenderID]
-	if sessions == nil {
-		sessions = map[string]uint64{}
-		r.ephemeral[msg.SenderID] = sessions
-	}
-	if last, seen := sessions[msg.SessionID]; seen && *msg.Count <= last {
+	if !r.ephemeralNew(msg, time.Now()) {
 		r.hub.metrics.FramesDropped.Add(1)
 		return false
 	}
-	if len(sessions) >= 64 { // bound memory per sender
-		clear(sessions)
-	}
-	sessions[msg.SessionID] = *msg.Count
 	for other := range r.peers {
 		if other == from {
 			continue

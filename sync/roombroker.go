@@ -62,6 +62,7 @@ type brokerState struct {
 // the last tick, so that other instances holding the room can tell what
 // they lack, whatever pub/sub lost.
 func (r *room) headsTick() {
+	r.forgetEphemeral(time.Now(), false)
 	key := r.doc.HeadsKey()
 	if len(r.peers) == 0 && key == r.bx.lastHeads {
 		return

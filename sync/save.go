@@ -37,6 +37,7 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language, text s
 
 	start := time.Now()
 	var res saveResult
+	busyWait := 10 * time.Millisecond
 	for attempt := 0; attempt < 5; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, h.cfg.SaveTimeout)
 		var v int64
@@ -53,6 +54,23 @@ func (h *Hub) save(ctx context.Context, id string, data []byte, language, text s
 			break
 		}
 		res.err = err
+		if errors.Is(err, ErrCompactBusy) && time.Since(start)+busyWait < h.cfg.SaveTimeout {
+			// Another instance is compacting this room: wait for it
+			// (not an attempt), then our compare-and-set fails and we
+			// merge what it saved.
+			h.metrics.SaveLockBusy.Add(1)
+			select {
+			case <-time.After(busyWait):
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				res.err = ctx.Err()
+				break
+			}
+			busyWait = min(2*busyWait, 500*time.Millisecond)
+			attempt--
+			continue
+		}
 		if !errors.Is(err, ErrConflict) {
 			break
 		}

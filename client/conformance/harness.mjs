@@ -55,9 +55,10 @@ export async function startServer(env = {}) {
   return {
     base,
     port,
+    proc,
     wsURL: (room, p = port) => `ws://127.0.0.1:${p}/ws/${room}`,
     async stop() {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill("SIGTERM")
         await new Promise(r => proc.once("exit", r))
       }

@@ -30,10 +30,13 @@ type Config struct {
 	Target   string
 	// URL is the server's base, http://127.0.0.1:PORT. Only loopback hosts
 	// are accepted: this tool never sends traffic off the machine.
-	URL       string
-	TracesDir string
-	Trace     string
-	Language  string
+	URL string
+	// ObserverURL (pairpad): observers connect here instead, another
+	// instance of the same cluster. Loopback only too.
+	ObserverURL string
+	TracesDir   string
+	Trace       string
+	Language    string
 
 	// pair and ramp: rooms of one typist and one observer.
 	Rooms int
@@ -126,6 +129,14 @@ func (c *Config) Validate() error {
 	}
 	if err := checkLoopbackURL(c.URL); err != nil {
 		bad("url: %v", err)
+	}
+	if c.ObserverURL != "" {
+		if err := checkLoopbackURL(c.ObserverURL); err != nil {
+			bad("observer-url: %v", err)
+		}
+		if c.Target != TargetPairpad {
+			bad("observer-url: only for -target pairpad (a scale-out cluster)")
+		}
 	}
 	if c.Trace == "" {
 		bad("trace: empty")

@@ -35,6 +35,7 @@ func main() {
 	fs.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "pair, classroom, join, ramp or idle")
 	fs.StringVar(&cfg.Target, "target", cfg.Target, "pairpad or reference (@automerge/automerge-repo-sync-server)")
 	fs.StringVar(&cfg.URL, "url", "", "server base URL (loopback only); default http://127.0.0.1:8080 (pairpad) or :3030 (reference)")
+	fs.StringVar(&cfg.ObserverURL, "observer-url", "", "pairpad scale-out: observers connect to this instance (loopback only) while typists use -url, so keystrokes cross Redis")
 	fs.StringVar(&cfg.TracesDir, "traces", "", "folder of *.json.gz editing traces; default $"+tracesEnv+" or testdata/traces in the repository")
 	fs.StringVar(&cfg.Trace, "trace", cfg.Trace, "trace name: rustcode or sveltecomponent")
 	fs.StringVar(&cfg.Language, "language", cfg.Language, "language of created rooms")

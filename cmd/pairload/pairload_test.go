@@ -183,6 +183,9 @@ func TestConfigValidation(t *testing.T) {
 		{"ramp step too short", func(c *Config) { c.Scenario = ScenarioRamp; c.RampStepDur = time.Second }, "ramp-step-duration"},
 		{"advertise value", func(c *Config) { c.AdvertiseV2 = "maybe" }, "advertise-v2"},
 		{"max time", func(c *Config) { c.MaxTime = 0 }, "max-time"},
+		{"observer url", func(c *Config) { c.ObserverURL = "http://127.0.0.1:9001" }, ""},
+		{"observer url not loopback", func(c *Config) { c.ObserverURL = "http://10.0.0.5:8080" }, "observer-url"},
+		{"observer url for the reference", func(c *Config) { c.Target = TargetReference; c.ObserverURL = "http://127.0.0.1:9001" }, "observer-url"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -113,7 +113,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	for i := 0; i < nObservers; i++ {
 		o := rm.rt.addObserver()
-		c, err := r.srv.join(ctx, id, false, wireclient.ClientOptions{OnSync: func(c *wireclient.Client) {
+		c, err := r.srv.observe(ctx, id, wireclient.ClientOptions{OnSync: func(c *wireclient.Client) {
 			now := time.Now()
 			rm.rt.observed(o, c.Heads(), now)
 		}})

@@ -18,8 +18,12 @@ import (
 type server struct {
 	kind string
 	base *url.URL // http://host:port
-	v2   bool     // writers advertise sync v2
-	v2j  bool     // fresh peers in the join scenario advertise sync v2
+	// obs, when set (-observer-url), is where observers connect: another
+	// instance of a scale-out cluster (REDIS_URL), so every keystroke
+	// crosses Redis.
+	obs *url.URL
+	v2  bool // writers advertise sync v2
+	v2j bool // fresh peers in the join scenario advertise sync v2
 	// tokens: room id -> owner token from POST /rooms (ACCESS=links), sent
 	// as ?token= on every socket of that room.
 	tokens stdsync.Map
@@ -38,14 +42,25 @@ func newServer(cfg *Config) (*server, error) {
 	}
 	u.Path, u.RawQuery = "", ""
 	s := &server{kind: cfg.Target, base: u}
+	if cfg.ObserverURL != "" {
+		o, err := url.Parse(cfg.ObserverURL)
+		if err != nil {
+			return nil, err
+		}
+		o.Scheme = strings.Replace(strings.Replace(o.Scheme, "wss", "https", 1), "ws", "http", 1)
+		o.Path, o.RawQuery = "", ""
+		s.obs = o
+	}
 	s.v2, s.v2j = cfg.advertiseV2()
 	return s, nil
 }
 
 // wsURL is where a peer of docID connects. Pairpad scopes a socket to its
 // room (/ws/{id}); the reference serves every document on one endpoint.
-func (s *server) wsURL(docID string) string {
-	ws := *s.base
+func (s *server) wsURL(docID string) string { return s.wsURLAt(s.base, docID) }
+
+func (s *server) wsURLAt(base *url.URL, docID string) string {
+	ws := *base
 	ws.Scheme = strings.Replace(ws.Scheme, "http", "ws", 1)
 	if s.kind == TargetPairpad {
 		ws.Path = "/ws/" + docID
@@ -112,6 +127,23 @@ func (s *server) join(ctx context.Context, id string, fresh bool, opts wireclien
 	if c.Unavailable() {
 		c.Close()
 		return nil, fmt.Errorf("room %s: doc-unavailable", id)
+	}
+	return c, nil
+}
+
+// observe connects an observer: at the observer URL when one is set.
+func (s *server) observe(ctx context.Context, id string, opts wireclient.ClientOptions) (*wireclient.Client, error) {
+	if s.obs == nil {
+		return s.join(ctx, id, false, opts)
+	}
+	opts.AdvertiseV2 = s.v2
+	c, err := wireclient.Dial(ctx, s.wsURLAt(s.obs, id), id, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.Unavailable() {
+		c.Close()
+		return nil, fmt.Errorf("room %s: doc-unavailable at the observer URL", id)
 	}
 	return c, nil
 }

@@ -31,6 +31,7 @@ type Config struct {
 	SpillDir        string        // SPILL_DIR, default "" (see SpillPath)
 	RedisURL        string        // REDIS_URL: empty: a single instance; set: instances cooperate through Redis
 	RedisQueue      int           // REDIS_QUEUE, default 4096
+	RedisPrefix     string        // REDIS_PREFIX, default "pairpad:"
 	HeadsInterval   time.Duration // HEADS_INTERVAL, default 2s
 	HistoryLoads    int           // HISTORY_LOADS, default 2
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
@@ -186,6 +187,13 @@ func settings() []setting {
 				return fmt.Errorf("want redis://HOST:PORT/DB, rediss://… or unix://…")
 			}
 			c.RedisURL = v
+			return nil
+		}},
+		{"REDIS_PREFIX", "with REDIS_URL: start of every Redis channel name; instances that serve the same rooms must share it, separate deployments on one Redis must not", "pairpad:", func(c *Config, v string) error {
+			if v == "" || len(v) > 64 || strings.ContainsAny(v, " \t\r\n*?[]") {
+				return fmt.Errorf("want 1 to 64 characters without spaces or glob characters (*?[]), such as pairpad:")
+			}
+			c.RedisPrefix = v
 			return nil
 		}},
 		{"REDIS_QUEUE", "messages waiting to be published to Redis; over it they are dropped (the heads exchange repairs them)", "4096", func(c *Config, v string) error {

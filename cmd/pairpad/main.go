@@ -101,7 +101,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	var broker *pairsync.RedisBroker
 	if cfg.RedisURL != "" {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		broker, err = pairsync.NewRedisBroker(rctx, pairsync.RedisOptions{URL: cfg.RedisURL, Queue: cfg.RedisQueue, Log: log.Named("redis")})
+		broker, err = pairsync.NewRedisBroker(rctx, pairsync.RedisOptions{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Queue: cfg.RedisQueue, Log: log.Named("redis")})
 		cancel()
 		if err != nil {
 			return err
