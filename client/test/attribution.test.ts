@@ -141,7 +141,10 @@ describe("change origins", () => {
 describe("people entry", () => {
   it("is written as scalar strings and only when it differs", () => {
     const actor = "ab".repeat(16)
-    let doc = A.from<RoomDoc>({ content: "", language: new ImmutableString("go") })
+    let doc = A.change(A.init<RoomDoc>(), d => {
+      d.content = ""
+      d.language = new ImmutableString("go")
+    })
     expect(personUpToDate(doc, actor, "Ada", "#ff0000")).toBe(false)
     doc = A.change(doc, d => writePerson(d, actor, "Ada", "#ff0000"))
     expect(personUpToDate(doc, actor, "Ada", "#ff0000")).toBe(true)
