@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	stdsync "sync"
 	"time"
@@ -34,8 +35,8 @@ const ServerActor = "70616972706164"
 
 // transport moves changes between agents.
 type transport interface {
-	// publish hands the agent's new change to the others.
-	publish(ctx context.Context, agent int, change *automerge.Change) error
+	// publish hands the agent's new change (its bytes) to the others.
+	publish(ctx context.Context, agent int, hash automerge.ChangeHash, change []byte) error
 	// fetch returns the changes with these hashes, as concatenated change
 	// chunks, once agent can see them.
 	fetch(ctx context.Context, agent int, have []automerge.ChangeHash, want []automerge.ChangeHash) ([]byte, error)
@@ -49,9 +50,14 @@ type replayer struct {
 	// results[i] is closed once txns[i] is applied; hashes[i] is then its
 	// change (zero: the transaction changed nothing).
 	mu      stdsync.Mutex
+	applied int // transactions applied so far
 	done    []chan struct{}
 	hashes  []automerge.ChangeHash
 	changed []bool
+	// bytes[i] is txns[i]'s change, copied out when it was made: an
+	// automerge.Change points into its document and must not outlive the
+	// next edit of it.
+	bytes [][]byte
 }
 
 // agentState is one agent's working document.
@@ -63,7 +69,8 @@ type agentState struct {
 
 func newReplayer(tr *ReplayTrace, deterministic bool) *replayer {
 	r := &replayer{tr: tr, deterministic: deterministic,
-		done: make([]chan struct{}, len(tr.Txns)), hashes: make([]automerge.ChangeHash, len(tr.Txns)), changed: make([]bool, len(tr.Txns))}
+		done: make([]chan struct{}, len(tr.Txns)), hashes: make([]automerge.ChangeHash, len(tr.Txns)), changed: make([]bool, len(tr.Txns)),
+		bytes: make([][]byte, len(tr.Txns))}
 	for i := range r.done {
 		r.done[i] = make(chan struct{})
 	}
@@ -203,8 +210,12 @@ func (r *replayer) apply(ctx context.Context, a *agentState, i int, tp transport
 	if err != nil {
 		return fmt.Errorf("txn %d: change: %w", i, err)
 	}
+	data := ch.Save() // a copy, before the document changes again
+	r.mu.Lock()
+	r.bytes[i] = data
+	r.mu.Unlock()
 	// Publish before announcing: a waiting agent then finds it on its way.
-	if err := tp.publish(ctx, a.id, ch); err != nil {
+	if err := tp.publish(ctx, a.id, h, data); err != nil {
 		return fmt.Errorf("txn %d: publish: %w", i, err)
 	}
 	r.finish(i, h, true)
@@ -213,6 +224,7 @@ func (r *replayer) apply(ctx context.Context, a *agentState, i int, tp transport
 
 func (r *replayer) finish(i int, h automerge.ChangeHash, changed bool) {
 	r.mu.Lock()
+	r.applied++
 	r.hashes[i], r.changed[i] = h, changed
 	r.mu.Unlock()
 	close(r.done[i])
@@ -220,9 +232,27 @@ func (r *replayer) finish(i int, h automerge.ChangeHash, changed bool) {
 
 // runAgents runs every agent's transactions, in trace order, one goroutine
 // per agent; the first error cancels the rest.
-func (r *replayer) runAgents(ctx context.Context, agents []*agentState, tp transport) error {
+func (r *replayer) runAgents(ctx context.Context, agents []*agentState, tp transport, progress io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if progress != nil {
+		start := time.Now()
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		go func() {
+			for {
+				select {
+				case <-tick.C:
+					r.mu.Lock()
+					n := r.applied
+					r.mu.Unlock()
+					fmt.Fprintf(progress, "replay: %d/%d transactions after %.0fs\n", n, len(r.tr.Txns), time.Since(start).Seconds())
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	var wg stdsync.WaitGroup
 	errs := make(chan error, len(agents))
 	for _, a := range agents {
@@ -255,32 +285,32 @@ func (r *replayer) runAgents(ctx context.Context, agents []*agentState, tp trans
 	return ctx.Err()
 }
 
-// allChanges returns every change the replay made, in trace order.
-func (r *replayer) allChanges(agents []*agentState) ([]*automerge.Change, error) {
-	var out []*automerge.Change
-	for i, txn := range r.tr.Txns {
-		if !r.changed[i] {
-			continue
+// allChanges returns every change the replay made, in trace order, as
+// concatenated change chunks, and how many there are.
+func (r *replayer) allChanges() ([]byte, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []byte
+	n := 0
+	for i := range r.tr.Txns {
+		if r.changed[i] {
+			out = append(out, r.bytes[i]...)
+			n++
 		}
-		ch, err := agents[txn.Agent].doc.Change(r.hashes[i])
-		if err != nil {
-			return nil, fmt.Errorf("txn %d: %w", i, err)
-		}
-		out = append(out, ch)
 	}
-	return out, nil
+	return out, n
 }
 
 // localTransport is the pure replay: a change is visible to every agent as
 // soon as its author made it.
 type localTransport struct {
 	mu  stdsync.Mutex
-	chs map[automerge.ChangeHash]*automerge.Change
+	chs map[automerge.ChangeHash][]byte
 }
 
-func (t *localTransport) publish(_ context.Context, _ int, ch *automerge.Change) error {
+func (t *localTransport) publish(_ context.Context, _ int, h automerge.ChangeHash, data []byte) error {
 	t.mu.Lock()
-	t.chs[ch.Hash()] = ch
+	t.chs[h] = data
 	t.mu.Unlock()
 	return nil
 }
@@ -290,11 +320,11 @@ func (t *localTransport) fetch(_ context.Context, _ int, _ []automerge.ChangeHas
 	defer t.mu.Unlock()
 	var out []byte
 	for _, h := range want {
-		ch, ok := t.chs[h]
+		data, ok := t.chs[h]
 		if !ok {
 			return nil, fmt.Errorf("change %s was never published", h)
 		}
-		out = append(out, ch.Save()...)
+		out = append(out, data...)
 	}
 	return out, nil
 }
@@ -321,7 +351,7 @@ func PureReplay(ctx context.Context, tr *ReplayTrace, root []byte, deterministic
 		}
 		agents[i] = a
 	}
-	tp := &localTransport{chs: map[automerge.ChangeHash]*automerge.Change{}}
+	tp := &localTransport{chs: map[automerge.ChangeHash][]byte{}}
 	// In trace order on one goroutine: parents always come first.
 	for i, txn := range tr.Txns {
 		if err := r.apply(ctx, agents[txn.Agent], i, tp); err != nil {
@@ -332,18 +362,15 @@ func PureReplay(ctx context.Context, tr *ReplayTrace, root []byte, deterministic
 	if err != nil {
 		return nil, err
 	}
-	chs, err := r.allChanges(agents)
-	if err != nil {
-		return nil, err
-	}
-	if err := final.Apply(chs...); err != nil {
+	chs, n := r.allChanges()
+	if err := final.LoadIncremental(chs); err != nil {
 		return nil, err
 	}
 	text, err := final.Path(crdt.FieldContent).Text().Get()
 	if err != nil {
 		return nil, err
 	}
-	return &PureResult{Text: text, Language: docLanguage(final), Heads: sortedHeads(final.Heads()), Changes: len(chs)}, nil
+	return &PureResult{Text: text, Language: docLanguage(final), Heads: sortedHeads(final.Heads()), Changes: n}, nil
 }
 
 // sortedHeads sorts heads by their hex form (Automerge's order).

@@ -276,7 +276,7 @@ func replayTrace(ctx context.Context, cfg *replayConfig, stderr io.Writer) (*Rep
 	}
 	rep.Root = kind
 	cpu0, src, cpuOK := serverCPU(ctx, cfg)
-	res, err := ReplayThroughServer(ctx, tr, dial, ReplayOptions{Deterministic: cfg.Deterministic, MaxFPS: cfg.MaxFPS, Settle: cfg.Settle})
+	res, err := ReplayThroughServer(ctx, tr, dial, ReplayOptions{Deterministic: cfg.Deterministic, MaxFPS: cfg.MaxFPS, Settle: cfg.Settle, Progress: stderr})
 	if err != nil {
 		return rep, err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/automerge/automerge-go"
@@ -29,7 +30,7 @@ type wireTransport struct {
 // frameBurst is how far ahead of maxFPS a client may run.
 const frameBurst = 50
 
-func (t *wireTransport) publish(ctx context.Context, agent int, ch *automerge.Change) error {
+func (t *wireTransport) publish(ctx context.Context, agent int, _ automerge.ChangeHash, data []byte) error {
 	c := t.clients[agent]
 	if t.maxFPS > 0 {
 		for {
@@ -46,7 +47,6 @@ func (t *wireTransport) publish(ctx context.Context, agent int, ch *automerge.Ch
 			}
 		}
 	}
-	data := ch.Save()
 	return c.Edit(func(d *crdt.Doc) error { return d.Merge(data) })
 }
 
@@ -115,6 +115,8 @@ type ReplayOptions struct {
 	MaxFPS float64
 	// Settle bounds the wait for convergence after the last transaction.
 	Settle time.Duration
+	// Progress, when set, gets a line every 5 s.
+	Progress io.Writer
 }
 
 // ServerReplay is the outcome of a replay through a server.
@@ -174,18 +176,15 @@ func ReplayThroughServer(ctx context.Context, tr *ReplayTrace, dial dialFunc, op
 		}
 	}
 	start := time.Now()
-	if err := r.runAgents(ctx, agents, &wireTransport{clients: clients, maxFPS: opts.MaxFPS, start: start}); err != nil {
+	if err := r.runAgents(ctx, agents, &wireTransport{clients: clients, maxFPS: opts.MaxFPS, start: start}, opts.Progress); err != nil {
 		return nil, err
 	}
-	chs, err := r.allChanges(agents)
-	if err != nil {
-		return nil, err
-	}
+	chs, nchanges := r.allChanges()
 	final, err := automerge.Load(root)
 	if err != nil {
 		return nil, err
 	}
-	if err := final.Apply(chs...); err != nil {
+	if err := final.LoadIncremental(chs); err != nil {
 		return nil, err
 	}
 	want := sortedHeads(final.Heads())
@@ -193,7 +192,7 @@ func ReplayThroughServer(ctx context.Context, tr *ReplayTrace, dial dialFunc, op
 	if err != nil {
 		return nil, err
 	}
-	res := &ServerReplay{Text: wantText, Language: docLanguage(final), Heads: want, Changes: len(chs), Root: root, Converged: true}
+	res := &ServerReplay{Text: wantText, Language: docLanguage(final), Heads: want, Changes: nchanges, Root: root, Converged: true}
 
 	wctx, cancel := context.WithTimeout(ctx, opts.Settle)
 	defer cancel()
