@@ -59,6 +59,7 @@ type ReplayReport struct {
 	FramesIn      int64    `json:"frames_in"`
 	ServerCPU     *float64 `json:"server_cpu_seconds"` // null: unknown
 	CPUSource     string   `json:"cpu_source,omitempty"`
+	ToolCPU       *float64 `json:"tool_cpu_seconds"` // this process (its clients and the working documents)
 	Errors        []string `json:"errors,omitempty"`
 }
 
@@ -276,9 +277,14 @@ func replayTrace(ctx context.Context, cfg *replayConfig, stderr io.Writer) (*Rep
 	}
 	rep.Root = kind
 	cpu0, src, cpuOK := serverCPU(ctx, cfg)
+	self0, selfErr := ProcCPU("self")
 	res, err := ReplayThroughServer(ctx, tr, dial, ReplayOptions{Deterministic: cfg.Deterministic, MaxFPS: cfg.MaxFPS, Settle: cfg.Settle, Progress: stderr})
 	if err != nil {
 		return rep, err
+	}
+	if self1, err := ProcCPU("self"); err == nil && selfErr == nil {
+		v := round((self1 - self0).Seconds(), 2)
+		rep.ToolCPU = &v
 	}
 	if cpu1, _, ok := serverCPU(ctx, cfg); cpuOK && ok {
 		v := round((cpu1 - cpu0).Seconds(), 2)
@@ -338,6 +344,9 @@ func (rep *ReplayReport) writeSummary(w io.Writer) {
 		fmt.Fprintf(w, "  server CPU %.2fs (%s)\n", *rep.ServerCPU, rep.CPUSource)
 	} else if rep.Root != "local" {
 		fmt.Fprintf(w, "  server CPU unknown (give --server-pid, or expose /metrics)\n")
+	}
+	if rep.ToolCPU != nil {
+		fmt.Fprintf(w, "  replay tool CPU %.2fs (its clients and working documents)\n", *rep.ToolCPU)
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
