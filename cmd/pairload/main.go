@@ -13,6 +13,10 @@
 //	ramp       pair rooms added step by step until p99 passes a limit
 //	idle       memory of many loaded idle rooms, and after they are left
 //
+// `pairload replay` replays a (concurrent) editing trace through a server
+// with one client per trace agent, or runs named conflict scenarios; see
+// replay_cmd.go and the README.
+//
 // Every run is bounded (-duration, -drain, -max-time) and stops by itself;
 // the tool only talks to loopback addresses. It prints a human summary and
 // one JSON line (also appended to -out). See BENCHMARKS.md.
@@ -30,6 +34,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "replay" {
+		raiseFileLimit()
+		os.Exit(runReplayCommand(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("pairload", flag.ExitOnError)
 	fs.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "pair, classroom, join, ramp or idle")

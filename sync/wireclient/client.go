@@ -182,6 +182,44 @@ func (c *Client) WaitSynced(ctx context.Context) error {
 	}
 }
 
+// WaitHas waits until the client's document holds every change in hashes
+// (they arrived through the server, or were made here), or ctx ends.
+func (c *Client) WaitHas(ctx context.Context, hashes []automerge.ChangeHash) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		missing := c.doc.Missing(hashes)
+		c.mu.Unlock()
+		if len(missing) == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-c.done:
+			if len(c.missing(hashes)) == 0 {
+				return nil
+			}
+			return fmt.Errorf("connection closed (code %d) while %d changes were missing: %v", c.CloseCode(), len(missing), c.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %d changes (first %s): %w", len(missing), missing[0], ctx.Err())
+		}
+	}
+}
+
+func (c *Client) missing(hashes []automerge.ChangeHash) []automerge.ChangeHash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doc.Missing(hashes)
+}
+
+// ChangesSince returns the changes of the client's document made since heads
+// (concatenated change chunks, as crdt.Doc.ChangesSince).
+func (c *Client) ChangesSince(heads []automerge.ChangeHash) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doc.ChangesSince(heads)
+}
+
 // Heads returns the client's document heads (cheap; for change detection
 // such as the load tool's keystroke tracking).
 func (c *Client) Heads() []automerge.ChangeHash {

@@ -4,6 +4,7 @@
  * Presence: see features/presence/protocol.ts). Owned by the room page;
  * it writes what the UI needs into Redux and never puts the document there.
  */
+import * as A from "@automerge/automerge"
 import { ImmutableString, Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import type { AppDispatch, RootState } from "./store"
@@ -26,11 +27,45 @@ import { encodeSelection, type IndexSelection } from "../features/presence/curso
 import { contentLengthChanged, languageChanged, roleChanged } from "../features/room/roomSlice"
 import type { Role } from "../lib/api"
 import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
+import { acquireActor, type ActorLease } from "../lib/actor"
+import { browserStore, type KeyValueStore } from "../lib/storage"
 
 export interface RoomDoc {
   content: string
   /** a scalar string (ImmutableString in Automerge JS 3), as the Go server writes it */
   language: ImmutableString | string
+  /** actor hex -> the person making that actor's changes (attribution format) */
+  people?: Record<string, PersonEntry>
+}
+
+/** A `people` entry: scalar strings, as the Go server writes its own. */
+export interface PersonEntry {
+  name: ImmutableString | string
+  colour: ImmutableString | string
+}
+
+function scalarText(v: unknown): string | null {
+  if (typeof v === "string") return v
+  if (v instanceof ImmutableString) return v.val
+  return null
+}
+
+/** True when `people[actor]` already says name and colour. */
+export function personUpToDate(doc: RoomDoc | undefined, actor: string, name: string, colour: string): boolean {
+  const e = doc?.people?.[actor]
+  return !!e && scalarText(e.name) === name && scalarText(e.colour) === colour
+}
+
+/** Writes `people[actor] = {name, colour}` into a doc being changed, touching only what differs. */
+export function writePerson(d: RoomDoc, actor: string, name: string, colour: string) {
+  if (!d.people || typeof d.people !== "object") d.people = {}
+  const e = d.people[actor]
+  if (!e || typeof e !== "object") {
+    d.people[actor] = { name: new ImmutableString(name), colour: new ImmutableString(colour) }
+    return
+  }
+  if (scalarText(e.name) !== name) e.name = new ImmutableString(name)
+  if (scalarText(e.colour) !== colour) e.colour = new ImmutableString(colour)
 }
 
 export interface StoreLike {
@@ -46,6 +81,8 @@ export interface RoomSessionOptions {
   storageName?: string
   /** the room token, sent as ?token= on the WebSocket (browsers cannot set headers there) */
   token?: string | null
+  /** where the person's actor id is kept (default localStorage); tests can isolate */
+  actorStore?: KeyValueStore
 }
 
 /** What the server sends a peer whose link changed role (an ephemeral message from the server's peer id). */
@@ -96,11 +133,14 @@ export class RoomSession {
   private readonly lengthSoon = trailingThrottle(() => this.reportLength(), 250)
   private lastLanguage: string | null = null
   private readonly cleanup: Array<() => void> = []
+  private readonly actorStore: KeyValueStore
+  private lease: ActorLease | null = null
 
   constructor(roomId: string, store: StoreLike, options: RoomSessionOptions = {}) {
     this.roomId = roomId
     this.url = `automerge:${roomId}` as AutomergeUrl
     this.store = store
+    this.actorStore = options.actorStore ?? browserStore()
     const base =
       options.wsUrl ?? `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws/${encodeURIComponent(roomId)}`
     const wsUrl = options.token ? `${base}${base.includes("?") ? "&" : "?"}token=${encodeURIComponent(options.token)}` : base
@@ -140,6 +180,29 @@ export class RoomSession {
     return this.handle
   }
 
+  /** The actor id this page's changes carry (null before open). */
+  get actor(): string | null {
+    return this.lease?.actor ?? null
+  }
+
+  /**
+   * Names this person in the document's `people` map, once they have a name and may
+   * edit, and only when the entry differs (join, rename, colour change; also when a
+   * concurrent creation of the map lost our entry). Never per keystroke.
+   */
+  private updatePerson() {
+    const handle = this.handle
+    const actor = this.lease?.actor
+    if (!handle || !actor || this.disposed) return
+    const state = this.store.getState()
+    const name = state.preferences.name
+    const role = state.room.role
+    if (!name || (role !== "editor" && role !== "owner")) return
+    const colour = state.preferences.color
+    if (personUpToDate(handle.doc(), actor, name, colour)) return
+    handle.change(d => writePerson(d, actor, name, colour))
+  }
+
   /**
    * Finds the room document: from IndexedDB if this browser has it (opens offline, at once),
    * otherwise from the server. Resolves when it has `content` to show.
@@ -147,8 +210,17 @@ export class RoomSession {
   async open(signal?: AbortSignal): Promise<DocHandle<RoomDoc>> {
     // No signal passed to find(): aborting it leaves an unhandled rejection inside
     // automerge-repo 2.5. A late result is simply dropped below.
-    const handle = await this.repo.find<RoomDoc>(this.url)
-    if (signal?.aborted || this.disposed) throw new DOMException("aborted", "AbortError")
+    const [handle, lease] = await Promise.all([this.repo.find<RoomDoc>(this.url), acquireActor(this.actorStore, this.roomId)])
+    this.lease = lease
+    if (signal?.aborted || this.disposed) {
+      lease.release()
+      throw new DOMException("aborted", "AbortError")
+    }
+    // Every change this page makes carries the person's actor: replace the handle's
+    // document by a copy with that actor (same history) before anything is edited.
+    // automerge-repo keeps working on the document it holds, so the actor survives
+    // reconnects; a reload does this again with the same stored actor.
+    if (A.getActorId(handle.doc()) !== lease.actor) handle.update(d => A.clone(d, { actor: lease.actor }))
     await waitForContent(handle, signal)
     if (this.disposed) throw new DOMException("closed", "AbortError")
     this.handle = handle
@@ -264,6 +336,7 @@ export class RoomSession {
   private sendState(reply = false) {
     const handle = this.handle
     if (!handle || this.disposed) return
+    this.updatePerson()
     const state = this.store.getState()
     const prefs = state.preferences
     const user = { name: prefs.name ?? "Anonymous", color: prefs.color, role: state.room.role, link: state.room.linkId }
@@ -299,6 +372,7 @@ export class RoomSession {
     // Give the bye frame a moment to leave, then flush storage and close the socket.
     await new Promise(r => setTimeout(r, 20))
     await this.repo.shutdown().catch(() => undefined)
+    this.lease?.release()
   }
 }
 

@@ -3,6 +3,7 @@ import { Compartment, EditorState } from "@codemirror/state"
 import { EditorView } from "@codemirror/view"
 import { startCompletion } from "@codemirror/autocomplete"
 import { automergeBinding } from "./automergeBinding"
+import { originOf } from "./origin"
 import type { DocHandle } from "@automerge/automerge-repo"
 import { useAppSelector, useAppStore } from "../app/hooks"
 import { selectLanguage, selectPeersWithCursor, selectReadOnly } from "../app/selectors"
@@ -133,7 +134,7 @@ export function CodeEditor({ session, handle }: Props) {
               ),
             () => store.getState().room.language.length, // language ids are ASCII
           ),
-          automergeBinding(handle, ["content"]),
+          automergeBinding(handle, ["content"], originOf),
           remoteCursors(),
           ghostText(),
           suggestionsExtension(makeController),

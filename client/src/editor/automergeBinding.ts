@@ -17,6 +17,25 @@ import { Annotation, ChangeSet, Transaction, type ChangeSpec, type Extension } f
 import { ViewPlugin, type EditorView, type ViewUpdate } from "@codemirror/view"
 import type { DocHandle } from "@automerge/automerge-repo"
 
+/** Tells a local transaction's origin, written as its change's message (see origin.ts). */
+export type OriginOf = (tr: Transaction) => string | null
+
+/**
+ * Splits transactions, in order, into runs that become one Automerge change each:
+ * consecutive transactions without an origin share a change; every transaction with
+ * an origin gets a change of its own, so its message covers exactly it.
+ */
+export function groupByOrigin<T>(items: readonly T[], origin: (t: T) => string | null): Array<{ origin: string | null; items: T[] }> {
+  const out: Array<{ origin: string | null; items: T[] }> = []
+  for (const it of items) {
+    const o = origin(it)
+    const last = out[out.length - 1]
+    if (last && o === null && last.origin === null) last.items.push(it)
+    else out.push({ origin: o, items: [it] })
+  }
+  return out
+}
+
 const remoteAnnotation = Annotation.define<true>()
 
 /** True for transactions the binding made from remote (or other non-editor) document changes. */
@@ -76,7 +95,25 @@ export function applyTransactionsToDoc<T>(doc: A.Doc<T>, textPath: readonly A.Pr
   }
 }
 
-export function automergeBinding<T>(handle: DocHandle<T>, textPath: readonly A.Prop[]): Extension {
+/**
+ * Applies local editor transactions through `change` (a DocHandle's change): ordinary
+ * typing in one change, each transaction with an origin in a change of its own with
+ * the origin as its message.
+ */
+export function commitLocal<T>(
+  change: (fn: (doc: A.Doc<T>) => void, opts?: A.ChangeOptions<T>) => void,
+  textPath: readonly A.Prop[],
+  transactions: readonly Transaction[],
+  originOf: OriginOf,
+) {
+  for (const run of groupByOrigin(transactions, originOf)) {
+    const apply = (doc: A.Doc<T>) => applyTransactionsToDoc(doc, textPath, run.items)
+    if (run.origin) change(apply, { message: run.origin })
+    else change(apply)
+  }
+}
+
+export function automergeBinding<T>(handle: DocHandle<T>, textPath: readonly A.Prop[], originOf: OriginOf = () => null): Extension {
   if (!handle.isReady()) throw new Error("automergeBinding: the handle must be ready")
   return ViewPlugin.fromClass(
     class {
@@ -96,7 +133,9 @@ export function automergeBinding<T>(handle: DocHandle<T>, textPath: readonly A.P
         if (!local.length) return
         this.applyingLocal = true
         try {
-          handle.change(doc => applyTransactionsToDoc(doc as A.Doc<T>, textPath, local))
+          // Typing shares one change; an accepted AI suggestion or a large paste is a
+          // change of its own whose message says so (origin.ts).
+          commitLocal<T>((fn, opts) => handle.change(d => fn(d as A.Doc<T>), opts), textPath, local, originOf)
         } finally {
           this.applyingLocal = false
         }

@@ -11,6 +11,7 @@ import type { CompletionContext, CompletionResult, CompletionSource } from "@cod
 import { isRemoteTx as isReconcileTx } from "./automergeBinding"
 import type { AutocompleteRequest, AutocompleteResponse, Suggestion } from "../lib/api"
 import { ghostAccepted, ghostField, setGhost, type Ghost } from "./ghostText"
+import { markAiCompletion } from "./origin"
 
 /** The part of the best suggestion still to type at `cursor`, or null if it doesn't fit there. */
 export function ghostFromSuggestion(doc: string, cursor: number, s: Suggestion): string | null {
@@ -179,13 +180,13 @@ export const aiCompletionSource: CompletionSource = (ctx: CompletionContext): Co
     options: items.map((s, i) => {
       const start = s.replace?.from ?? ctx.pos
       const prefix = ctx.state.sliceDoc(from, start)
-      return {
+      return markAiCompletion({
         label: s.label || s.text.split("\n")[0],
         detail: s.kind ? `AI · ${s.kind}` : "AI",
         apply: prefix + s.text,
         boost: 99 - i,
         type: "text",
-      }
+      })
     }),
   }
 }
