@@ -14,6 +14,7 @@ import {
   peersPruned,
   presenceReset,
   selfPeerIdSet,
+  selfSinceSet,
 } from "../features/presence/presenceSlice"
 import {
   byeMessage,
@@ -23,6 +24,7 @@ import {
   type CursorSelection,
 } from "../features/presence/protocol"
 import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
+import { followReset } from "../features/follow/followSlice"
 import { contentLengthChanged, languageChanged, roleChanged } from "../features/room/roomSlice"
 import type { Role } from "../lib/api"
 import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
@@ -88,6 +90,8 @@ export class RoomSession {
   private handle: DocHandle<RoomDoc> | null = null
   private seq = 0
   private localSelection: CursorSelection | null = null
+  private localTop: string | null = null
+  private presenting: number | null = null
   private heartbeat: ReturnType<typeof setInterval> | null = null
   private replyTimer: ReturnType<typeof setTimeout> | null = null
   private connectedTimer: ReturnType<typeof setTimeout> | null = null
@@ -96,6 +100,8 @@ export class RoomSession {
   private readonly lengthSoon = trailingThrottle(() => this.reportLength(), 250)
   private lastLanguage: string | null = null
   private readonly cleanup: Array<() => void> = []
+  /** when this session opened the room: earlier arrivals keep their colour (see assignColors) */
+  readonly since = Date.now()
 
   constructor(roomId: string, store: StoreLike, options: RoomSessionOptions = {}) {
     this.roomId = roomId
@@ -130,6 +136,8 @@ export class RoomSession {
     store.dispatch(connectionReset())
     store.dispatch(presenceReset())
     store.dispatch(selfPeerIdSet(peerId))
+    store.dispatch(selfSinceSet(this.since))
+    store.dispatch(followReset())
   }
 
   get peerId(): string {
@@ -230,6 +238,26 @@ export class RoomSession {
     this.sendSoon.call()
   }
 
+  /** Our editor scrolled: `pos` starts its first visible line (followers scroll there). */
+  setLocalTop(pos: number) {
+    const handle = this.handle
+    if (!handle) return
+    const top = encodeSelection(handle.doc(), { anchor: pos, head: pos })?.head ?? null
+    if (top === this.localTop) return
+    this.localTop = top
+    this.sendSoon.call()
+  }
+
+  /** Ask the others to follow us (owners; others' clients only honour an owner's request). */
+  setPresenting(on: boolean) {
+    this.presenting = on ? Date.now() : null
+    this.sendState()
+  }
+
+  private viewState() {
+    return { top: this.localTop, present: this.presenting }
+  }
+
   /** Name or colour changed. */
   userChanged() {
     this.sendSoon.call()
@@ -266,7 +294,7 @@ export class RoomSession {
     if (!handle || this.disposed) return
     const state = this.store.getState()
     const prefs = state.preferences
-    const user = { name: prefs.name ?? "Anonymous", color: prefs.color, role: state.room.role, link: state.room.linkId }
+    const user = { name: prefs.name ?? "Anonymous", color: prefs.color, role: state.room.role, link: state.room.linkId, since: this.since, ...this.viewState() }
     try {
       handle.broadcast(stateMessage(++this.seq, user, this.localSelection, reply))
     } catch {
