@@ -151,11 +151,11 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
     }
   }, [session, handle, roomId])
 
-  // "Suggestions unavailable" was about the connection: it goes when the connection is back.
-  const sugStatus = useAppSelector(selectSuggestions).status
+  // "Suggestions unavailable" while the server was unreachable goes when the connection is
+  // back (a new connection, not an error the connected server gave).
   useEffect(() => {
-    if (conn.status === "connected" && sugStatus === "error") dispatch(suggestionsCleared())
-  }, [conn.status, conn.lastConnectedAt, sugStatus, dispatch])
+    if (conn.status === "connected" && store.getState().suggestions.status === "error") dispatch(suggestionsCleared())
+  }, [conn.status, conn.lastConnectedAt, store, dispatch])
 
   useAutoFollow()
 
