@@ -1,4 +1,4 @@
-import { useEffect } from "react"
+import { useLayoutEffect } from "react"
 import { useAppDispatch, useAppSelector } from "../app/hooks"
 import { selectPreferences } from "../app/selectors"
 import { themeChanged } from "../features/preferences/preferencesSlice"
@@ -14,7 +14,8 @@ export function useDarkTheme(): boolean {
 /** Puts the theme on <html data-theme> so the CSS variables follow it (rendered once by App). */
 export function ThemeSync() {
   const dark = useDarkTheme()
-  useEffect(() => {
+  // Before paint: a remembered dark choice never flashes light.
+  useLayoutEffect(() => {
     document.documentElement.dataset.theme = dark ? "dark" : "light"
   }, [dark])
   return null
