@@ -130,7 +130,7 @@ describe("preferences", () => {
     const kv = memoryStore()
     kv.setItem(PREFERENCES_KEY, JSON.stringify({ name: 7, color: "red", suggestionsEnabled: "yes", suggestionDelayMs: 1e9 }))
     const p = loadPreferences(kv, () => 0)
-    expect(p).toEqual({ name: null, color: "#e5484d", suggestionsEnabled: true, suggestionDelayMs: 3000 })
+    expect(p).toEqual({ name: null, color: "#e5484d", suggestionsEnabled: true, suggestionDelayMs: 3000, theme: "system" })
     kv.setItem(PREFERENCES_KEY, "{not json")
     expect(loadPreferences(kv, () => 0).name).toBeNull()
   })

@@ -15,6 +15,7 @@ import {
   peersPruned,
   presenceReset,
   selfPeerIdSet,
+  selfSinceSet,
 } from "../features/presence/presenceSlice"
 import {
   byeMessage,
@@ -24,6 +25,7 @@ import {
   type CursorSelection,
 } from "../features/presence/protocol"
 import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
+import { followReset } from "../features/follow/followSlice"
 import { contentLengthChanged, languageChanged, roleChanged } from "../features/room/roomSlice"
 import type { Role } from "../lib/api"
 import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
@@ -125,6 +127,8 @@ export class RoomSession {
   private handle: DocHandle<RoomDoc> | null = null
   private seq = 0
   private localSelection: CursorSelection | null = null
+  private localTop: string | null = null
+  private presenting: number | null = null
   private heartbeat: ReturnType<typeof setInterval> | null = null
   private replyTimer: ReturnType<typeof setTimeout> | null = null
   private connectedTimer: ReturnType<typeof setTimeout> | null = null
@@ -135,6 +139,8 @@ export class RoomSession {
   private readonly cleanup: Array<() => void> = []
   private readonly actorStore: KeyValueStore
   private lease: ActorLease | null = null
+  /** when this session opened the room: earlier arrivals keep their colour (see assignColors) */
+  readonly since = Date.now()
 
   constructor(roomId: string, store: StoreLike, options: RoomSessionOptions = {}) {
     this.roomId = roomId
@@ -170,6 +176,8 @@ export class RoomSession {
     store.dispatch(connectionReset())
     store.dispatch(presenceReset())
     store.dispatch(selfPeerIdSet(peerId))
+    store.dispatch(selfSinceSet(this.since))
+    store.dispatch(followReset())
   }
 
   get peerId(): string {
@@ -302,6 +310,26 @@ export class RoomSession {
     this.sendSoon.call()
   }
 
+  /** Our editor scrolled: `pos` starts its first visible line (followers scroll there). */
+  setLocalTop(pos: number) {
+    const handle = this.handle
+    if (!handle) return
+    const top = encodeSelection(handle.doc(), { anchor: pos, head: pos })?.head ?? null
+    if (top === this.localTop) return
+    this.localTop = top
+    this.sendSoon.call()
+  }
+
+  /** Ask the others to follow us (owners; others' clients only honour an owner's request). */
+  setPresenting(on: boolean) {
+    this.presenting = on ? Date.now() : null
+    this.sendState()
+  }
+
+  private viewState() {
+    return { top: this.localTop, present: this.presenting }
+  }
+
   /** Name or colour changed. */
   userChanged() {
     this.sendSoon.call()
@@ -339,7 +367,7 @@ export class RoomSession {
     this.updatePerson()
     const state = this.store.getState()
     const prefs = state.preferences
-    const user = { name: prefs.name ?? "Anonymous", color: prefs.color, role: state.room.role, link: state.room.linkId }
+    const user = { name: prefs.name ?? "Anonymous", color: prefs.color, role: state.room.role, link: state.room.linkId, since: this.since, ...this.viewState() }
     try {
       handle.broadcast(stateMessage(++this.seq, user, this.localSelection, reply))
     } catch {

@@ -1,6 +1,7 @@
 import { createSelector } from "@reduxjs/toolkit"
 import type { RootState } from "./store"
-import { selectPeerList as peerList, selectPeersWithCursor as peersWithCursor, selectPeerCount as peerCount } from "../features/presence/presenceSlice"
+import { selectPeerList as peerList, selectPeerCount as peerCount, type PeerPresence } from "../features/presence/presenceSlice"
+import { assignColors } from "../features/presence/colors"
 
 export const selectRoom = (s: RootState) => s.room
 export const selectRoomPhase = (s: RootState) => s.room.phase
@@ -14,14 +15,29 @@ export const selectRole = (s: RootState) => s.room.role
 /** Viewers cannot change the document: read-only editor, no language change. */
 export const selectReadOnly = (s: RootState) => s.room.role === "viewer"
 
-export const selectPeerList = (s: RootState) => peerList(s.presence)
-export const selectPeersWithCursor = (s: RootState) => peersWithCursor(s.presence)
+const selectRawPeerList = (s: RootState) => peerList(s.presence)
+const selectSelfClaim = createSelector(
+  [(s: RootState) => s.presence.selfPeerId, (s: RootState) => s.presence.selfSince, (s: RootState) => s.preferences.color],
+  (id, since, preferred) => ({ id: id ?? "", since, preferred }),
+)
+
+/** Everyone's colour by peer id (ours included): no two alike while unused ones remain. */
+export const selectAssignedColors = createSelector([selectRawPeerList, selectSelfClaim], (peers, self) =>
+  assignColors([self, ...peers.map(p => ({ id: p.peerId, preferred: p.color, since: p.since }))]),
+)
+
+/** The others in order of arrival, each with the colour assigned to them in this room. */
+export const selectPeerList = createSelector([selectRawPeerList, selectAssignedColors], (peers, colors): PeerPresence[] =>
+  peers.map(p => (colors[p.peerId] && colors[p.peerId] !== p.color ? { ...p, color: colors[p.peerId] } : p)),
+)
+export const selectPeersWithCursor = createSelector([selectPeerList], peers => peers.filter(p => p.selection !== null))
 export const selectPeerCount = (s: RootState) => peerCount(s.presence)
 
-/** The local user as shown in the who's-here list. */
-export const selectSelf = createSelector([selectPreferences], prefs => ({
+/** The local user as shown in the who's-here list ("You" until a name is chosen). */
+export const selectSelf = createSelector([selectPreferences, selectAssignedColors, selectSelfClaim], (prefs, colors, claim) => ({
   name: prefs.name ?? "You",
-  color: prefs.color,
+  named: prefs.name !== null,
+  color: colors[claim.id] ?? prefs.color,
 }))
 
 /** Human text for the connection badge. */

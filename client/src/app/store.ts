@@ -9,6 +9,7 @@ import {
   type PreferencesState,
 } from "../features/preferences/preferencesSlice"
 import { suggestionsReducer } from "../features/suggestions/suggestionsSlice"
+import { followReducer } from "../features/follow/followSlice"
 import { browserStore, type KeyValueStore } from "../lib/storage"
 
 export const rootReducer = combineReducers({
@@ -17,6 +18,7 @@ export const rootReducer = combineReducers({
   presence: presenceReducer,
   preferences: preferencesReducer,
   suggestions: suggestionsReducer,
+  follow: followReducer,
 })
 
 export type RootState = ReturnType<typeof rootReducer>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react"
+import { useEffect, useState, type FormEvent } from "react"
 import { api, ApiError } from "../lib/api"
 import { DEFAULT_LANGUAGE, languageLabel, type LanguageId } from "../lib/languages"
 import { parseRoomInput, roomPath } from "../lib/roomId"
@@ -7,6 +7,7 @@ import { browserStore } from "../lib/storage"
 import { loadToken, saveToken, tokenFromLink } from "../lib/tokens"
 import { LanguageSelect } from "./LanguageSelect"
 import { navigate, onLinkClick } from "./router"
+import { ThemeSwitch } from "./useTheme"
 
 function timeAgo(ms: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000))
@@ -24,6 +25,8 @@ export function Home() {
   const [joinError, setJoinError] = useState<string | null>(null)
   const [joining, setJoining] = useState(false)
   const [recent, setRecent] = useState<RecentRoom[]>(() => loadRecentRooms(browserStore()))
+  // Read again once mounted: a room left just now (through the logo) saves its preview as it closes.
+  useEffect(() => setRecent(loadRecentRooms(browserStore())), [])
 
   const create = async () => {
     setCreating(true)
@@ -74,6 +77,7 @@ export function Home() {
       <header className="home-header">
         <h1 className="brand-large">Pairpad</h1>
         <p className="muted">Real-time pair programming in the browser. Create a room, share the link, code together.</p>
+        <ThemeSwitch />
       </header>
       {error && (
         <div className="banner error" role="alert" data-testid="home-error">

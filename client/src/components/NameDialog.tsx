@@ -1,4 +1,5 @@
-import { useState, type FormEvent } from "react"
+import { useRef, useState, type FormEvent, type KeyboardEvent } from "react"
+import { useFocusTrap } from "./focusTrap"
 import { PEER_COLORS, textOn } from "../features/presence/colors"
 import { MAX_NAME_LENGTH, cleanName } from "../features/preferences/preferencesSlice"
 
@@ -16,14 +17,22 @@ export function NameDialog({
 }) {
   const [name, setName] = useState(initialName)
   const [color, setColor] = useState(initialColor)
+  const form = useRef<HTMLFormElement>(null)
+  useFocusTrap(form)
   const valid = cleanName(name).length > 0
+  // As with native radio buttons: Space picks a colour, Enter submits.
+  const onSwatchKey = (e: KeyboardEvent) => {
+    if (e.key !== "Enter") return
+    e.preventDefault()
+    form.current?.requestSubmit()
+  }
   const submit = (e: FormEvent) => {
     e.preventDefault()
     if (valid) onSave(cleanName(name), color)
   }
   return (
     <div className="modal-backdrop" onKeyDown={e => e.key === "Escape" && onCancel?.()}>
-      <form className="modal" onSubmit={submit} role="dialog" aria-modal="true" aria-labelledby="name-title" data-testid="name-dialog">
+      <form className="modal" ref={form} onSubmit={submit} role="dialog" aria-modal="true" aria-labelledby="name-title" data-testid="name-dialog">
         <h2 id="name-title">What should others call you?</h2>
         <p className="muted">Shown next to your cursor and in the list of people in the room.</p>
         <input
@@ -47,6 +56,7 @@ export function NameDialog({
               className={`swatch${c === color ? " selected" : ""}`}
               style={{ backgroundColor: c, color: textOn(c) }}
               onClick={() => setColor(c)}
+              onKeyDown={onSwatchKey}
             >
               {c === color ? "✓" : ""}
             </button>

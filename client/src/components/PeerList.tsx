@@ -1,5 +1,6 @@
 import { useState } from "react"
-import { useAppSelector } from "../app/hooks"
+import { useAppDispatch, useAppSelector } from "../app/hooks"
+import { followStarted, followStopped } from "../features/follow/followSlice"
 import { selectPeerList, selectRoom, selectSelf } from "../app/selectors"
 import { api, ApiError, type Role } from "../lib/api"
 import { RoleSelect } from "./ShareDialog"
@@ -29,6 +30,10 @@ export function PeerList({ onEditSelf, token }: { onEditSelf: () => void; token?
   const self = useAppSelector(selectSelf)
   const peers = useAppSelector(selectPeerList)
   const room = useAppSelector(selectRoom)
+  const following = useAppSelector(s => s.follow.target)
+  const dispatch = useAppDispatch()
+  const toggleFollow = (peerId: string, present?: number) =>
+    dispatch(following === peerId ? followStopped(present != null ? { present } : undefined) : followStarted({ peerId }))
   const [error, setError] = useState<string | null>(null)
   const owner = room.role === "owner" && !!token && !!room.id
   const act = (f: () => Promise<unknown>) =>
@@ -39,14 +44,26 @@ export function PeerList({ onEditSelf, token }: { onEditSelf: () => void; token?
   return (
     <div className="peers" data-testid="peer-list" aria-label={`${peers.length + 1} people in this room`}>
       <button type="button" className="peer peer-self" onClick={onEditSelf} title="Change your name or colour">
-        <Avatar name={self.name} color={self.color} title={`${self.name} (you)`} />
-        <span className="peer-name">{self.name} (you)</span>
+        <Avatar name={self.name} color={self.color} title={self.named ? `${self.name} (you)` : "You"} />
+        <span className="peer-name" data-testid="self-name" data-color={self.color}>
+          {self.named ? `${self.name} (you)` : "You"}
+        </span>
         {room.role && <span className="role-tag" data-testid="self-role">{room.role}</span>}
       </button>
       {peers.map(p => (
         <span className="peer" key={p.peerId} data-peer-id={p.peerId} data-role={p.role ?? ""}>
-          <Avatar name={p.name} color={p.color} title={p.name} />
-          <span className="peer-name">{p.name}</span>
+          <button
+            type="button"
+            className={`peer-follow${following === p.peerId ? " following" : ""}`}
+            data-testid="peer-follow"
+            data-color={p.color}
+            aria-pressed={following === p.peerId}
+            title={following === p.peerId ? `Stop following ${p.name}` : `Follow ${p.name}'s cursor and scroll`}
+            onClick={() => toggleFollow(p.peerId, p.present)}
+          >
+            <Avatar name={p.name} color={p.color} title={p.name} />
+            <span className="peer-name">{p.name}</span>
+          </button>
           {owner && p.linkId && p.linkId !== room.linkId && p.role ? (
             <>
               <RoleSelect

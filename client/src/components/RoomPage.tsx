@@ -20,6 +20,11 @@ import { NameDialog } from "./NameDialog"
 import { NotFound } from "./NotFound"
 import { onLinkClick } from "./router"
 import { languageLabel } from "../lib/languages"
+import { HeaderMenu } from "./HeaderMenu"
+import { ThemeSwitch } from "./useTheme"
+import { DownloadButton } from "./DownloadButton"
+import { FollowBar, PresentToggle, useAutoFollow } from "./Follow"
+import { suggestionsCleared } from "../features/suggestions/suggestionsSlice"
 
 function firstLine(text: string): string {
   return (text.split("\n").find(l => l.trim()) ?? "").trim().slice(0, 80)
@@ -146,6 +151,14 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
     }
   }, [session, handle, roomId])
 
+  // "Suggestions unavailable" while the server was unreachable goes when the connection is
+  // back (a new connection, not an error the connected server gave).
+  useEffect(() => {
+    if (conn.status === "connected" && store.getState().suggestions.status === "error") dispatch(suggestionsCleared())
+  }, [conn.status, conn.lastConnectedAt, store, dispatch])
+
+  useAutoFollow()
+
   // Tell the others when our name or colour changes.
   useEffect(() => {
     session?.userChanged()
@@ -156,6 +169,11 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   }, [room.phase, room.language])
 
   const retry = useCallback(() => session?.reconnectNow(), [session])
+  // Home lists this room with the code as it is now.
+  const saveRecent = () => {
+    if (session?.docHandle && room.phase === "ready")
+      rememberRoom(browserStore(), { id: roomId, language: session.language(), visitedAt: Date.now(), preview: firstLine(session.text()) })
+  }
 
   if (room.phase === "not-found") return <NotFound what="Room not found" />
   if (room.phase === "unauthorized")
@@ -175,7 +193,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   return (
     <div className="room" data-testid="room" data-phase={room.phase}>
       <header className="topbar">
-        <a href="/" className="brand" onClick={onLinkClick} title="Home">
+        <a href="/" className="brand" onClick={e => (saveRecent(), onLinkClick(e))} title="Home">
           Pairpad
         </a>
         <LanguageSelect value={room.language} onChange={l => session?.setLanguage(l)} disabled={room.role === "viewer"} />
@@ -187,7 +205,12 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <div className="spacer" />
         <PeerList onEditSelf={() => setEditingName(true)} token={token} />
         <ConnectionBadge onRetry={retry} />
-        <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
+        <HeaderMenu>
+          <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
+          <ThemeSwitch />
+          <DownloadButton session={session} roomId={roomId} language={room.language} disabled={!handle} />
+          <PresentToggle session={session} />
+        </HeaderMenu>
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
       </header>
       {room.notice && (
@@ -198,9 +221,10 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           </button>
         </div>
       )}
+      <FollowBar />
       <main className="editor-area">
         {handle && session ? (
-          <CodeEditor session={session} handle={handle} />
+          <CodeEditor session={session} handle={handle} modalOpen={needName} />
         ) : room.phase === "error" ? (
           <div className="center-page">
             <div className="card narrow" role="alert" data-testid="room-error">
@@ -260,13 +284,15 @@ function StatusBar() {
   else if (sug.status === "error") hint = "Suggestions unavailable"
   return (
     <footer className="statusbar" data-testid="statusbar">
-      <span>{languageLabel(room.language)}</span>
+      <span className="status-language" data-testid="status-language">
+        {languageLabel(room.language)}
+      </span>
       <span>{room.length.toLocaleString()} chars</span>
       <span className="spacer" />
       <span data-testid="suggestion-status" data-status={sug.status}>
         {hint}
       </span>
-      <span className="muted" title="Room id">
+      <span className="muted status-room-id" title="Room id">
         {room.id}
       </span>
     </footer>

@@ -21,14 +21,17 @@ import {
   suggestionRequested,
   suggestionsCleared,
 } from "../features/suggestions/suggestionsSlice"
-import { usePrefersDark } from "../components/usePrefersDark"
+import { useDarkTheme } from "../components/useTheme"
 import { installDebugHook } from "./debugHook"
+import { attachFollow } from "./follow"
 import { docSizeLimit } from "./sizeLimit"
 import { noticeShown } from "../features/room/roomSlice"
 
 interface Props {
   session: RoomSession
   handle: DocHandle<RoomDoc>
+  /** a modal dialog has the keyboard: the editor must not take focus until it closes */
+  modalOpen?: boolean
 }
 
 /** Viewers get a read-only editor (issue 15); reconfigured live when the role changes. */
@@ -37,13 +40,13 @@ const readOnlyExtensions = (readOnly: boolean) =>
   readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []
 
 /** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
-export function CodeEditor({ session, handle }: Props) {
+export function CodeEditor({ session, handle, modalOpen = false }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const store = useAppStore()
   const language = useAppSelector(selectLanguage)
   const readOnly = useAppSelector(selectReadOnly)
-  const dark = usePrefersDark()
+  const dark = useDarkTheme()
 
   // Create the view once per handle. Language and theme changes reconfigure it.
   useEffect(() => {
@@ -160,8 +163,9 @@ export function CodeEditor({ session, handle }: Props) {
     refreshCursors()
     reportSelection()
     const removeHook = installDebugHook({ view, session, handle, store, startCompletion: () => startCompletion(view) })
-    view.focus()
+    const detachFollow = attachFollow(view, store, handle, session)
     return () => {
+      detachFollow()
       removeHook()
       unsubscribeStore()
       handle.off("change", refreshCursors)
@@ -170,6 +174,11 @@ export function CodeEditor({ session, handle }: Props) {
     }
     // The view is created once per handle; language and theme changes reconfigure it below.
   }, [handle, session, store])
+
+  // Focus the editor when it appears and when a dialog closes, never while one is open.
+  useEffect(() => {
+    if (!modalOpen) viewRef.current?.focus()
+  }, [modalOpen, handle])
 
   useEffect(() => {
     viewRef.current?.dispatch({ effects: languageCompartment.reconfigure(languageExtensions(language)) })

@@ -10,7 +10,12 @@ export interface PreferencesState {
   suggestionsEnabled: boolean
   /** typing pause before asking for a suggestion */
   suggestionDelayMs: number
+  /** "system" follows the OS (prefers-color-scheme) until the person picks one */
+  theme: ThemeChoice
 }
+
+export type ThemeChoice = "system" | "light" | "dark"
+const isThemeChoice = (v: unknown): v is ThemeChoice => v === "system" || v === "light" || v === "dark"
 
 export const PREFERENCES_KEY = "pairpad.preferences"
 export const MAX_NAME_LENGTH = 32
@@ -18,7 +23,7 @@ export const MIN_SUGGESTION_DELAY = 100
 export const MAX_SUGGESTION_DELAY = 3000
 
 export function defaultPreferences(random: () => number = Math.random): PreferencesState {
-  return { name: null, color: randomColor(random), suggestionsEnabled: true, suggestionDelayMs: 500 }
+  return { name: null, color: randomColor(random), suggestionsEnabled: true, suggestionDelayMs: 500, theme: "system" }
 }
 
 export function cleanName(raw: string): string {
@@ -44,6 +49,7 @@ export function loadPreferences(store: KeyValueStore, random: () => number = Mat
     color: isPeerColor(saved.color) ? saved.color : defaults.color,
     suggestionsEnabled: typeof saved.suggestionsEnabled === "boolean" ? saved.suggestionsEnabled : true,
     suggestionDelayMs: typeof saved.suggestionDelayMs === "number" ? clampDelay(saved.suggestionDelayMs) : 500,
+    theme: isThemeChoice(saved.theme) ? saved.theme : "system",
   }
 }
 
@@ -68,8 +74,11 @@ const preferencesSlice = createSlice({
     suggestionDelayChanged(state, action: PayloadAction<number>) {
       state.suggestionDelayMs = clampDelay(action.payload)
     },
+    themeChanged(state, action: PayloadAction<ThemeChoice>) {
+      if (isThemeChoice(action.payload)) state.theme = action.payload
+    },
   },
 })
 
-export const { nameChanged, colorChanged, suggestionsToggled, suggestionDelayChanged } = preferencesSlice.actions
+export const { nameChanged, colorChanged, suggestionsToggled, suggestionDelayChanged, themeChanged } = preferencesSlice.actions
 export const preferencesReducer = preferencesSlice.reducer

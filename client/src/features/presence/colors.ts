@@ -33,3 +33,47 @@ export function textOn(hex: string): string {
   const luminance = (0.299 * r + 0.587 * g + 0.114 * b) / 255
   return luminance > 0.62 ? "#111" : "#fff"
 }
+
+export interface ColorClaim {
+  id: string
+  /** the colour the person chose */
+  preferred: string
+  /** when they opened the room; earlier arrivals keep their choice (unknown: last) */
+  since?: number | null
+}
+
+/**
+ * Everyone's colour in a room, computed the same way in every browser from presence
+ * alone: in order of arrival (`since`, then id), each person gets the colour they
+ * chose unless someone earlier has it; then the first palette colour nobody has,
+ * starting from a place picked by their id. Two people share a colour only once all
+ * palette colours are taken.
+ */
+export function assignColors(people: readonly ColorClaim[]): Record<string, string> {
+  const order = [...people].sort((a, b) => (a.since ?? Infinity) - (b.since ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const taken = new Set<string>()
+  const out: Record<string, string> = {}
+  for (const p of order) {
+    const preferred = p.preferred.toLowerCase()
+    let color = preferred
+    if (taken.has(preferred)) {
+      const start = hash(p.id) % PEER_COLORS.length
+      for (let i = 0; i < PEER_COLORS.length; i++) {
+        const c = PEER_COLORS[(start + i) % PEER_COLORS.length]
+        if (!taken.has(c)) {
+          color = c
+          break
+        }
+      }
+    }
+    taken.add(color)
+    out[p.id] = color
+  }
+  return out
+}
+
+function hash(s: string): number {
+  let h = 2166136261
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
+  return h >>> 0
+}

@@ -18,14 +18,20 @@ export interface PeerPresence {
   /** what they say their role and link are (the server enforces roles; this is for the owner's UI) */
   role?: string
   linkId?: string
+  /** when they opened the room (their clock; colour order), where they are scrolled, whether they present */
+  since?: number
+  top?: string
+  present?: number
 }
 
 export interface PresenceState {
   selfPeerId: string | null
+  /** when this session opened the room (sent to the others as `since`) */
+  selfSince: number | null
   peers: Record<string, PeerPresence>
 }
 
-export const initialPresenceState: PresenceState = { selfPeerId: null, peers: {} }
+export const initialPresenceState: PresenceState = { selfPeerId: null, selfSince: null, peers: {} }
 
 const presenceSlice = createSlice({
   name: "presence",
@@ -33,6 +39,9 @@ const presenceSlice = createSlice({
   reducers: {
     selfPeerIdSet(state, action: PayloadAction<string | null>) {
       state.selfPeerId = action.payload
+    },
+    selfSinceSet(state, action: PayloadAction<number>) {
+      state.selfSince = action.payload
     },
     presenceReceived(state, action: PayloadAction<{ peerId: string; message: PresenceMessage; at: number }>) {
       const { peerId, message, at } = action.payload
@@ -54,6 +63,9 @@ const presenceSlice = createSlice({
         seq: message.seq,
         ...(message.role ? { role: message.role } : {}),
         ...(message.link ? { linkId: message.link } : {}),
+        ...(message.since != null ? { since: message.since } : {}),
+        ...(message.top ? { top: message.top } : {}),
+        ...(message.present != null ? { present: message.present } : {}),
       }
     },
     /** Forget peers not heard from within `ttl` ms (crashed tab, lost network). */
@@ -70,7 +82,7 @@ const presenceSlice = createSlice({
   },
 })
 
-export const { selfPeerIdSet, presenceReceived, peersPruned, presenceReset } = presenceSlice.actions
+export const { selfPeerIdSet, selfSinceSet, presenceReceived, peersPruned, presenceReset } = presenceSlice.actions
 export const presenceReducer = presenceSlice.reducer
 
 // --- selectors (take the presence slice so they work with any root shape) ---

@@ -54,6 +54,12 @@ export interface PresenceStateMessage {
   /** the sender's role and link id (issue 15), so an owner can act on their link */
   role?: string
   link?: string
+  /** when the sender opened the room (their clock): earlier arrivals keep their colour */
+  since?: number
+  /** where the sender's editor is scrolled to (an Automerge cursor of the first visible line), for followers */
+  top?: Cursor
+  /** set while the sender (an owner) asks everyone to follow them: when they started */
+  present?: number
 }
 
 export interface PresenceByeMessage {
@@ -67,7 +73,7 @@ export type PresenceMessage = PresenceStateMessage | PresenceByeMessage
 
 export function stateMessage(
   seq: number,
-  user: { name: string; color: string; role?: string | null; link?: string | null },
+  user: { name: string; color: string; role?: string | null; link?: string | null; since?: number | null; top?: Cursor | null; present?: number | null },
   sel: CursorSelection | null,
   reply = false,
 ): PresenceStateMessage {
@@ -75,6 +81,9 @@ export function stateMessage(
   if (reply) m.reply = true
   if (user.role) m.role = user.role
   if (user.link) m.link = user.link
+  if (user.since != null) m.since = user.since
+  if (user.top) m.top = user.top
+  if (user.present != null) m.present = user.present
   return m
 }
 
@@ -99,6 +108,9 @@ export function parsePresenceMessage(raw: unknown): PresenceMessage | null {
   }
   const role = typeof raw.role === "string" && ["viewer", "editor", "owner"].includes(raw.role) ? raw.role : null
   const link = typeof raw.link === "string" ? raw.link.slice(0, 64) : null
-  const msg = stateMessage(raw.seq, { name: raw.name.slice(0, 64), color: raw.color, role, link }, sel, raw.reply === true)
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null)
+  const top = typeof raw.top === "string" ? raw.top.slice(0, 256) : null
+  const extra = { since: num(raw.since), top, present: num(raw.present) }
+  const msg = stateMessage(raw.seq, { name: raw.name.slice(0, 64), color: raw.color, role, link, ...extra }, sel, raw.reply === true)
   return msg
 }

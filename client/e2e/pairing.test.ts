@@ -1,0 +1,385 @@
+/**
+ * Issue 14 ("fix first", download, follow mode) in Chromium against the real binary:
+ * the name dialog keeps the keyboard while the room loads, the header and recent rooms
+ * tell the truth, suggestions recover with the connection, colours are distinct in a
+ * room of three, light/dark switch and contrast, a phone-width header, downloading the
+ * code, and following a person (by click, and when the owner presents).
+ */
+import { after, before, describe, test } from "node:test"
+import assert from "node:assert/strict"
+import { readFile } from "node:fs/promises"
+import type { Browser, Page } from "playwright-core"
+import {
+  createRoomFull,
+  editorText,
+  launchBrowser,
+  newPerson,
+  openRoom,
+  ownerFetch,
+  placeCaret,
+  poll,
+  roomUrl,
+  startServer,
+  waitConnected,
+  waitForText,
+  type Person,
+  type ServerHandle,
+} from "./harness"
+
+let server: ServerHandle
+let browser: Browser
+const people: Person[] = []
+
+async function person(name: string, prefs: Parameters<typeof newPerson>[2] = {}) {
+  const p = await newPerson(browser, name, prefs)
+  people.push(p)
+  return p
+}
+
+before(async () => {
+  server = await startServer({ name: "pairing" })
+  browser = await launchBrowser()
+})
+
+after(async () => {
+  for (const p of people.splice(0)) await p.context.close().catch(() => undefined)
+  await browser?.close().catch(() => undefined)
+  await server?.stop()
+  server?.cleanup()
+})
+
+const activeTestId = (page: Page) =>
+  page.evaluate(() => {
+    const a = document.activeElement
+    if (!a) return null
+    if (a.closest('[data-testid="name-dialog"]')) return "in-dialog:" + (a.getAttribute("data-testid") ?? a.tagName)
+    return a.getAttribute("data-testid") ?? a.className
+  })
+
+async function serverText(roomId: string): Promise<string> {
+  const res = await ownerFetch(roomId, `${server.url}/rooms/${roomId}/text`)
+  assert.equal(res.status, 200)
+  return res.text()
+}
+
+/** WCAG contrast of an element's text against the first opaque background behind it. */
+function contrastOf(page: Page, selector: string) {
+  return page.evaluate(sel => {
+    const el = document.querySelector(sel)
+    if (!el) throw new Error(`no ${sel}`)
+    const rgb = (s: string) => (s.match(/[\d.]+/g) ?? []).map(Number)
+    let bg: number[] = [255, 255, 255]
+    for (let n: Element | null = el; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor)
+      if (c.length >= 3 && (c.length < 4 || c[3] === 1)) {
+        bg = c
+        break
+      }
+    }
+    const fg = rgb(getComputedStyle(el).color)
+    const lum = (c: number[]) =>
+      c.slice(0, 3).reduce((sum, v, i) => {
+        const s = v / 255
+        const lin = s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
+        return sum + lin * [0.2126, 0.7152, 0.0722][i]
+      }, 0)
+    const [a, b] = [lum(fg), lum(bg)]
+    return { ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), fg, bg }
+  }, selector)
+}
+
+describe("first minute without friction", () => {
+  test("the name dialog keeps the keyboard while the room loads; then the editor has it", async () => {
+    const room = await createRoomFull(server.url, "python")
+    // A first-time visitor: no saved name.
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
+    await context.addInitScript({ content: "window.__name = (f) => f" })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on("pageerror", e => errors.push(String(e)))
+    people.push({ context, page, name: "Alice", errors })
+
+    const loaded = () => page.evaluate(() => !!window.__pairpad)
+
+    await page.goto(roomUrl(server.url, room.room_id))
+    await page.waitForSelector('[data-testid="name-input"]')
+    assert.equal(await activeTestId(page), "in-dialog:name-input")
+    // Before a name is chosen the header says "You", never "You (you)".
+    assert.equal((await page.textContent('[data-testid="self-name"]'))?.trim(), "You")
+
+    // The dialog renders first; the editor appears behind it once the room has loaded,
+    // which happens here while typing or during the Tabs below (never after Enter).
+    await page.keyboard.type("Alice", { delay: 30 })
+    // Tab away and around while the room finishes loading (the editor appears behind the dialog).
+    const deadline = Date.now() + 15_000
+    while ((await page.locator('[data-testid="connection-status"][data-status="connected"]').count()) === 0 || !(await loaded())) {
+      if (Date.now() > deadline) throw new Error("room did not load")
+      await page.keyboard.press("Tab")
+    }
+    for (let i = 0; i < 13; i++) await page.keyboard.press(i % 4 === 3 ? "Shift+Tab" : "Tab")
+    // Whatever in the room grabs focus meanwhile, the dialog takes it back.
+    await page.evaluate(() => window.__pairpad!.view.focus())
+    assert.match((await activeTestId(page)) ?? "", /^in-dialog:/, "focus came back to the dialog")
+    await page.keyboard.press("Tab")
+    assert.match((await activeTestId(page)) ?? "", /^in-dialog:/, "focus stayed in the dialog")
+    assert.equal(await editorText(page), "", "nothing typed reached the editor")
+    await page.keyboard.press("Enter")
+    await page.waitForSelector('[data-testid="name-dialog"]', { state: "detached" })
+    assert.equal((await page.textContent('[data-testid="self-name"]'))?.trim(), "Alice (you)")
+    await poll("focus in the editor", () => activeTestId(page), v => v === "editor")
+    await page.keyboard.type("x")
+    await waitForText(page, "x")
+    await poll("the server's copy", () => serverText(room.room_id), t => t === "x")
+    assert.deepEqual(errors, [])
+  })
+
+  test("Recent rooms shows the code as it is when you come back through the logo", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const p = await person("Rita")
+    await openRoom(p, server.url, room.room_id)
+    await placeCaret(p.page, 0)
+    await p.page.keyboard.type("def hello():\n    return 1")
+    await waitForText(p.page, t => t.endsWith("return 1"))
+    await p.page.click("a.brand")
+    const first = p.page.locator('[data-testid="recent-rooms"] li').first()
+    await first.waitFor()
+    assert.equal((await first.locator(".recent-preview").textContent())?.trim(), "def hello():")
+  })
+
+  test("no two of three people share a colour, and every browser agrees who has which", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const blue = "#0090ff"
+    const trio = [await person("Ann", { color: blue }), await person("Ben", { color: blue }), await person("Cat", { color: blue })]
+    for (const p of trio) await openRoom(p, server.url, room.room_id)
+    const views = []
+    for (const p of trio) {
+      await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="peer-follow"]').length === 2)
+      const colors = await poll(
+        `${p.name}'s colours`,
+        () =>
+          p.page.evaluate(() => {
+            const out: Record<string, string> = {}
+            const self = document.querySelector('[data-testid="self-name"]')!
+            out[self.textContent!.replace(" (you)", "").trim()] = self.getAttribute("data-color")!
+            for (const b of document.querySelectorAll('[data-testid="peer-follow"]')) out[b.querySelector(".peer-name")!.textContent!.trim()] = b.getAttribute("data-color")!
+            return out
+          }),
+        c => new Set(Object.values(c)).size === 3,
+      )
+      views.push(colors)
+    }
+    assert.deepEqual(views[1], views[0])
+    assert.deepEqual(views[2], views[0])
+    assert.equal(views[0].Ann, blue, "the first to arrive keeps the colour they chose")
+    // Remote carets are drawn in the assigned colours too.
+    await placeCaret(trio[1].page, 0)
+    const caret = await poll(
+      "Ben's caret in Ann's editor",
+      () => trio[0].page.evaluate(() => window.__pairpad!.remoteCursors().find(c => c.name === "Ben")?.color ?? null),
+      c => c !== null,
+    )
+    assert.equal(caret, views[0].Ben)
+  })
+
+  test("light/dark: follows the OS until switched, remembers the switch, muted text passes AA", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const p = await person("Dora", { colorScheme: "dark" })
+    await openRoom(p, server.url, room.room_id)
+    const theme = () => p.page.evaluate(() => document.documentElement.dataset.theme)
+    assert.equal(await theme(), "dark", "the OS says dark")
+    for (const sel of ['[data-testid="statusbar"]', ".status-room-id"]) {
+      const c = await contrastOf(p.page, sel)
+      assert.ok(c.ratio >= 4.5, `${sel} in dark: ${c.ratio.toFixed(2)}:1 (${c.fg} on ${c.bg})`)
+    }
+    assert.equal(await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor), "rgb(30, 33, 39)")
+    assert.equal(await p.page.evaluate(() => getComputedStyle(document.querySelector(".cm-editor")!).backgroundColor), "rgb(40, 44, 52)")
+
+    await p.page.click('[data-testid="theme-switch"]')
+    assert.equal(await theme(), "light")
+    const light = await contrastOf(p.page, '[data-testid="statusbar"]')
+    assert.ok(light.ratio >= 4.5, `status bar in light: ${light.ratio.toFixed(2)}:1`)
+    assert.equal(await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor), "rgb(255, 255, 255)")
+    // The editor follows too (One Dark paints it #282c34).
+    assert.notEqual(await p.page.evaluate(() => getComputedStyle(document.querySelector(".cm-editor")!).backgroundColor), "rgb(40, 44, 52)")
+
+    await p.page.reload()
+    await waitConnected(p.page)
+    assert.equal(await theme(), "light", "the choice is remembered over the OS setting")
+
+    // Someone who never chose follows the OS live.
+    const q = await person("Ezra", { colorScheme: "light" })
+    await openRoom(q, server.url, room.room_id)
+    assert.equal(await q.page.evaluate(() => document.documentElement.dataset.theme), "light")
+    await q.page.emulateMedia({ colorScheme: "dark" })
+    await poll("dark after the OS switched", () => q.page.evaluate(() => document.documentElement.dataset.theme), v => v === "dark")
+  })
+
+  test("375 px wide: the header is one row (extras behind a menu) and the status bar shows the whole language", async () => {
+    const room = await createRoomFull(server.url, "typescript")
+    const owner = await person("Maximilian Longname")
+    const other = await person("Bartholomew")
+    await owner.page.setViewportSize({ width: 375, height: 740 })
+    await openRoom(owner, server.url, room.room_id)
+    await openRoom(other, server.url, room.room_id)
+    await owner.page.waitForSelector('[data-testid="peer-follow"]')
+    const layout = await owner.page.evaluate(() => {
+      const header = document.querySelector("header.topbar") as HTMLElement
+      const hr = header.getBoundingClientRect()
+      const visible = [...header.querySelectorAll<HTMLElement>("a, button, select, .conn, .avatar")].filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
+      const rows = new Set(visible.map(e => Math.round(e.getBoundingClientRect().top / 12)))
+      return {
+        height: hr.height,
+        scrollWidth: header.scrollWidth,
+        clientWidth: header.clientWidth,
+        maxRight: Math.max(...visible.map(e => e.getBoundingClientRect().right)),
+        tops: visible.map(e => Math.round(e.getBoundingClientRect().top)),
+        rows: rows.size,
+        viewport: innerWidth,
+      }
+    })
+    assert.ok(layout.scrollWidth <= layout.clientWidth, `header overflows: ${JSON.stringify(layout)}`)
+    assert.ok(layout.maxRight <= layout.viewport, `a control is off screen: ${JSON.stringify(layout)}`)
+    assert.ok(layout.height < 56, `header is one row: ${JSON.stringify(layout)}`)
+    const tops = layout.tops
+    assert.ok(Math.max(...tops) - Math.min(...tops) < 16, `controls on one row: ${JSON.stringify(layout)}`)
+    // The folded controls are one tap away and fit on screen.
+    assert.equal(await owner.page.isVisible('[data-testid="theme-switch"]'), false)
+    await owner.page.click('[data-testid="header-menu-button"]')
+    await owner.page.waitForSelector('[data-testid="theme-switch"]', { state: "visible" })
+    const box = await owner.page.locator('[data-testid="header-extras"]').boundingBox()
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `menu on screen: ${JSON.stringify(box)}`)
+    await owner.page.keyboard.press("Escape")
+
+    const lang = await owner.page.evaluate(() => {
+      const el = document.querySelector('[data-testid="status-language"]') as HTMLElement
+      const bar = document.querySelector('[data-testid="statusbar"]') as HTMLElement
+      return { text: el.textContent, scroll: el.scrollWidth, client: el.clientWidth, right: el.getBoundingClientRect().right, barRight: bar.getBoundingClientRect().right }
+    })
+    assert.equal(lang.text, "TypeScript")
+    assert.ok(lang.scroll <= lang.client && lang.right <= lang.barRight, `language truncated: ${JSON.stringify(lang)}`)
+  })
+})
+
+describe("download", () => {
+  test("saves the code with the extension of the room's language", async () => {
+    const room = await createRoomFull(server.url, "rust")
+    const p = await person("Finn")
+    await openRoom(p, server.url, room.room_id)
+    await placeCaret(p.page, 0)
+    await p.page.keyboard.type('fn main() {\n    println!("hi");\n}')
+    const text = await waitForText(p.page, t => t.endsWith("}"))
+    const grab = async () => {
+      const [download] = await Promise.all([p.page.waitForEvent("download"), p.page.click('[data-testid="download"]')])
+      return { name: download.suggestedFilename(), body: await readFile(await download.path(), "utf8") }
+    }
+    const rs = await grab()
+    assert.equal(rs.name, `pairpad-${room.room_id.slice(0, 8)}.rs`)
+    assert.equal(rs.body, text)
+
+    await p.page.selectOption("header select", "python")
+    await poll("language in the status bar", () => p.page.textContent('[data-testid="status-language"]'), v => v === "Python")
+    const py = await grab()
+    assert.equal(py.name, `pairpad-${room.room_id.slice(0, 8)}.py`)
+    assert.equal(py.body, text)
+  })
+})
+
+describe("follow mode", () => {
+  /** Is the character at `pos` on screen in `page`'s editor? */
+  const onScreen = (page: Page, pos: number) =>
+    page.evaluate(p => {
+      const v = window.__pairpad!.view
+      const r = v.coordsAtPos(p)
+      const s = v.scrollDOM.getBoundingClientRect()
+      return !!r && r.top >= s.top && r.bottom <= s.bottom
+    }, pos)
+  const lineStart = (page: Page, line: number) => page.evaluate(n => window.__pairpad!.view.state.doc.line(n).from, line)
+  /** Moves the caret to a line and scrolls it into view, as clicking there would. */
+  const goTo = (page: Page, line: number) =>
+    page.evaluate(n => {
+      const v = window.__pairpad!.view
+      const pos = v.state.doc.line(n).from
+      v.focus()
+      v.dispatch({ selection: { anchor: pos }, scrollIntoView: true, userEvent: "select" })
+    }, line)
+  const caretOf = (page: Page, name: string) => page.evaluate(n => window.__pairpad!.remoteCursors().find(c => c.name === n)?.head ?? null, name)
+
+  test("click a person to follow their cursor and scroll; a keystroke or scroll ends it; the owner can present", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const editLink = room.links.find(l => l.role === "editor")!
+    const alice = await person("Alice", { color: "#e5484d" })
+    const bob = await person("Bob", { color: "#30a46c" })
+    await openRoom(alice, server.url, room.room_id)
+    await placeCaret(alice.page, 0)
+    const code = Array.from({ length: 300 }, (_, i) => `x${i + 1} = ${i + 1}`).join("\n")
+    await alice.page.evaluate(t => window.__pairpad!.view.dispatch({ changes: { from: 0, insert: t } }), code)
+    await openRoom(bob, server.url, room.room_id, editLink.url.startsWith("http") ? editLink.url : `${server.url}${editLink.url}`)
+    await waitForText(bob.page, code)
+    assert.equal(await bob.page.locator('[data-testid="present-toggle"]').count(), 0, "only the owner presents")
+
+    // Bob follows Alice.
+    await bob.page.click('[data-testid="peer-follow"]')
+    await bob.page.waitForSelector('[data-testid="follow-indicator"]:has-text("Following Alice")')
+    const line250 = await lineStart(bob.page, 250)
+    await goTo(alice.page, 250)
+    await poll("Bob's editor shows Alice's caret at line 250", () => onScreen(bob.page, line250), v => v)
+    // Alice scrolls back to the top without moving her caret: Bob's view goes with her.
+    await alice.page.evaluate(() => (window.__pairpad!.view.scrollDOM.scrollTop = 0))
+    await poll("Bob's editor at Alice's scroll (line 1)", () => onScreen(bob.page, 0), v => v)
+    assert.equal(await onScreen(bob.page, line250), false)
+
+    // A keystroke of Bob's ends it: Alice moving on no longer moves him.
+    await bob.page.keyboard.press("ArrowDown")
+    await bob.page.waitForSelector('[data-testid="follow-indicator"]', { state: "detached" })
+    const line200 = await lineStart(bob.page, 200)
+    await goTo(alice.page, 200)
+    await poll("Alice's caret reaches Bob", () => caretOf(bob.page, "Alice"), v => v === line200)
+    assert.equal(await onScreen(bob.page, line200), false, "Bob stayed where he was")
+
+    // Alice presents: Bob follows without doing anything.
+    await alice.page.click('[data-testid="present-toggle"]')
+    await bob.page.waitForSelector('[data-testid="follow-indicator"]:has-text("presenting")')
+    await poll("Bob's editor shows line 200", () => onScreen(bob.page, line200), v => v)
+    const line120 = await lineStart(bob.page, 120)
+    await goTo(alice.page, 120)
+    await poll("Bob's editor shows line 120", () => onScreen(bob.page, line120), v => v)
+
+    // Bob scrolls with the wheel: he stops following, and this presentation lets him be.
+    const editorBox = (await bob.page.locator(".cm-scroller").boundingBox())!
+    await bob.page.mouse.move(editorBox.x + 100, editorBox.y + 100)
+    await bob.page.mouse.wheel(0, 400)
+    await bob.page.waitForSelector('[data-testid="follow-indicator"]', { state: "detached" })
+    const line30 = await lineStart(bob.page, 30)
+    await goTo(alice.page, 30)
+    await poll("Alice's caret reaches Bob", () => caretOf(bob.page, "Alice"), v => v === line30)
+    assert.equal(await onScreen(bob.page, line30), false, "not pulled back into the presentation")
+
+    // A new presentation is followed again; stopping it releases Bob.
+    await alice.page.click('[data-testid="present-toggle"]') // stop
+    await alice.page.click('[data-testid="present-toggle"]') // start again
+    await bob.page.waitForSelector('[data-testid="follow-indicator"]:has-text("presenting")')
+    await poll("Bob's editor shows line 30", () => onScreen(bob.page, line30), v => v)
+    await alice.page.click('[data-testid="present-toggle"]')
+    await bob.page.waitForSelector('[data-testid="follow-indicator"]', { state: "detached" })
+    assert.deepEqual([...alice.errors, ...bob.errors], [])
+  })
+})
+
+describe("suggestions and the connection", () => {
+  // Last: it restarts the server.
+  test('"Suggestions unavailable" clears when the connection comes back', async () => {
+    const room = await createRoomFull(server.url, "python")
+    const p = await person("Gail", { suggestionsEnabled: true, suggestionDelayMs: 100 })
+    await openRoom(p, server.url, room.room_id)
+    await placeCaret(p.page, 0)
+    await server.stop()
+    await p.page.keyboard.type("def f(")
+    await p.page.waitForSelector('[data-testid="suggestion-status"][data-status="error"]', { timeout: 10_000 })
+    assert.equal((await p.page.textContent('[data-testid="suggestion-status"]'))?.trim(), "Suggestions unavailable")
+    await p.page.waitForSelector('[data-testid="connection-status"]:not([data-status="connected"])')
+    await server.start()
+    await p.page.waitForSelector('[data-testid="connection-status"][data-status="connected"]', { timeout: 30_000 })
+    await p.page.waitForSelector('[data-testid="suggestion-status"]:not([data-status="error"])', { state: "attached", timeout: 5_000 })
+    assert.notEqual((await p.page.textContent('[data-testid="suggestion-status"]'))?.trim(), "Suggestions unavailable")
+  })
+})
