@@ -173,10 +173,14 @@ async function buildLongRoom(baseUrl: string) {
   }
   const deadline = Date.now() + 300_000
   for (;;) {
-    const res = await fetch(`${baseUrl}/rooms/${roomId}/text`, { headers: { Authorization: `Bearer ${ownerToken(roomId)}` } })
-    if (res.ok && (await res.text()).length === text.length) break
+    try {
+      const res = await fetch(`${baseUrl}/rooms/${roomId}/text`, { headers: { Authorization: `Bearer ${ownerToken(roomId)}` } })
+      if (res.ok && (await res.text()).length === text.length) break
+    } catch {
+      // a busy server may drop a slow read (WriteTimeout): ask again
+    }
     if (Date.now() > deadline) throw new Error("the server never held the long file")
-    await new Promise(r => setTimeout(r, 500))
+    await new Promise(r => setTimeout(r, 2000))
   }
   await repo.shutdown()
   return { roomId, length: text.length, lines: lines.length, text, buildMs: Date.now() - t0 }
