@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from "vite"
 import react from "@vitejs/plugin-react"
+import { fileURLToPath } from "node:url"
 import { DOC_SYNCHRONIZER_ID, patchDocSynchronizer } from "./scripts/syncFlushPatch.ts"
 
 // The Go server (default 127.0.0.1:8080) serves the API; `npm run dev` proxies to it.
@@ -41,11 +42,28 @@ function fasterSyncFlush(): Plugin {
   }
 }
 
+/**
+ * The browser runs Automerge JS 2.2 (the `automerge-v2` package, its "next" API, which
+ * treats strings as collaborative text exactly as Automerge 3 does), not 3.x: applying
+ * one remote keystroke to a 600 KB text takes Automerge 3.0-3.5 hundreds of ms and 2.2.9
+ * a few ms (BENCHMARKS.md, "Long files"). automerge-repo 2.5 accepts both (peer range
+ * 2.2.8 - 3). Every import of `@automerge/automerge` in the bundle, ours and
+ * automerge-repo's, resolves here; the Node tests outside Vite (conformance, e2e
+ * helpers) keep Automerge 3 as the stock client most applications run.
+ * `PAIRPAD_AUTOMERGE=3 npm run build` builds with Automerge 3 instead, to reproduce the
+ * "before" figures.
+ */
+export const AUTOMERGE_ALIASES = [
+  { find: /^@automerge\/automerge$/, replacement: "automerge-v2/next" },
+  { find: /^@automerge\/automerge\/slim$/, replacement: fileURLToPath(new URL("./src/lib/automergeSlim.ts", import.meta.url)) },
+]
+
 export default defineConfig({
   plugins: [react(), fasterSyncFlush()],
+  resolve: { alias: process.env.PAIRPAD_AUTOMERGE === "3" ? [] : AUTOMERGE_ALIASES },
   // Without this the dev server pre-bundles automerge's wasm loader and every
   // page dies with `WebAssembly.Exception` (measured; see client/README.md).
-  optimizeDeps: { exclude: ["@automerge/automerge"] },
+  optimizeDeps: { exclude: ["@automerge/automerge", "automerge-v2"] },
   build: {
     target: "es2022",
     outDir: "dist",

@@ -9,7 +9,11 @@
  * Editing trace: "rustcode" from Joseph Gentle's editing-traces
  * (github.com/josephg/editing-traces), licensed CC BY 4.0.
  *
- * Env: MEASURE_KEYS (default 250), MEASURE_OPENS (default 5), PAIRPAD_BIN, CHROMIUM_PATH.
+ *  2b. the same latency and a fresh browser's open time in a long file (MEASURE_LONG_BYTES,
+ *     default 600,000 chars, ~6,000 lines), typing in its middle
+ *
+ * Env: MEASURE_KEYS (default 250), MEASURE_OPENS (default 5), MEASURE_ONLY (default
+ * "latency,longfile,open"), PAIRPAD_BIN, CHROMIUM_PATH.
  * Writes e2e/artifacts/measurements.json and screenshots under e2e/artifacts/.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs"
@@ -84,15 +88,26 @@ async function installLatencyProbes(sender: Page, receiver: Page) {
   })
 }
 
-async function measureLatency(baseUrl: string, intervalMs: number, keys: number) {
+/** an existing room to type into instead of a new empty one: its text length and where to type */
+interface LatencyRoom {
+  roomId: string
+  baseLength: number
+  caret: number
+}
+
+async function measureLatency(baseUrl: string, intervalMs: number, keys: number, existing?: LatencyRoom) {
   const browser = await launchBrowser()
   try {
-    const room = await createRoom(baseUrl, "python")
+    const room = existing?.roomId ?? (await createRoom(baseUrl, "python"))
+    const base = existing?.baseLength ?? 0
     const alice = await newPerson(browser, "Alice")
     const bob = await newPerson(browser, "Bob")
     await openRoom(alice, baseUrl, room)
     await openRoom(bob, baseUrl, room)
-    await placeCaret(alice.page, 0)
+    if (base) {
+      for (const p of [alice.page, bob.page]) await p.waitForFunction(n => window.__pairpad?.text().length === n, base, { timeout: 120_000 })
+    }
+    await placeCaret(alice.page, existing?.caret ?? 0)
     await installLatencyProbes(alice.page, bob.page)
     const alphabet = "abcdefghijklmnopqrstuvwxyz"
     const started = Date.now()
@@ -103,7 +118,7 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number)
       if (wait > 0) await new Promise(r => setTimeout(r, wait))
     }
     const typingMs = Date.now() - started
-    await waitForText(bob.page, t => t.length === keys, 15_000)
+    await waitForText(bob.page, t => t.length === base + keys, 30_000)
     await new Promise(r => setTimeout(r, 100)) // let the last rAF run
     const keysAt = await alice.page.evaluate(() => (window as unknown as { __keys: number[] }).__keys)
     const { seen, painted } = await bob.page.evaluate(() => {
@@ -113,12 +128,12 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number)
     const dom: number[] = []
     const paint: number[] = []
     for (let i = 0; i < keysAt.length; i++) {
-      // keystroke i made the doc i+1 long; a batched frame may show several at once, so
-      // the time key i reached the screen is the first time the length was >= i+1.
+      // keystroke i made the doc base+i+1 long; a batched frame may show several at once, so
+      // the time key i reached the screen is the first time the length was >= base+i+1.
       let t = Infinity
       let tp = Infinity
-      for (const [len, at] of Object.entries(seen)) if (Number(len) >= i + 1 && at < t) t = at
-      for (const [len, at] of Object.entries(painted)) if (Number(len) >= i + 1 && at < tp) tp = at
+      for (const [len, at] of Object.entries(seen)) if (Number(len) >= base + i + 1 && at < t) t = at
+      for (const [len, at] of Object.entries(painted)) if (Number(len) >= base + i + 1 && at < tp) tp = at
       if (Number.isFinite(t)) dom.push(t - keysAt[i])
       if (Number.isFinite(tp)) paint.push(tp - keysAt[i])
     }
@@ -126,12 +141,49 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number)
       intervalMs,
       keystrokes: keysAt.length,
       typingCharsPerSecond: r1((keysAt.length / typingMs) * 1000),
-      domMs: { median: r1(pct(dom, 50)), p95: r1(pct(dom, 95)), max: r1(Math.max(...dom)) },
+      domMs: { median: r1(pct(dom, 50)), p90: r1(pct(dom, 90)), p95: r1(pct(dom, 95)), max: r1(Math.max(...dom)) },
       paintMs: { median: r1(pct(paint, 50)), p95: r1(pct(paint, 95)) },
     }
   } finally {
     await browser.close()
   }
+}
+
+// ---------- 2b. long file ----------
+const LONG_BYTES = Number(process.env.MEASURE_LONG_BYTES ?? 600_000)
+
+/**
+ * A room holding LONG_BYTES of code (~10,000 lines), written by a stock Node client in
+ * 64 KB changes (the server applies one large change superlinearly slowly, see
+ * BENCHMARKS.md), then checked through the server's /text.
+ */
+async function buildLongRoom(baseUrl: string) {
+  const roomId = await createRoom(baseUrl, "typescript")
+  const wsUrl = baseUrl.replace(/^http/, "ws") + `/ws/${roomId}?token=${encodeURIComponent(ownerToken(roomId))}`
+  const repo = new Repo({ network: [new WebSocketClientAdapter(wsUrl)], sharePolicy: async () => true })
+  const handle = (await repo.find(`automerge:${roomId}` as AutomergeUrl)) as DocHandle<{ content: string }>
+  const lines: string[] = []
+  for (let i = 0; lines.join("").length < LONG_BYTES; i++) {
+    lines.push(`export function step${i}(input: number[]): number { return input.reduce((a, b) => a + b * ${i % 97}, 0) } // ${i}\n`)
+  }
+  const text = lines.join("").slice(0, LONG_BYTES)
+  const t0 = Date.now()
+  for (let off = 0; off < text.length; off += 65536) {
+    handle.change(d => A.splice(d, ["content"], off, 0, text.slice(off, off + 65536)))
+  }
+  const deadline = Date.now() + 300_000
+  for (;;) {
+    try {
+      const res = await fetch(`${baseUrl}/rooms/${roomId}/text`, { headers: { Authorization: `Bearer ${ownerToken(roomId)}` } })
+      if (res.ok && (await res.text()).length === text.length) break
+    } catch {
+      // a busy server may drop a slow read (WriteTimeout): ask again
+    }
+    if (Date.now() > deadline) throw new Error("the server never held the long file")
+    await new Promise(r => setTimeout(r, 2000))
+  }
+  await repo.shutdown()
+  return { roomId, length: text.length, lines: lines.length, text, buildMs: Date.now() - t0 }
 }
 
 // ---------- 3. long-history room ----------
@@ -283,13 +335,27 @@ async function main() {
 
   const server = await startServer({ name: "measure", env: { LOG_LEVEL: "warn" } })
   try {
-    const only = process.env.MEASURE_ONLY ?? "latency,open"
+    const only = process.env.MEASURE_ONLY ?? "latency,longfile,open"
     for (const interval of only.includes("latency") ? [150, 60] : []) {
       const lat = await measureLatency(server.url, interval, KEYS)
       results[`latency_${interval}ms`] = lat
       console.log(
         `latency (${lat.keystrokes} keys, one every ${interval} ms ≈ ${lat.typingCharsPerSecond} chars/s): keydown→peer DOM median ${lat.domMs.median} ms, p95 ${lat.domMs.p95} ms; →next frame median ${lat.paintMs.median} ms, p95 ${lat.paintMs.p95} ms`,
       )
+    }
+    if (only.includes("longfile")) {
+      const long = await buildLongRoom(server.url)
+      console.log(`long file: room ${long.roomId}, ${long.length} chars, ${long.lines} lines, on the server after ${long.buildMs} ms`)
+      const open = await measureOpen(server.url, long.roomId, long.text, OPENS)
+      results.longfileOpen = open
+      console.log(`long file open, room not loaded in the server (fresh browser profile each, ${open.runs} runs): navigation→full text median ${open.coldOpenMs.median} ms (min ${open.coldOpenMs.min}, max ${open.coldOpenMs.max}); first sync frame ${open.firstSync.bytes} bytes, version byte ${open.firstSync.versionByte}`)
+      for (const interval of [150, 60]) {
+        const lat = await measureLatency(server.url, interval, KEYS, { roomId: long.roomId, baseLength: long.length, caret: Math.floor(long.length / 2) })
+        results[`longfile_latency_${interval}ms`] = lat
+        console.log(
+          `long file latency (${lat.keystrokes} keys in the middle, one every ${interval} ms): keydown→peer DOM median ${lat.domMs.median} ms, p90 ${lat.domMs.p90} ms, p95 ${lat.domMs.p95} ms, max ${lat.domMs.max} ms`,
+        )
+      }
     }
     if (only.includes("open")) {
       console.log("replaying rustcode trace (Joseph Gentle's editing-traces, CC BY 4.0) into a room, one change per patch…")
