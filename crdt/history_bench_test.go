@@ -1,6 +1,10 @@
 package crdt
 
-import "testing"
+import (
+	"syscall"
+	"testing"
+	"time"
+)
 
 // BenchmarkHistory lists a whole trace session (rustcode: 40,173 changes):
 // the room's part (HistorySource: the cached saved form and every change's
@@ -92,4 +96,43 @@ func BenchmarkBuildHistory(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkHistoryCPU reports CPU time (getrusage: what the work costs on
+// an idle core, whatever the machine's load) of listing rustcode's history
+// in the three situations of GET /history: a loaded room (hashes and
+// build), a stored room (load first), and the JSON-free part only.
+func BenchmarkHistoryCPU(b *testing.B) {
+	data := traceDoc(b, "rustcode")
+	var loadCPU, srcCPU, buildCPU time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := cpuNow()
+		d, err := Load(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := cpuNow()
+		src, err := d.HistorySource()
+		if err != nil {
+			b.Fatal(err)
+		}
+		t2 := cpuNow()
+		if _, err := BuildHistory(src); err != nil {
+			b.Fatal(err)
+		}
+		t3 := cpuNow()
+		loadCPU += t1 - t0
+		srcCPU += t2 - t1
+		buildCPU += t3 - t2
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(b.N) }
+	b.ReportMetric(ms(loadCPU), "load-cpu-ms/op")
+	b.ReportMetric(ms(srcCPU), "source-cpu-ms/op")
+	b.ReportMetric(ms(buildCPU), "build-cpu-ms/op")
+}
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -186,12 +186,14 @@ type Hub struct {
 	unsubLinks func()
 	// clog appends rooms' increments (nil when the store has no ChangeLog)
 	clog          *changeLogger
-	histories     historyCache
-	historySem    chan struct{}
 	shutdownTotal atomic.Int64   // the Shutdown budget, for spill margins
 	storage       storageIDCache // the server's automerge-repo storage id (syncserve.go)
 	report        ShutdownReport
 	wg            stdsync.WaitGroup // room and flusher goroutines
+
+	// history endpoints (history.go)
+	histories  historyCache
+	historySem chan struct{}
 }
 
 // NewHub starts a hub (and its flusher) over store.
@@ -200,17 +202,17 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	h := &Hub{
-		cfg:        cfg,
-		store:      store,
-		log:        log,
-		metrics:    &Metrics{},
-		peerID:     "pairpad-" + hex.EncodeToString(b[:]),
-		rooms:      map[string]*room{},
-		closing:    map[string]*room{},
-		saveSem:    make(chan struct{}, cfg.MaxConcurrentSaves),
-		historySem: make(chan struct{}, cfg.HistoryLoads),
-		stopFlush:  make(chan struct{}),
+		cfg:       cfg,
+		store:     store,
+		log:       log,
+		metrics:   &Metrics{},
+		peerID:    "pairpad-" + hex.EncodeToString(b[:]),
+		rooms:     map[string]*room{},
+		closing:   map[string]*room{},
+		saveSem:   make(chan struct{}, cfg.MaxConcurrentSaves),
+		stopFlush: make(chan struct{}),
 	}
+	h.historySem = make(chan struct{}, cfg.HistoryLoads)
 	h.metrics.MemoryEstimate = h.MemoryEstimate
 	if cl, ok := store.(ChangeLog); ok {
 		h.clog = newChangeLogger(cl, cfg.LogInterval, cfg.SaveTimeout, h.metrics, log.Named("changelog"))
