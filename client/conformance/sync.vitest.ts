@@ -25,8 +25,12 @@ const adapter = (url = syncURL()) => {
   return a
 }
 // disconnect() asserts the adapter was connected: skip the unused ones.
+// A socket still connecting (a slow machine) emits "error" once closed,
+// after the adapter dropped its listener: keep that from going unhandled.
 const disconnect = (a: WebSocketClientAdapter) => {
-  if (a.peerId && a.socket) a.disconnect()
+  if (!a.peerId || !a.socket) return
+  a.socket.addEventListener("error", () => {})
+  a.disconnect()
 }
 const closeAll = () => {
   for (const a of open.splice(0)) disconnect(a)
