@@ -64,7 +64,7 @@ type ReplayReport struct {
 }
 
 func runReplayCommand(args []string, stdout, stderr io.Writer) int {
-	cfg := replayConfig{URL: "http://127.0.0.1:8080", Language: "plaintext", MaxFPS: 400, Settle: 30 * time.Second, MaxTime: 30 * time.Minute}
+	cfg := replayConfig{URL: "http://127.0.0.1:8080", Language: "plaintext", MaxFPS: 400, Settle: 30 * time.Second, MaxTime: 2 * time.Hour}
 	fs := flag.NewFlagSet("pairload replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
