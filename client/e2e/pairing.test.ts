@@ -8,8 +8,10 @@
 import { after, before, describe, test } from "node:test"
 import assert from "node:assert/strict"
 import { readFile } from "node:fs/promises"
+import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
 import {
+  ARTIFACTS,
   createRoomFull,
   editorText,
   launchBrowser,
@@ -86,6 +88,28 @@ function contrastOf(page: Page, selector: string) {
     const [a, b] = [lum(fg), lum(bg)]
     return { ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), fg, bg }
   }, selector)
+}
+
+/** The room header at phone width: one row, nothing past the right edge. */
+async function assertOneRow(page: Page) {
+  const layout = await page.evaluate(() => {
+    const header = document.querySelector("header.topbar") as HTMLElement
+    const visible = [...header.querySelectorAll<HTMLElement>("a, button, select, .conn, .avatar, .view-only-badge")].filter(
+      e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".topbar-extras"),
+    )
+    return {
+      height: header.getBoundingClientRect().height,
+      scrollWidth: header.scrollWidth,
+      clientWidth: header.clientWidth,
+      maxRight: Math.max(...visible.map(e => e.getBoundingClientRect().right)),
+      tops: visible.map(e => Math.round(e.getBoundingClientRect().top)),
+      viewport: innerWidth,
+    }
+  })
+  assert.ok(layout.scrollWidth <= layout.clientWidth, `header overflows: ${JSON.stringify(layout)}`)
+  assert.ok(layout.maxRight <= layout.viewport, `a control is off screen: ${JSON.stringify(layout)}`)
+  assert.ok(layout.height < 56, `header is one row: ${JSON.stringify(layout)}`)
+  assert.ok(Math.max(...layout.tops) - Math.min(...layout.tops) < 16, `controls on one row: ${JSON.stringify(layout)}`)
 }
 
 describe("first minute without friction", () => {
@@ -222,26 +246,16 @@ describe("first minute without friction", () => {
     await openRoom(owner, server.url, room.room_id)
     await openRoom(other, server.url, room.room_id)
     await owner.page.waitForSelector('[data-testid="peer-follow"]')
-    const layout = await owner.page.evaluate(() => {
-      const header = document.querySelector("header.topbar") as HTMLElement
-      const hr = header.getBoundingClientRect()
-      const visible = [...header.querySelectorAll<HTMLElement>("a, button, select, .conn, .avatar")].filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
-      const rows = new Set(visible.map(e => Math.round(e.getBoundingClientRect().top / 12)))
-      return {
-        height: hr.height,
-        scrollWidth: header.scrollWidth,
-        clientWidth: header.clientWidth,
-        maxRight: Math.max(...visible.map(e => e.getBoundingClientRect().right)),
-        tops: visible.map(e => Math.round(e.getBoundingClientRect().top)),
-        rows: rows.size,
-        viewport: innerWidth,
-      }
-    })
-    assert.ok(layout.scrollWidth <= layout.clientWidth, `header overflows: ${JSON.stringify(layout)}`)
-    assert.ok(layout.maxRight <= layout.viewport, `a control is off screen: ${JSON.stringify(layout)}`)
-    assert.ok(layout.height < 56, `header is one row: ${JSON.stringify(layout)}`)
-    const tops = layout.tops
-    assert.ok(Math.max(...tops) - Math.min(...tops) < 16, `controls on one row: ${JSON.stringify(layout)}`)
+    await assertOneRow(owner.page)
+    // A viewer's header carries the "View only" badge too.
+    const viewLink = room.links.find(l => l.role === "viewer")!
+    const viewer = await person("Valentina Viewer")
+    await viewer.page.setViewportSize({ width: 375, height: 740 })
+    await openRoom(viewer, server.url, room.room_id, viewLink.url.startsWith("http") ? viewLink.url : `${server.url}${viewLink.url}`)
+    await viewer.page.waitForSelector('[data-testid="view-only-badge"]')
+    await viewer.page.waitForFunction(() => document.querySelectorAll('[data-testid="peer-follow"]').length === 2)
+    await assertOneRow(viewer.page)
+    await viewer.page.screenshot({ path: join(ARTIFACTS, "pairing-375-viewer.png") })
     // The folded controls are one tap away and fit on screen.
     assert.equal(await owner.page.isVisible('[data-testid="theme-switch"]'), false)
     await owner.page.click('[data-testid="header-menu-button"]')

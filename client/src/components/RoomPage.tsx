@@ -287,7 +287,7 @@ function StatusBar() {
       <span className="status-language" data-testid="status-language">
         {languageLabel(room.language)}
       </span>
-      <span>{room.length.toLocaleString()} chars</span>
+      <span className="status-count">{room.length.toLocaleString()} chars</span>
       <span className="spacer" />
       <span data-testid="suggestion-status" data-status={sug.status}>
         {hint}
