@@ -38,6 +38,14 @@ type historyCache struct {
 	entries []historyEntry // most recent last
 }
 
+// ForgetHistories empties the history cache, so the next request builds
+// again (tests compare a build from storage with one from the live room).
+func (h *Hub) ForgetHistories() {
+	h.histories.mu.Lock()
+	h.histories.entries = nil
+	h.histories.mu.Unlock()
+}
+
 func (c *historyCache) get(id string) (string, *crdt.History) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
