@@ -56,6 +56,16 @@ func ValidDocumentID(id string) bool {
 	return err == nil
 }
 
+// EncodeURLHeads encodes change hashes as automerge-repo 2's UrlHeads do
+// (bs58check of each 32-byte hash), the form remote-heads gossip carries.
+func EncodeURLHeads(heads [][]byte) []string {
+	out := make([]string, len(heads))
+	for i, h := range heads {
+		out[i] = encodeCheck(h)
+	}
+	return out
+}
+
 func encodeCheck(payload []byte) string {
 	buf := make([]byte, 0, len(payload)+4)
 	buf = append(buf, payload...)

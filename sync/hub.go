@@ -97,6 +97,9 @@ type Config struct {
 	// request for one more is answered with an error for that document.
 	// Default 1000.
 	SyncMaxDocs int
+	// MaxRemoteSubscriptions: storage ids one connection may subscribe to
+	// for remote-heads gossip (gossip.go); more are ignored. Default 64.
+	MaxRemoteSubscriptions int
 }
 
 func (c Config) withDefaults() Config {
@@ -145,6 +148,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SyncMaxDocs <= 0 {
 		c.SyncMaxDocs = 1000
+	}
+	if c.MaxRemoteSubscriptions <= 0 {
+		c.MaxRemoteSubscriptions = 64
 	}
 	if c.HeadsInterval <= 0 {
 		c.HeadsInterval = 2 * time.Second

@@ -47,6 +47,8 @@ type Metrics struct {
 	SyncDocsOpened     atomic.Int64 // documents opened on /sync sockets
 	SyncDocsCreated    atomic.Int64 // documents created by peers' first changes
 	SyncDocErrors      atomic.Int64 // /sync document-level refusals (bad id, access, limits, rejected sync)
+	RemoteHeadsSent    atomic.Int64 // remote-heads-changed messages sent (gossip.go)
+	RemoteSubsRefused  atomic.Int64 // remote-heads subscriptions ignored (MAX_REMOTE_SUBSCRIPTIONS, oversized ids)
 	MemoryEstimate     func() int64 // set by the hub
 	ClosedByCode       [5000]atomic.Int64
 	DurabilityMetrics
@@ -104,6 +106,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_sync_documents_open", "Documents open on /sync sockets, summed over sockets (divide by pairpad_sync_sockets for documents per socket).", "gauge", m.SyncDocsOpen.Load())
 	g("pairpad_sync_documents_opened_total", "Documents opened on /sync sockets.", "counter", m.SyncDocsOpened.Load())
 	g("pairpad_sync_documents_created_total", "Documents created by a /sync peer's first changes.", "counter", m.SyncDocsCreated.Load())
+	g("pairpad_remote_heads_sent_total", "remote-heads-changed messages sent to peers subscribed to another peer's storage id.", "counter", m.RemoteHeadsSent.Load())
+	g("pairpad_remote_subscriptions_refused_total", "Storage ids a remote-subscription-change asked for that were ignored (over MAX_REMOTE_SUBSCRIPTIONS per connection, or longer than 128 bytes).", "counter", m.RemoteSubsRefused.Load())
 	g("pairpad_sync_document_errors_total", "Document-level refusals on /sync (invalid id, not allowed, SYNC_MAX_DOCS, rejected or refused changes); the socket stays open.", "counter", m.SyncDocErrors.Load())
 	if m.MemoryEstimate != nil {
 		g("pairpad_room_memory_estimate_bytes", "Estimated memory of the rooms in memory, against MAX_MEMORY.", "gauge", m.MemoryEstimate())

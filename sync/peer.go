@@ -34,6 +34,12 @@ type peer struct {
 	// drops only this document (see syncSocket.dropDoc).
 	sock *syncSocket
 	room *room // sock only: the document's room
+
+	// Remote-heads gossip (gossip.go), on connections only: the storage id
+	// the peer announced on join (set before it joins a room), and the
+	// storage ids it subscribed to (replaced whole by its reader).
+	storageID string
+	subs      atomic.Pointer[map[string]struct{}]
 }
 
 // enqueue queues a frame without blocking; false when the queue is full:

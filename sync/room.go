@@ -42,8 +42,9 @@ const (
 	evFrame
 	evSnapshot
 	evText
-	evLink    // a link's role changed or it was revoked (links.go)
-	evHistory // history source for the history endpoints (history.go)
+	evLink      // a link's role changed or it was revoked (links.go)
+	evHistory   // history source for the history endpoints (history.go)
+	evGossipSub // a peer subscribed to storage ids (msg.Add): send the heads known (gossip.go)
 )
 
 type snapshotReply struct {
@@ -80,13 +81,14 @@ type room struct {
 	dirtyFlag atomic.Bool  // unsaved changes: dirty or a save in flight
 
 	// owned by run
-	doc       *crdt.Doc
-	version   int64
-	peers     map[*peer]*peerSync
-	byID      map[string]*peer
-	ephemeral map[string]*ephemeralSeen // de-duplication by sender (ephemeral.go)
-	dirty     bool
-	saving    bool
+	doc         *crdt.Doc
+	version     int64
+	peers       map[*peer]*peerSync
+	byID        map[string]*peer
+	ephemeral   map[string]*ephemeralSeen // de-duplication by sender (ephemeral.go)
+	remoteHeads map[string]remoteHeads    // last heads per storage id, for gossip (gossip.go)
+	dirty       bool
+	saving      bool
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
@@ -396,6 +398,8 @@ func (r *room) handle(ev event) {
 		r.applyLink(*ev.link)
 	case evHistory:
 		r.handleHistory(ev)
+	case evGossipSub:
+		r.sendKnownHeads(ev.peer, ev.msg.Add)
 	}
 }
 
@@ -500,6 +504,7 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		r.rejectSync(p, err, len(msg.Data))
 		return
 	}
+	r.gossipHeads(p, info.Heads)
 	if changed {
 		r.markDirty()
 		r.publishChanges(before)

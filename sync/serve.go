@@ -92,6 +92,7 @@ func (p *peer) handshake(storageID string) bool {
 	}
 	p.id = join.SenderID
 	p.log = p.log.With(zap.String("peer", p.id))
+	p.setStorageID(join.PeerMetadata)
 	if p.id == h.peerID {
 		// Peers trust ephemeral messages from the server's id (role
 		// notices, links.go): nobody else may use it.
@@ -161,8 +162,14 @@ func (p *peer) dispatch(r *room, msg wire.Message) bool {
 	case wire.TypeLeave:
 		p.kick(CloseNormal)
 		return false
-	case wire.TypeRemoteSubscriptionChange, wire.TypeRemoteHeadsChanged:
-		// Remote-heads gossip is off: ignore.
+	case wire.TypeRemoteSubscriptionChange:
+		if added := p.changeSubscriptions(msg); len(added) > 0 && !r.post(event{kind: evGossipSub, peer: p, msg: &wire.Message{Add: added}}) {
+			p.kick(CloseGoingAway)
+			return false
+		}
+	case wire.TypeRemoteHeadsChanged:
+		// The server is the hub: a client reports only heads it learnt
+		// from the server itself (gossip.go). Ignore.
 	case wire.TypeJoin:
 		m.FramesDropped.Add(1)
 		p.log.Debug("dropped second join on one socket")

@@ -126,8 +126,13 @@ func (s *syncSocket) dispatch(msg wire.Message) bool {
 	case wire.TypeLeave:
 		p.kick(CloseNormal)
 		return false
-	case wire.TypeRemoteSubscriptionChange, wire.TypeRemoteHeadsChanged:
-		// Remote-heads gossip is not relayed (see README): ignore.
+	case wire.TypeRemoteSubscriptionChange:
+		if added := p.changeSubscriptions(msg); len(added) > 0 {
+			s.announceSubscriptions(added)
+		}
+	case wire.TypeRemoteHeadsChanged:
+		// The server is the hub: a client reports only heads it learnt
+		// from the server itself (gossip.go). Ignore.
 	case wire.TypeJoin:
 		m.FramesDropped.Add(1)
 		p.log.Debug("dropped second join on one socket")
@@ -136,6 +141,20 @@ func (s *syncSocket) dispatch(msg wire.Message) bool {
 		p.log.Info("dropped frame of unknown type", zap.String("type", msg.Type))
 	}
 	return true
+}
+
+// announceSubscriptions asks every open document's room for the heads it
+// knows of storage ids the socket just subscribed to.
+func (s *syncSocket) announceSubscriptions(added []string) {
+	s.mu.Lock()
+	views := make([]*peer, 0, len(s.docs))
+	for _, dp := range s.docs {
+		views = append(views, dp)
+	}
+	s.mu.Unlock()
+	for _, dp := range views {
+		dp.room.post(event{kind: evGossipSub, peer: dp, msg: &wire.Message{Add: added}})
+	}
 }
 
 func (s *syncSocket) ended() bool {

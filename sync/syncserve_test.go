@@ -73,6 +73,7 @@ type muxClient struct {
 	unavail map[string]bool
 	errors  []string
 	ephem   []wire.Message
+	gossip  []remoteHeadsMsg // remote-heads-changed received (gossip_test.go)
 	code    int
 	changed chan struct{}
 }
@@ -88,13 +89,19 @@ func (ts *testServer) syncURL() string {
 
 func dialSync(t *testing.T, ts *testServer, peerID string) *muxClient {
 	t.Helper()
+	return dialSyncWith(t, ts, peerID, nil)
+}
+
+// dialSyncWith joins announcing meta (a storage id, ephemeral or not).
+func dialSyncWith(t *testing.T, ts *testServer, peerID string, meta *wire.PeerMetadata) *muxClient {
+	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(ts.syncURL(), nil)
 	if err != nil {
 		t.Fatalf("dial /sync: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	c := &muxClient{t: t, conn: conn, id: peerID, docs: map[string]*muxDoc{}, unavail: map[string]bool{}, changed: make(chan struct{})}
-	c.send(wire.Message{Type: wire.TypeJoin, SenderID: peerID, SupportedProtocolVersions: []string{wire.ProtocolV1}})
+	c.send(wire.Message{Type: wire.TypeJoin, SenderID: peerID, SupportedProtocolVersions: []string{wire.ProtocolV1}, PeerMetadata: meta})
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, data, err := conn.ReadMessage()
 	if err != nil {
@@ -157,6 +164,8 @@ func (c *muxClient) reader() {
 			c.errors = append(c.errors, m.ErrorMessage)
 		case wire.TypeEphemeral:
 			c.ephem = append(c.ephem, m)
+		case wire.TypeRemoteHeadsChanged:
+			c.gossip = append(c.gossip, decodeRemoteHeads(c.t, data))
 		}
 		c.notifyLocked()
 		c.mu.Unlock()

@@ -10,6 +10,7 @@ import path from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { Repo, type AutomergeUrl, type DocHandle, type PeerId } from "@automerge/automerge-repo"
 import { runNetworkAdapterTests } from "@automerge/automerge-repo/helpers/tests/network-adapter-tests.js"
+import { DummyStorageAdapter } from "@automerge/automerge-repo/helpers/DummyStorageAdapter.js"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 // @ts-expect-error: plain JS helper without types
 import { startServer, createRoom, until } from "./harness.mjs"
@@ -184,6 +185,43 @@ describe("stock repos on GET /sync", () => {
     await until("the /sync edit on /ws", () => hw.doc()?.content.includes("from sync;") ?? false)
     hw.change(d => splice(d, ["content"], 0, 0, "from ws;"))
     await until("the /ws edit on /sync", () => hs.doc()?.content.includes("from ws;") ?? false)
+    closeAll()
+  })
+
+  it("remote-heads gossip: a repo learns which of its changes its partner has", async () => {
+    // Both repos have storage (so a storageId, and are not ephemeral) and
+    // gossip on; bob subscribes to alice's storageId through the server.
+    type D = { n: number }
+    const repo = (peerId: string) =>
+      new Repo({ network: [adapter()], storage: new DummyStorageAdapter(), peerId: peerId as PeerId, enableRemoteHeadsGossiping: true })
+    const alice = repo("gossip-alice")
+    const bob = repo("gossip-bob")
+    const ha = alice.create<D>({ n: 0 })
+    await until("alice's document on the server", async () => {
+      try {
+        await bob.find<D>(ha.url)
+        return true
+      } catch {
+        return false
+      }
+    })
+    const hb = await bob.find<D>(ha.url)
+    const aliceStorage = await alice.storageId()
+    assert.ok(aliceStorage, "alice has a storageId")
+    const heard: string[][] = []
+    hb.on("remote-heads", ({ storageId, heads }: { storageId: string; heads: string[] }) => {
+      if (storageId === aliceStorage) heard.push(heads)
+    })
+    bob.subscribeToRemotes([aliceStorage!])
+    ha.change(d => { d.n = 1 })
+    const want = ha.heads()
+    await until("alice's heads at bob through the server", () => heard.some(h => JSON.stringify(h) === JSON.stringify(want)))
+    expect(hb.doc()?.n).toBe(1)
+    // Bob edits; alice's acknowledgement reaches bob as her new heads.
+    hb.change(d => { d.n = 2 })
+    await until("alice has bob's change", () => ha.doc()?.n === 2)
+    const both = hb.heads()
+    await until("bob hears that alice has his change", () => heard.some(h => JSON.stringify(h) === JSON.stringify(both)))
     closeAll()
   })
 })

@@ -45,6 +45,7 @@ type Config struct {
 	Access          string        // ACCESS: links (default) or open
 	SyncEndpoint    string        // SYNC_ENDPOINT: off, open or token; empty: open when ACCESS=open, else token
 	SyncMaxDocs     int           // SYNC_MAX_DOCS: documents open per /sync socket, default 1000
+	MaxRemoteSubs   int           // MAX_REMOTE_SUBSCRIPTIONS: remote-heads subscriptions per connection, default 64
 	AuthSecret      string        // AUTH_SECRET: signs link tokens; empty: generated once, kept in the database
 	AppTokenSecret  string        // APP_TOKEN_SECRET: verifies application tokens; empty: refused
 	MaxTokenBytes   int           // AUTH_MAX_TOKEN_BYTES, default 4096
@@ -296,6 +297,14 @@ func settings() []setting {
 				return fmt.Errorf("want a positive number")
 			}
 			c.SyncMaxDocs = n
+			return nil
+		}},
+		{"MAX_REMOTE_SUBSCRIPTIONS", "storage ids one connection may subscribe to for remote-heads gossip (more are ignored)", "64", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive number")
+			}
+			c.MaxRemoteSubs = n
 			return nil
 		}},
 		{"AUTH_SECRET", "secret (32+ characters) that signs link tokens; empty: generated at first start and kept in the database", "", func(c *Config, v string) error {

@@ -118,10 +118,11 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		HeadsInterval: cfg.HeadsInterval,
 		HistoryLoads:  cfg.HistoryLoads,
 		// issue 9 room limits
-		MaxDocBytes:       cfg.MaxDocBytes,
-		MaxPeerQueueBytes: cfg.MaxPeerQueue,
-		MaxMemory:         cfg.MaxMemory,
-		SyncMaxDocs:       cfg.SyncMaxDocs,
+		MaxDocBytes:            cfg.MaxDocBytes,
+		MaxPeerQueueBytes:      cfg.MaxPeerQueue,
+		MaxMemory:              cfg.MaxMemory,
+		SyncMaxDocs:            cfg.SyncMaxDocs,
+		MaxRemoteSubscriptions: cfg.MaxRemoteSubs,
 	}
 	if broker != nil {
 		hubCfg.Broker = broker

@@ -15,7 +15,8 @@ func seedFrames(f *testing.F) {
 		{Type: TypeSync, SenderID: "p1", TargetID: "srv", DocumentID: "d", Data: []byte{0x42, 0, 0, 0, 0}},
 		{Type: TypeEphemeral, SenderID: "p1", DocumentID: "d", SessionID: "x", Count: &one, Data: []byte{0xa0}},
 		{Type: TypeDocUnavailable, SenderID: "p1", DocumentID: "d"},
-		{Type: "remote-heads-changed", SenderID: "p1"},
+		{Type: TypeRemoteHeadsChanged, SenderID: "p1", DocumentID: "d", NewHeads: HeadsByStorage{"s": {Heads: []string{"h"}, Timestamp: 1.7e12}}},
+		{Type: TypeRemoteSubscriptionChange, SenderID: "p1", Add: []string{"s1", "s2"}, Remove: []string{"s3"}},
 	} {
 		b, _ := EncodeFrame(m)
 		f.Add(b)

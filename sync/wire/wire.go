@@ -52,6 +52,29 @@ type Message struct {
 	SelectedProtocolVersion   string        `cbor:"selectedProtocolVersion,omitempty"`
 	// Error messages.
 	ErrorMessage string `cbor:"message,omitempty"`
+	// Remote-heads gossip: the storage ids a remote-subscription-change
+	// adds and removes, and the heads a remote-heads-changed reports per
+	// storage id.
+	Add      []string       `cbor:"add,omitempty"`
+	Remove   []string       `cbor:"remove,omitempty"`
+	NewHeads HeadsByStorage `cbor:"newHeads,omitempty"`
+}
+
+// HeadsByStorage is the newHeads of a remote-heads-changed message. The
+// server only sends it (clients report nothing the hub needs), so decoding
+// skips it.
+type HeadsByStorage map[string]RemoteHeads
+
+// UnmarshalCBOR ignores the field (the frame was checked well-formed).
+func (*HeadsByStorage) UnmarshalCBOR([]byte) error { return nil }
+
+// RemoteHeads is what a remote-heads-changed message says of one storage
+// id: its heads (bs58check-encoded hashes, automerge-repo's UrlHeads) and
+// when the reporting peer learnt them (milliseconds since the epoch, sent
+// as a float as JavaScript's Date.now() is).
+type RemoteHeads struct {
+	Heads     []string `cbor:"heads"`
+	Timestamp float64  `cbor:"timestamp"`
 }
 
 // Frame decoding errors. Both close the socket with CloseMalformed.
@@ -100,6 +123,13 @@ func DecodeFrame(frame []byte) (Message, error) {
 	}
 	if err := m.validate(); err != nil {
 		return m, fmt.Errorf("%w: %v", ErrWrongShape, err)
+	}
+	// An empty list means what an absent one does (and re-encodes so).
+	if len(m.Add) == 0 {
+		m.Add = nil
+	}
+	if len(m.Remove) == 0 {
+		m.Remove = nil
 	}
 	return m, nil
 }
