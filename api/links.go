@@ -102,6 +102,24 @@ func (s *Server) listLinks(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// PeopleResponse is the body of GET /rooms/{id}/people.
+type PeopleResponse struct {
+	People []pairsync.Person `json:"people"`
+}
+
+// listPeople tells an owner which link and role each connected peer has,
+// as the server granted them: the people list's owner actions use it
+// instead of the link id a peer claims in its presence.
+func (s *Server) listPeople(c *gin.Context) {
+	people, err := s.hub.People(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, PeopleResponse{People: people})
+}
+
 type createLinkRequest struct {
 	Role  string `json:"role"`
 	Label string `json:"label"`

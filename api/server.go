@@ -144,6 +144,7 @@ func (s *Server) Handler() http.Handler {
 		r.POST("/rooms/:id/links", owner, s.createLink)
 		r.PATCH("/rooms/:id/links/:link_id", owner, s.patchLink)
 		r.DELETE("/rooms/:id/links/:link_id", owner, s.deleteLink)
+		r.GET("/rooms/:id/people", owner, s.listPeople)
 	}
 	r.GET("/ws/:id", s.checkWSOrigin, s.require(auth.RoleViewer, true), s.serveWS)
 	r.GET("/sync", s.checkWSOrigin, s.serveSync)

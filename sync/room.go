@@ -44,6 +44,7 @@ const (
 	evText
 	evLink      // a link's role changed or it was revoked (links.go)
 	evHistory   // history source for the history endpoints (history.go)
+	evPeople    // the room's connections, for owners (people.go)
 	evGossipSub // a peer subscribed to storage ids (msg.Add): send the heads known (gossip.go)
 )
 
@@ -400,6 +401,9 @@ func (r *room) handle(ev event) {
 		r.handleHistory(ev)
 	case evGossipSub:
 		r.sendKnownHeads(ev.peer, ev.msg.Add)
+	case evPeople:
+		data, err := r.people()
+		ev.reply <- snapshotReply{data: data, err: err}
 	}
 }
 

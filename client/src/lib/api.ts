@@ -118,6 +118,14 @@ async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Pr
   return body as T
 }
 
+/** One connection in a room as the server knows it (GET /rooms/{id}/people). */
+export interface ServerPerson {
+  peer_id: string
+  link_id?: string
+  role: Role
+  name?: string
+}
+
 function authHeaders(token: string | null | undefined, extra: Record<string, string> = {}): Record<string, string> {
   return token ? { ...extra, Authorization: `Bearer ${token}` } : extra
 }
@@ -150,6 +158,10 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         headers: authHeaders(token, { "Content-Type": "application/json" }),
         body: JSON.stringify({ role }),
       })
+    },
+    /** Owner only: each connected peer's link and role as the server granted them. */
+    people(id: string, token: string, signal?: AbortSignal): Promise<{ people: ServerPerson[] }> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/people`, { method: "GET", signal, headers: authHeaders(token) })
     },
     revokeLink(id: string, token: string, linkId: string): Promise<LinkInfo> {
       return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`, {
