@@ -15,15 +15,11 @@
 //
 // Run this process on another core than the server (taskset -c 1 node ...):
 // the server is started pinned to SERVER_CPU. Loopback only, bounded in time.
-import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs"
-import os from "node:os"
-import path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as A from "@automerge/automerge"
 import { Repo } from "@automerge/automerge-repo"
 import { BrowserWebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
-import { binaryPath, freePort, sleep, until } from "../conformance/harness.mjs"
+import { sleep, until } from "../conformance/harness.mjs"
+import { cpuSeconds, rssMB, startTarget } from "./benchTarget.mjs"
 
 const env = name => Number(process.env[name] ?? NaN)
 const TARGET = process.env.TARGET ?? "pairpad"
@@ -34,56 +30,7 @@ const SECONDS = env("SECONDS") || 20
 const SETTLE = env("SETTLE") || 10
 const SERVER_CPU = process.env.SERVER_CPU ?? "0"
 if (PEERS % 2) throw new Error("PEERS must be even: peers are paired")
-const here = path.dirname(fileURLToPath(import.meta.url))
-const TICKS = 100 // clock ticks per second (getconf CLK_TCK on Linux)
-
-function procStat(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-  return { cpuS: (Number(f[11]) + Number(f[12])) / TICKS }
-}
-function rssMB(pid) {
-  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)
-  return Math.round(Number(m[1]) / 102.4) / 10
-}
-
-async function startTarget() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "pairpad-syncbench-"))
-  const port = await freePort()
-  let cmd, args, cwd = dir, extra
-  if (TARGET === "pairpad") {
-    ;[cmd, args] = ["taskset", ["-c", SERVER_CPU, binaryPath()]]
-    extra = { ADDR: `127.0.0.1:${port}`, DATABASE_URL: `sqlite:${path.join(dir, "bench.db")}`, LOG_LEVEL: "warn", CLIENT_DIR: dir,
-      ACCESS: "open", SYNC_ENDPOINT: "open", MAX_CONNS: "0", MAX_CONNS_PER_IP: "0", FLUSH_INTERVAL: "60s" }
-  } else if (TARGET === "reference") {
-    const index = path.resolve(here, "../../bench/reference/node_modules/@automerge/automerge-repo-sync-server/src/index.js")
-    if (!existsSync(index)) throw new Error(`reference server not installed: run "npm ci" in bench/reference (${index})`)
-    ;[cmd, args] = ["taskset", ["-c", SERVER_CPU, process.execPath, index]]
-    extra = { PORT: String(port), DATA_DIR: path.join(dir, "data") }
-  } else {
-    throw new Error(`TARGET must be pairpad or reference, not ${JSON.stringify(TARGET)}`)
-  }
-  const proc = spawn(cmd, args, { cwd, env: { ...process.env, ...extra }, stdio: ["ignore", "inherit", "inherit"] })
-  await until(`${TARGET} listening on ${port}`, async () => {
-    if (proc.exitCode !== null) throw new Error(`${TARGET} exited with ${proc.exitCode}`)
-    const probe = TARGET === "pairpad" ? "/readyz" : "/"
-    return fetch(`http://127.0.0.1:${port}${probe}`).then(r => r.ok, () => false)
-  }, 20000)
-  const url = TARGET === "pairpad" ? `ws://127.0.0.1:${port}/sync` : `ws://127.0.0.1:${port}`
-  return {
-    url, pid: proc.pid,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill("SIGTERM")
-        await new Promise(r => proc.once("exit", r))
-      }
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-// The server process itself (taskset execs it, so the pid is the server's).
-const server = await startTarget()
+const server = await startTarget(TARGET, { cpu: SERVER_CPU })
 const repos = []
 const lat = []
 const sent = new Map() // `${doc}:${n}` → send time
@@ -124,7 +71,7 @@ try {
   const setupS = (performance.now() - setupStart) / 1000
 
   const all = pairs.flatMap(p => p.docs)
-  const before = procStat(server.pid)
+  const before = cpuSeconds(server.pid)
   const clientBefore = process.cpuUsage()
   const start = performance.now()
   let changes = 0
@@ -140,7 +87,7 @@ try {
   }
   const loadS = (performance.now() - start) / 1000
   await until("every change to reach its partner", () => sent.size === 0, 15000).catch(() => {})
-  const after = procStat(server.pid)
+  const after = cpuSeconds(server.pid)
   const clientCpu = process.cpuUsage(clientBefore)
   const rssLoaded = rssMB(server.pid)
   for (const r of repos) await r.shutdown().catch(() => {})
@@ -150,7 +97,7 @@ try {
 
   lat.sort((x, y) => x - y)
   const q = p => (lat.length ? +lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(1) : null)
-  const cpuS = after.cpuS - before.cpuS
+  const cpuS = after - before
   console.log(JSON.stringify({
     scenario: "sync-many-docs", target: TARGET, peers: PEERS, docs_per_peer: DOCS, documents: (PEERS / 2) * DOCS,
     rate_changes_per_s: RATE, seconds: +loadS.toFixed(1), setup_s: +setupS.toFixed(1),
