@@ -3,7 +3,7 @@
  * SQLite database and the built client, and drives Debian's Chromium with playwright-core.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { createServer } from "node:net"
+import { connect as tcpConnect, createServer, type Socket } from "node:net"
 import { existsSync, mkdirSync, mkdtempSync, createWriteStream, rmSync, type WriteStream } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
@@ -66,6 +66,50 @@ export interface ServerHandle {
   start(): Promise<void>
   logPath: string
   cleanup(): void
+}
+
+/**
+ * A loopback TCP proxy in front of the server whose WebSocket connections (`GET /ws/…`)
+ * reach the server only after `delayMs` (a slow network or a busy server), while pages and
+ * REST calls pass at once. Open pages at `url` instead of the server's.
+ */
+export async function slowSocketProxy(targetPort: number, delayMs: number): Promise<{ url: string; close(): void }> {
+  const sockets = new Set<Socket>()
+  const srv = createServer(client => {
+    sockets.add(client)
+    const pending: Buffer[] = []
+    let upstream: Socket | null = null
+    const open = () => {
+      upstream = tcpConnect(targetPort, "127.0.0.1")
+      sockets.add(upstream)
+      for (const b of pending.splice(0)) upstream.write(b)
+      upstream.on("data", d => client.write(d))
+      const end = () => {
+        client.destroy()
+        upstream?.destroy()
+      }
+      upstream.on("close", end).on("error", end)
+    }
+    client.on("data", d => {
+      if (upstream) return void upstream.write(d)
+      const first = pending.length === 0
+      pending.push(d)
+      if (first) {
+        if (d.subarray(0, 8).toString() === "GET /ws/") setTimeout(() => !client.destroyed && open(), delayMs)
+        else open()
+      }
+    })
+    client.on("close", () => upstream?.destroy()).on("error", () => upstream?.destroy())
+  })
+  await new Promise<void>(r => srv.listen(0, "127.0.0.1", r))
+  const port = (srv.address() as { port: number }).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      for (const s of sockets) s.destroy()
+      srv.close()
+    },
+  }
 }
 
 async function waitForHttp(url: string, timeoutMs: number, proc: ChildProcess, log: () => string) {

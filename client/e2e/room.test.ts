@@ -18,6 +18,7 @@ import {
   placeCaret,
   roomUrl,
   poll,
+  slowSocketProxy,
   startServer,
   waitConnected,
   waitForText,
@@ -297,6 +298,26 @@ describe("two people in one room", () => {
     await openRoom(dave, server.url, room)
     await waitForText(dave.page, full)
     await closeAll()
+  })
+
+  test("5b. a first-time visitor whose server answers the socket late still gets the room", async () => {
+    const room = await createRoom(server.url, "python")
+    const alice = await person("Alice")
+    await openRoom(alice, server.url, room)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("print('late')\n")
+    await poll("server text", async () => (await ownerFetch(room, `${server.url}/rooms/${room}/text`)).text(), t => t.startsWith("print('late')"))
+    // Bob has no copy of the room; his WebSocket reaches the server only after 2.5 s
+    // (a slow network or a busy server), well after automerge-repo gave up waiting.
+    const slow = await slowSocketProxy(server.port, 2500)
+    const bob = await person("Bob")
+    await bob.page.goto(roomUrl(slow.url, room))
+    await waitConnected(bob.page, 20_000)
+    await waitForText(bob.page, t => t.startsWith("print('late')"), 20_000)
+    assert.equal(await bob.page.locator("text=Couldn't open the room").count(), 0)
+    assert.deepEqual(bob.errors, [])
+    await closeAll()
+    slow.close()
   })
 
   test("6. an unknown room shows the not-found page with a way home", async () => {

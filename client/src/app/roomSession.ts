@@ -218,8 +218,21 @@ export class RoomSession {
   async open(signal?: AbortSignal): Promise<DocHandle<RoomDoc>> {
     // No signal passed to find(): aborting it leaves an unhandled rejection inside
     // automerge-repo 2.5. A late result is simply dropped below.
-    const [handle, lease] = await Promise.all([this.repo.find<RoomDoc>(this.url), acquireActor(this.actorStore, this.roomId)])
+    // "unavailable" is allowed: automerge-repo gives up after ~1 s when neither this
+    // browser nor a connected server has the document, which a first visit on a slow
+    // network or to a busy server hits; the handle still becomes ready once the socket
+    // connects and the server sends the room (awaitDocument).
+    const [handle, lease] = await Promise.all([
+      this.repo.find<RoomDoc>(this.url, { allowableStates: ["ready", "unavailable"] }),
+      acquireActor(this.actorStore, this.roomId),
+    ])
     this.lease = lease
+    try {
+      await awaitDocument(handle, signal)
+    } catch (e) {
+      lease.release()
+      throw e
+    }
     if (signal?.aborted || this.disposed) {
       lease.release()
       throw new DOMException("aborted", "AbortError")
@@ -405,6 +418,33 @@ export class RoomSession {
 }
 
 /** Resolves once the document has its `content` text (a fresh doc from the server always has). */
+/** How long a first visit waits for the server to connect before saying it can't. */
+export const FIRST_CONNECT_TIMEOUT_MS = 15_000
+
+/**
+ * Resolves once `handle` is ready. An unavailable handle (no local copy, and the server not
+ * connected yet or it said it has no such document) gets FIRST_CONNECT_TIMEOUT_MS to
+ * become ready; then it fails with "unavailable", as automerge-repo's find would have.
+ */
+function awaitDocument(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
+  if (handle.isReady()) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(new Error(`Document ${handle.documentId} is unavailable`)),
+      FIRST_CONNECT_TIMEOUT_MS,
+    )
+    const onAbort = () => finish(new DOMException("aborted", "AbortError"))
+    const finish = (err?: Error) => {
+      clearTimeout(timer)
+      signal?.removeEventListener("abort", onAbort)
+      if (err) reject(err)
+      else resolve()
+    }
+    signal?.addEventListener("abort", onAbort)
+    handle.whenReady(["ready"]).then(() => finish(), finish)
+  })
+}
+
 function waitForContent(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
   if (typeof handle.doc()?.content === "string") return Promise.resolve()
   return new Promise((resolve, reject) => {
