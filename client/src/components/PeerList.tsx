@@ -39,10 +39,12 @@ export function PeerList({ onEditSelf, token }: { onEditSelf: () => void; token?
   const owner = room.role === "owner" && !!token && !!room.id
   const granted = useServerPeople(room.id, token, owner, peers.map(p => `${p.peerId}:${p.role ?? ""}`))
   const act = (f: () => Promise<unknown>) =>
-    f().then(
-      () => setError(null),
-      e => setError(e instanceof ApiError ? e.message : "That did not work."),
-    ).finally(granted.refresh)
+    f()
+      .then(
+        () => setError(null),
+        e => setError(e instanceof ApiError ? e.message : "That did not work."),
+      )
+      .finally(granted.refresh)
   return (
     <div className="peers" data-testid="peer-list" aria-label={`${peers.length + 1} people in this room`}>
       <button type="button" className="peer peer-self" onClick={onEditSelf} title="Change your name or colour">
@@ -56,34 +58,34 @@ export function PeerList({ onEditSelf, token }: { onEditSelf: () => void; token?
         const g = granted.people[p.peerId]
         const linkId = g?.link_id
         return (
-        <span className="peer" key={p.peerId} data-peer-id={p.peerId} data-role={g?.role ?? p.role ?? ""}>
-          <button
-            type="button"
-            className={`peer-follow${following === p.peerId ? " following" : ""}`}
-            data-testid="peer-follow"
-            data-color={p.color}
-            aria-pressed={following === p.peerId}
-            title={following === p.peerId ? `Stop following ${p.name}` : `Follow ${p.name}'s cursor and scroll`}
-            onClick={() => toggleFollow(p.peerId, p.present)}
-          >
-            <Avatar name={p.name} color={p.color} title={p.name} />
-            <span className="peer-name">{p.name}</span>
-          </button>
-          {owner && g && linkId && linkId !== room.linkId ? (
-            <>
-              <RoleSelect
-                value={g.role}
-                testId="peer-role"
-                onChange={r => act(() => api.setLinkRole(room.id!, token!, linkId, r))}
-              />
-              <button type="button" className="link-button" data-testid="peer-revoke" title="Revoke this person's link" onClick={() => act(() => api.revokeLink(room.id!, token!, linkId))}>
-                ✕
-              </button>
-            </>
-          ) : (
-            (g?.role ?? p.role) && <span className="role-tag">{g?.role ?? p.role}</span>
-          )}
-        </span>
+          <span className="peer" key={p.peerId} data-peer-id={p.peerId} data-role={g?.role ?? p.role ?? ""}>
+            <button
+              type="button"
+              className={`peer-follow${following === p.peerId ? " following" : ""}`}
+              data-testid="peer-follow"
+              data-color={p.color}
+              aria-pressed={following === p.peerId}
+              title={following === p.peerId ? `Stop following ${p.name}` : `Follow ${p.name}'s cursor and scroll`}
+              onClick={() => toggleFollow(p.peerId, p.present)}
+            >
+              <Avatar name={p.name} color={p.color} title={p.name} />
+              <span className="peer-name">{p.name}</span>
+            </button>
+            {owner && g && linkId && linkId !== room.linkId ? (
+              <>
+                <RoleSelect
+                  value={g.role}
+                  testId="peer-role"
+                  onChange={r => act(() => api.setLinkRole(room.id!, token!, linkId, r))}
+                />
+                <button type="button" className="link-button" data-testid="peer-revoke" title="Revoke this person's link" onClick={() => act(() => api.revokeLink(room.id!, token!, linkId))}>
+                  ✕
+                </button>
+              </>
+            ) : (
+              (g?.role ?? p.role) && <span className="role-tag">{g?.role ?? p.role}</span>
+            )}
+          </span>
         )
       })}
       {error && (
