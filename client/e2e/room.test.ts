@@ -7,6 +7,8 @@ import { after, before, describe, test } from "node:test"
 import assert from "node:assert/strict"
 import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
+import { Repo, splice, type AutomergeUrl } from "@automerge/automerge-repo"
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import {
   ARTIFACTS,
   createRoom,
@@ -15,6 +17,7 @@ import {
   newPerson,
   openRoom,
   ownerFetch,
+  ownerToken,
   placeCaret,
   roomUrl,
   poll,
@@ -318,6 +321,28 @@ describe("two people in one room", () => {
     assert.deepEqual(bob.errors, [])
     await closeAll()
     slow.close()
+  })
+
+  test("5c. a stock automerge-repo app on /sync and a browser on /ws/{room} see each other's edits", async () => {
+    const room = await createRoom(server.url, "python")
+    const alice = await person("Alice")
+    await openRoom(alice, server.url, room)
+    // The application: a stock Repo on GET /sync with the room's owner link token.
+    const ws = server.url.replace(/^http/, "ws") + `/sync?token=${encodeURIComponent(ownerToken(room))}`
+    const app = new Repo({ network: [new WebSocketClientAdapter(ws)] })
+    try {
+      const handle = await app.find<{ content: string }>(`automerge:${room}` as AutomergeUrl)
+      handle.change(d => splice(d, ["content"], 0, 0, "# from the app\n"))
+      await waitForText(alice.page, t => t.startsWith("# from the app\n"), 15_000)
+      await placeCaret(alice.page, (await editorText(alice.page)).length)
+      await alice.page.keyboard.type("print('from the browser')")
+      await poll("the browser's edit in the app", async () => handle.doc()?.content ?? "", t => t.endsWith("print('from the browser')"), 15_000)
+      assert.equal(handle.doc()?.content, await editorText(alice.page))
+    } finally {
+      await app.shutdown()
+    }
+    assert.deepEqual(alice.errors, [])
+    await closeAll()
   })
 
   test("6. an unknown room shows the not-found page with a way home", async () => {
