@@ -30,4 +30,28 @@ describe("Automerge in the bundle", () => {
     const patches = A.diff(handle.doc(), [], A.getHeads(handle.doc()))
     expect(patches.some(p => p.action === "splice")).toBe(true)
   })
+
+  it("starts the documents automerge-repo finds with the default actor, so no clone is needed", async () => {
+    const s = Slim as unknown as { setDefaultActor: (a: string | undefined) => void }
+    const server = new Repo({ network: [] })
+    const stored = server.create<{ content: string }>({ content: "shared" })
+    const bytes = A.save(stored.doc())
+    const actor = "0123456789abcdef0123456789abcdef"
+    s.setDefaultActor(actor)
+    try {
+      // The paths automerge-repo takes: an empty handle doc (find), and storage loading
+      // into an empty doc; both keep the person's actor and the history.
+      const handleDoc = (Slim as unknown as { next: typeof A }).next.init<{ content: string }>()
+      expect(A.getActorId(handleDoc)).toBe(actor)
+      const loaded = (Slim as unknown as { next: typeof A }).next.loadIncremental(handleDoc, bytes)
+      expect(A.getActorId(loaded)).toBe(actor)
+      expect(loaded.content).toBe("shared")
+      const repo = new Repo({ network: [] })
+      const mine = repo.create<{ content: string }>({ content: "" })
+      expect(A.getActorId(mine.doc())).toBe(actor)
+    } finally {
+      s.setDefaultActor(undefined)
+    }
+    expect(A.getActorId((Slim as unknown as { next: typeof A }).next.init())).not.toBe(actor)
+  })
 })

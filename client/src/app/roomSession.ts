@@ -5,6 +5,7 @@
  * it writes what the UI needs into Redux and never puts the document there.
  */
 import * as A from "@automerge/automerge"
+import * as AutomergeSlim from "@automerge/automerge/slim"
 import { ImmutableString, Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import type { AppDispatch, RootState } from "./store"
@@ -222,11 +223,12 @@ export class RoomSession {
     // browser nor a connected server has the document, which a first visit on a slow
     // network or to a busy server hits; the handle still becomes ready once the socket
     // connects and the server sends the room (awaitDocument).
-    const [handle, lease] = await Promise.all([
-      this.repo.find<RoomDoc>(this.url, { allowableStates: ["ready", "unavailable"] }),
-      acquireActor(this.actorStore, this.roomId),
-    ])
+    const lease = await acquireActor(this.actorStore, this.roomId)
     this.lease = lease
+    // Documents automerge-repo creates from now on start with the person's actor
+    // (lib/automergeSlim.ts), so the room's needs no clone below.
+    slim.setDefaultActor?.(lease.actor)
+    const handle = await this.repo.find<RoomDoc>(this.url, { allowableStates: ["ready", "unavailable"] })
     try {
       await awaitDocument(handle, signal)
     } catch (e) {
@@ -237,10 +239,11 @@ export class RoomSession {
       lease.release()
       throw new DOMException("aborted", "AbortError")
     }
-    // Every change this page makes carries the person's actor: replace the handle's
-    // document by a copy with that actor (same history) before anything is edited.
-    // automerge-repo keeps working on the document it holds, so the actor survives
-    // reconnects; a reload does this again with the same stored actor.
+    // Every change this page makes carries the person's actor. The document normally
+    // has it from the start (above); otherwise (an Automerge 3 build) replace the
+    // handle's document by a copy with that actor (same history) before anything is
+    // edited. automerge-repo keeps working on the document it holds, so the actor
+    // survives reconnects; a reload does this again with the same stored actor.
     if (A.getActorId(handle.doc()) !== lease.actor) handle.update(d => A.clone(d, { actor: lease.actor }))
     await waitForContent(handle, signal)
     if (this.disposed) throw new DOMException("closed", "AbortError")
@@ -413,11 +416,21 @@ export class RoomSession {
     // Give the bye frame a moment to leave, then flush storage and close the socket.
     await new Promise(r => setTimeout(r, 20))
     await this.repo.shutdown().catch(() => undefined)
+    if (this.lease && slim.getDefaultActor?.() === this.lease.actor) slim.setDefaultActor?.(undefined)
     this.lease?.release()
   }
 }
 
-/** Resolves once the document has its `content` text (a fresh doc from the server always has). */
+/**
+ * The bundle's `@automerge/automerge/slim` (lib/automergeSlim.ts under the Automerge 2.2
+ * aliases of vite.config.ts) lets the session choose the actor new documents start with;
+ * the real module (an Automerge 3 build) has no such functions.
+ */
+const slim = AutomergeSlim as unknown as {
+  setDefaultActor?: (actor: string | undefined) => void
+  getDefaultActor?: () => string | undefined
+}
+
 /** How long a first visit waits for the server to connect before saying it can't. */
 export const FIRST_CONNECT_TIMEOUT_MS = 15_000
 
@@ -445,6 +458,7 @@ function awaitDocument(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promis
   })
 }
 
+/** Resolves once the document has its `content` text (a fresh doc from the server always has). */
 function waitForContent(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
   if (typeof handle.doc()?.content === "string") return Promise.resolve()
   return new Promise((resolve, reject) => {
