@@ -143,6 +143,25 @@ describe("attribution", () => {
     assert.equal(after.length, 1)
     assert.equal(after[0].actor, aliceActor)
     assert.ok(after[0].seq > seqBefore, `seq ${after[0].seq} after ${seqBefore}`)
+    // The server's own blame agrees: each span's actor and person name who typed it.
+    const blame = (await (await ownerFetch(room, `${server.url}/rooms/${room}/blame`)).json()) as {
+      from: number
+      to: number
+      actor: string
+      person: { name: string } | null
+    }[]
+    const text = "#alpha\nbravo"
+    const byActor = (actor: string) =>
+      blame
+        .filter(s => s.actor === actor)
+        .map(s => text.slice(s.from, s.to))
+        .join("")
+    assert.equal(byActor(aliceActor!), "#alpha\n")
+    assert.equal(byActor(bobActor!), "bravo")
+    assert.deepEqual(
+      [...new Set(blame.map(s => `${s.actor}=${s.person?.name}`))].sort(),
+      [`${aliceActor}=Alice`, `${bobActor}=Bob`].sort(),
+    )
     // Renaming rewrites the entry.
     assert.deepEqual(alice.errors, [])
     assert.deepEqual(bob.errors, [])
