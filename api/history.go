@@ -218,6 +218,8 @@ type BlameSpan struct {
 	Actor  string      `json:"actor"`
 	Person *PersonJSON `json:"person"`
 	Time   int64       `json:"time"`
+	// Kind: "typed", "paste" or "ai" (how the span's characters were inserted)
+	Kind string `json:"kind"`
 }
 
 func (s *Server) getBlame(c *gin.Context) {
@@ -228,7 +230,7 @@ func (s *Server) getBlame(c *gin.Context) {
 	spans := h.Blame()
 	out := make([]BlameSpan, len(spans))
 	for i, sp := range spans {
-		out[i] = BlameSpan{From: sp.From, To: sp.To, Actor: sp.Actor, Person: person(h, sp.Actor), Time: sp.Time}
+		out[i] = BlameSpan{From: sp.From, To: sp.To, Actor: sp.Actor, Person: person(h, sp.Actor), Time: sp.Time, Kind: sp.Kind}
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -705,10 +705,22 @@ type Span struct {
 	To    int
 	Actor string
 	Time  int64
+	// Kind is how the characters came: "ai" (an accepted suggestion), "paste",
+	// or "typed" (any other change), from the inserting change's message.
+	Kind string
+}
+
+// ChangeKind names how a change's insertions came, from its message
+// (README "History": "ai" and "paste" messages); anything else is "typed".
+func ChangeKind(c *HistChange) string {
+	if c.HasMessage && (c.Message == "ai" || c.Message == "paste") {
+		return c.Message
+	}
+	return "typed"
 }
 
 // Blame returns the current text as spans, adjacent characters by the
-// same actor merged.
+// same actor inserted the same way (typed, pasted, AI) merged.
 func (h *History) Blame() []Span {
 	v := h.versionOf(h.heads)
 	obj := h.contentAt(v)
@@ -720,13 +732,14 @@ func (h *History) Blame() []Span {
 			continue
 		}
 		n := h.width(e)
-		c := h.Changes[e.ins]
+		c := &h.Changes[e.ins]
 		actor := h.Actors[c.Actor]
-		if k := len(out); k > 0 && out[k-1].Actor == actor && out[k-1].To == pos {
+		kind := ChangeKind(c)
+		if k := len(out); k > 0 && out[k-1].Actor == actor && out[k-1].Kind == kind && out[k-1].To == pos {
 			out[k-1].To += n
 			out[k-1].Time = max(out[k-1].Time, c.Time)
 		} else {
-			out = append(out, Span{From: pos, To: pos + n, Actor: actor, Time: c.Time})
+			out = append(out, Span{From: pos, To: pos + n, Actor: actor, Time: c.Time, Kind: kind})
 		}
 		pos += n
 	}

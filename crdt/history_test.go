@@ -194,8 +194,8 @@ func TestHistoryBlameCoversTheText(t *testing.T) {
 		if s.From != pos || s.To <= s.From {
 			t.Fatalf("span %d %+v does not continue at %d", k, s, pos)
 		}
-		if k > 0 && spans[k-1].Actor == s.Actor {
-			t.Fatalf("adjacent spans %d and %d by the same actor", k-1, k)
+		if k > 0 && spans[k-1].Actor == s.Actor && spans[k-1].Kind == s.Kind {
+			t.Fatalf("adjacent spans %d and %d by the same actor and kind", k-1, k)
 		}
 		actors[s.Actor] = true
 		pos = s.To
@@ -367,4 +367,33 @@ func FuzzBuildHistory(f *testing.F) {
 		}
 		_, _ = h.Trace(1 << 20)
 	})
+}
+
+// Blame tells typed, pasted and AI-accepted characters apart, from the
+// inserting change's message, even when one actor made all three.
+func TestHistoryBlameKinds(t *testing.T) {
+	d, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct{ text, message string }{{"typed ", ""}, {"pasted ", "paste"}, {"suggested", "ai"}, {"!", "other"}}
+	pos := 0
+	for _, s := range steps {
+		if s.message == "" {
+			err = d.Splice(pos, 0, s.text)
+		} else {
+			err = d.SpliceMessage(pos, 0, s.text, s.message)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos += len(s.text)
+	}
+	var got []string
+	for _, sp := range buildHistory(t, d).Blame() {
+		got = append(got, sp.Kind)
+	}
+	if want := []string{"typed", "paste", "ai", "typed"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("kinds %v, want %v", got, want)
+	}
 }
