@@ -3,7 +3,7 @@
  * the name dialog keeps the keyboard while the room loads, the header and recent rooms
  * tell the truth, suggestions recover with the connection, colours are distinct in a
  * room of three, light/dark switch and contrast, a phone-width header, downloading the
- * code, and following a person (by click, and when the owner presents).
+ * code, following a person (by click, and when the owner presents), and blame.
  */
 import { after, before, describe, test } from "node:test"
 import assert from "node:assert/strict"
@@ -395,5 +395,50 @@ describe("suggestions and the connection", () => {
     await p.page.waitForSelector('[data-testid="connection-status"][data-status="connected"]', { timeout: 30_000 })
     await p.page.waitForSelector('[data-testid="suggestion-status"]:not([data-status="error"])', { state: "attached", timeout: 5_000 })
     assert.notEqual((await p.page.textContent('[data-testid="suggestion-status"]'))?.trim(), "Suggestions unavailable")
+  })
+
+})
+
+describe("blame", () => {
+  test("blame tints the code by author, and the hover card says who and how", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const alice = await person("Alice", { color: "#e5484d" })
+    const bob = await person("Bob", { color: "#30a46c" })
+    await openRoom(alice, server.url, room.room_id)
+    await openRoom(bob, server.url, room.room_id)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("alpha = 1\n")
+    await waitForText(bob.page, "alpha = 1\n")
+    await placeCaret(bob.page, 10)
+    await bob.page.keyboard.type("bravo = 2")
+    await waitForText(alice.page, "alpha = 1\nbravo = 2")
+    const actor = (p: Page) => p.evaluate(r => localStorage.getItem(`pairpad:actor:${r}`), room.room_id)
+    const [aliceActor, bobActor] = [await actor(alice.page), await actor(bob.page)]
+
+    // Alice turns blame on: each person's characters carry their actor and colour.
+    await alice.page.click('[data-testid="blame-toggle"]')
+    assert.equal(await alice.page.getAttribute('[data-testid="blame-toggle"]', "aria-pressed"), "true")
+    const tinted = (actorId: string | null) =>
+      alice.page.$$eval(`.cm-blame[data-actor="${actorId}"]`, els => els.map(e => e.textContent).join(""))
+    await poll("Alice's text tinted as hers", () => tinted(aliceActor), t => t === "alpha = 1")
+    await poll("Bob's text tinted as his", () => tinted(bobActor), t => t === "bravo = 2")
+    const style = await alice.page.getAttribute(`.cm-blame[data-actor="${bobActor}"]`, "style")
+    assert.match(style ?? "", /rgb\(48, 164, 108\)|#30a46c/) // Bob's colour, as the browser writes it
+
+    // Hovering Bob's code shows a card naming him and how he wrote it.
+    await alice.page.hover(`.cm-blame[data-actor="${bobActor}"]`)
+    const card = await alice.page.waitForSelector('[data-testid="blame-card"]', { timeout: 5_000 })
+    assert.match((await card.textContent()) ?? "", /Bob.*typed/)
+    // The picture in client/README.md (copied to client/docs/blame.png by hand).
+    await alice.page.screenshot({ path: join(ARTIFACTS, "blame.png"), clip: { x: 0, y: 0, width: 900, height: 260 } })
+
+    // New text is attributed after the refresh; switching off removes every tint.
+    await placeCaret(bob.page, 0)
+    await bob.page.keyboard.type("# b\n")
+    await poll("Bob's new line tinted", () => tinted(bobActor), t => t.includes("# b") && t.includes("bravo = 2"), 10_000)
+    await alice.page.click('[data-testid="blame-toggle"]')
+    await poll("no tint when off", () => alice.page.$$eval(".cm-blame", els => els.length), n => n === 0)
+    assert.deepEqual(alice.errors, [])
+    assert.deepEqual(bob.errors, [])
   })
 })

@@ -143,8 +143,12 @@ export class RoomSession {
   /** when this session opened the room: earlier arrivals keep their colour (see assignColors) */
   readonly since = Date.now()
 
+  /** the room token (REST calls for this room use it too) */
+  readonly token: string | null
+
   constructor(roomId: string, store: StoreLike, options: RoomSessionOptions = {}) {
     this.roomId = roomId
+    this.token = options.token ?? null
     this.url = `automerge:${roomId}` as AutomergeUrl
     this.store = store
     this.actorStore = options.actorStore ?? browserStore()

@@ -45,6 +45,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const [handle, setHandle] = useState<DocHandle<RoomDoc> | null>(null)
   const [attempt, setAttempt] = useState(0)
   const [editingName, setEditingName] = useState(false)
+  const [blameOn, setBlameOn] = useState(false)
   // A link's token moves from the address bar's fragment to localStorage (see lib/tokens).
   const [token] = useState(() => adoptTokenFromLocation(roomId))
   const conn = useAppSelector(selectConnection)
@@ -209,6 +210,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           <SuggestionsToggle enabled={prefs.suggestionsEnabled} onToggle={() => dispatch(suggestionsToggled(undefined))} />
           <ThemeSwitch />
           <DownloadButton session={session} roomId={roomId} language={room.language} disabled={!handle} />
+          <BlameToggle on={blameOn} onToggle={() => setBlameOn(b => !b)} disabled={!handle} />
           <PresentToggle session={session} />
         </HeaderMenu>
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
@@ -224,7 +226,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       <FollowBar />
       <main className="editor-area">
         {handle && session ? (
-          <CodeEditor session={session} handle={handle} modalOpen={needName} />
+          <CodeEditor session={session} handle={handle} modalOpen={needName} blameOn={blameOn} />
         ) : room.phase === "error" ? (
           <div className="center-page">
             <div className="card narrow" role="alert" data-testid="room-error">
@@ -255,6 +257,22 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         />
       )}
     </div>
+  )
+}
+
+function BlameToggle({ on, onToggle, disabled }: { on: boolean; onToggle: () => void; disabled: boolean }) {
+  return (
+    <button
+      type="button"
+      className={`toggle${on ? " on" : ""}`}
+      aria-pressed={on}
+      onClick={onToggle}
+      disabled={disabled}
+      data-testid="blame-toggle"
+      title="Tint the code by who wrote it; hover for who, when and how (typed, pasted, AI)"
+    >
+      Blame {on ? "on" : "off"}
+    </button>
   )
 }
 

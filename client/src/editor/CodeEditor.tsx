@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react"
+import { useCallback, useEffect, useRef } from "react"
 import { Compartment, EditorState } from "@codemirror/state"
 import { EditorView } from "@codemirror/view"
 import { startCompletion } from "@codemirror/autocomplete"
@@ -26,12 +26,16 @@ import { installDebugHook } from "./debugHook"
 import { attachFollow } from "./follow"
 import { docSizeLimit } from "./sizeLimit"
 import { noticeShown } from "../features/room/roomSlice"
+import { blame } from "./blame"
+import { useBlame } from "./useBlame"
 
 interface Props {
   session: RoomSession
   handle: DocHandle<RoomDoc>
   /** a modal dialog has the keyboard: the editor must not take focus until it closes */
   modalOpen?: boolean
+  /** tint the code by author (editor/blame.ts) */
+  blameOn?: boolean
 }
 
 /** Viewers get a read-only editor (issue 15); reconfigured live when the role changes. */
@@ -40,7 +44,7 @@ const readOnlyExtensions = (readOnly: boolean) =>
   readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []
 
 /** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
-export function CodeEditor({ session, handle, modalOpen = false }: Props) {
+export function CodeEditor({ session, handle, modalOpen = false, blameOn = false }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const store = useAppStore()
@@ -139,6 +143,7 @@ export function CodeEditor({ session, handle, modalOpen = false }: Props) {
           ),
           automergeBinding(handle, ["content"], originOf),
           remoteCursors(),
+          blame(),
           ghostText(),
           suggestionsExtension(makeController),
           EditorView.updateListener.of(u => {
@@ -191,6 +196,9 @@ export function CodeEditor({ session, handle, modalOpen = false }: Props) {
   useEffect(() => {
     viewRef.current?.dispatch({ effects: readOnlyCompartment.reconfigure(readOnlyExtensions(readOnly)) })
   }, [readOnly])
+
+  const blameFailed = useCallback((why: string) => store.dispatch(noticeShown(`Blame is not available: ${why}.`)), [store])
+  useBlame(viewRef, session, handle, blameOn, blameFailed)
 
   return <div className="editor-host" ref={host} data-language={language} data-readonly={readOnly ? "true" : "false"} />
 }

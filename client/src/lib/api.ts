@@ -118,6 +118,17 @@ async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Pr
   return body as T
 }
 
+/** One span of GET /rooms/{id}/blame: who inserted text[from, to) (code points), when, how. */
+export interface BlameSpan {
+  from: number
+  to: number
+  actor: string
+  person: { name: string; colour: string } | null
+  /** seconds since the epoch */
+  time: number
+  kind?: "typed" | "paste" | "ai"
+}
+
 /** One connection in a room as the server knows it (GET /rooms/{id}/people). */
 export interface ServerPerson {
   peer_id: string
@@ -158,6 +169,9 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         headers: authHeaders(token, { "Content-Type": "application/json" }),
         body: JSON.stringify({ role }),
       })
+    },
+    blame(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<BlameSpan[]> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/blame`, { method: "GET", signal, headers: authHeaders(token) })
     },
     /** Owner only: each connected peer's link and role as the server granted them. */
     people(id: string, token: string, signal?: AbortSignal): Promise<{ people: ServerPerson[] }> {
