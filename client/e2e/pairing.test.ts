@@ -442,3 +442,37 @@ describe("blame", () => {
     assert.deepEqual(bob.errors, [])
   })
 })
+
+describe("since you left", () => {
+  test("text written while you were away is highlighted until you dismiss it", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const alice = await person("Alice")
+    const bob = await person("Bob")
+    await openRoom(alice, server.url, room.room_id)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("shared = 1\n")
+    await openRoom(bob, server.url, room.room_id)
+    await waitForText(bob.page, "shared = 1\n")
+    // Alice leaves the room (to the home page); Bob writes meanwhile.
+    await alice.page.goto(server.url + "/")
+    await alice.page.waitForSelector('[data-testid="create-room"]')
+    await placeCaret(bob.page, 11)
+    await bob.page.keyboard.type("while_away = 2")
+    await poll("Bob's line on the server", async () => (await ownerFetch(room.room_id, `${server.url}/rooms/${room.room_id}/text`)).text(), t => t.endsWith("while_away = 2"))
+    // Back: a banner, and exactly Bob's new text marked.
+    await openRoom(alice, server.url, room.room_id)
+    await waitForText(alice.page, "shared = 1\nwhile_away = 2")
+    await alice.page.waitForSelector('[data-testid="since-left-banner"]', { timeout: 10_000 })
+    const marked = () => alice.page.$$eval('[data-testid="since-left-mark"]', els => els.map(e => e.textContent).join(""))
+    assert.equal(await marked(), "while_away = 2")
+    // Dismissed: gone, and not shown again on the next visit (nothing new since).
+    await alice.page.click('[data-testid="since-left-dismiss"]')
+    await poll("no marks after dismissing", marked, m => m === "")
+    assert.equal(await alice.page.locator('[data-testid="since-left-banner"]').count(), 0)
+    await alice.page.reload()
+    await waitForText(alice.page, "shared = 1\nwhile_away = 2")
+    await waitConnected(alice.page)
+    assert.equal(await alice.page.locator('[data-testid="since-left-banner"]').count(), 0)
+    assert.deepEqual(alice.errors, [])
+  })
+})

@@ -27,10 +27,11 @@ import {
 } from "../features/presence/protocol"
 import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
 import { followReset } from "../features/follow/followSlice"
-import { contentLengthChanged, languageChanged, roleChanged } from "../features/room/roomSlice"
+import { contentLengthChanged, languageChanged, roleChanged, sinceLeftFound } from "../features/room/roomSlice"
 import type { Role } from "../lib/api"
 import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
 import { acquireActor, type ActorLease } from "../lib/actor"
+import { insertedRanges, loadSeen, saveSeen, type TextPatch } from "../lib/sinceLeft"
 import { browserStore, type KeyValueStore } from "../lib/storage"
 
 export interface RoomDoc {
@@ -74,6 +75,7 @@ export function writePerson(d: RoomDoc, actor: string, name: string, colour: str
 export interface StoreLike {
   dispatch: AppDispatch
   getState: () => RootState
+  subscribe: (listener: () => void) => () => void
 }
 
 export interface RoomSessionOptions {
@@ -140,6 +142,8 @@ export class RoomSession {
   private readonly cleanup: Array<() => void> = []
   private readonly actorStore: KeyValueStore
   private lease: ActorLease | null = null
+  /** the heads this browser had last seen in the room when this session opened it */
+  private seenBefore: string[] | null = null
   /** when this session opened the room: earlier arrivals keep their colour (see assignColors) */
   readonly since = Date.now()
 
@@ -251,9 +255,59 @@ export class RoomSession {
     if (A.getActorId(handle.doc()) !== lease.actor) handle.update(d => A.clone(d, { actor: lease.actor }))
     await waitForContent(handle, signal)
     if (this.disposed) throw new DOMException("closed", "AbortError")
+    this.seenBefore = loadSeen(this.actorStore, this.roomId)
     this.handle = handle
     this.attach(handle)
     return handle
+  }
+
+  /**
+   * "Since you left": once connected and caught up with the server (no change for
+   * SINCE_LEFT_SETTLE_MS after connecting; the room may open from this browser's copy
+   * first), the text inserted since the heads this browser last saw here goes to the
+   * store (room.sinceLeft) as ranges of the current text. Nothing on a first visit, when
+   * nothing changed, or when those heads are not in the document.
+   */
+  private watchSinceLeft(handle: DocHandle<RoomDoc>) {
+    const seen = this.seenBefore
+    if (!seen) return
+    let timer: ReturnType<typeof setTimeout> | null = null
+    let connected = this.store.getState().connection.status === "connected"
+    const finish = () => {
+      stop()
+      const doc = handle.doc()
+      try {
+        const ranges = insertedRanges(A.diff(doc, seen, A.getHeads(doc)) as TextPatch[])
+        if (ranges.length) this.store.dispatch(sinceLeftFound(ranges))
+      } catch {
+        // heads this document does not have: nothing to show
+      }
+    }
+    const settle = () => {
+      if (!connected) return
+      if (timer) clearTimeout(timer)
+      timer = setTimeout(finish, SINCE_LEFT_SETTLE_MS)
+    }
+    const unsubscribe = this.store.subscribe(() => {
+      const now = this.store.getState().connection.status === "connected"
+      if (now && !connected) {
+        connected = true
+        settle()
+      }
+    })
+    const stop = () => {
+      if (timer) clearTimeout(timer)
+      unsubscribe()
+      handle.off("change", settle)
+    }
+    handle.on("change", settle)
+    this.cleanup.push(stop)
+    settle()
+  }
+
+  /** Remembers the room's heads as seen by this browser (while the page is shown). */
+  private markSeen() {
+    if (this.handle) saveSeen(this.actorStore, this.roomId, A.getHeads(this.handle.doc()))
   }
 
   private attach(handle: DocHandle<RoomDoc>) {
@@ -273,9 +327,12 @@ export class RoomSession {
     handle.on("ephemeral-message", onEphemeral)
     this.cleanup.push(() => handle.off("ephemeral-message", onEphemeral))
 
+    this.watchSinceLeft(handle)
+    this.markSeen()
     this.heartbeat = setInterval(() => {
       this.sendState()
       this.store.dispatch(peersPruned({ now: Date.now() }))
+      if (document.visibilityState !== "hidden") this.markSeen()
     }, HEARTBEAT_MS)
 
     // Leaving or hiding the page: write pending edits to IndexedDB now rather than at the
@@ -283,10 +340,13 @@ export class RoomSession {
     const flush = () => void this.repo.flush().catch(() => undefined)
     const onPageHide = () => {
       this.sendBye()
+      this.markSeen()
       flush()
     }
     const onHidden = () => {
-      if (document.visibilityState === "hidden") flush()
+      if (document.visibilityState !== "hidden") return
+      this.markSeen()
+      flush()
     }
     window.addEventListener("pagehide", onPageHide)
     document.addEventListener("visibilitychange", onHidden)
@@ -434,6 +494,9 @@ const slim = AutomergeSlim as unknown as {
   setDefaultActor?: (actor: string | undefined) => void
   getDefaultActor?: () => string | undefined
 }
+
+/** "Since you left" is computed once the document has been quiet this long after connecting. */
+export const SINCE_LEFT_SETTLE_MS = 500
 
 /** How long a first visit waits for the server to connect before saying it can't. */
 export const FIRST_CONNECT_TIMEOUT_MS = 15_000

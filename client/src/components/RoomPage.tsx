@@ -7,7 +7,7 @@ import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
-import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized } from "../features/room/roomSlice"
+import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized, sinceLeftDismissed } from "../features/room/roomSlice"
 import { adoptTokenFromLocation, forgetToken } from "../lib/tokens"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
@@ -223,10 +223,24 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           </button>
         </div>
       )}
+      {handle && room.sinceLeft && (
+        <div className="notice since-left" role="status" data-testid="since-left-banner">
+          <span>Changed while you were away: the new text is highlighted.</span>
+          <button type="button" className="button" data-testid="since-left-dismiss" onClick={() => dispatch(sinceLeftDismissed())}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <FollowBar />
       <main className="editor-area">
         {handle && session ? (
-          <CodeEditor session={session} handle={handle} modalOpen={needName} blameOn={blameOn} />
+          <CodeEditor
+            session={session}
+            handle={handle}
+            modalOpen={needName}
+            blameOn={blameOn}
+            sinceLeft={room.sinceLeft}
+          />
         ) : room.phase === "error" ? (
           <div className="center-page">
             <div className="card narrow" role="alert" data-testid="room-error">

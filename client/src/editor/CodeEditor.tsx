@@ -28,6 +28,8 @@ import { docSizeLimit } from "./sizeLimit"
 import { noticeShown } from "../features/room/roomSlice"
 import { blame } from "./blame"
 import { useBlame } from "./useBlame"
+import { setSinceLeft, sinceLeftHighlight } from "./sinceLeft"
+import type { Range } from "../lib/sinceLeft"
 
 interface Props {
   session: RoomSession
@@ -36,6 +38,8 @@ interface Props {
   modalOpen?: boolean
   /** tint the code by author (editor/blame.ts) */
   blameOn?: boolean
+  /** text inserted while the person was away, highlighted until this becomes null */
+  sinceLeft?: Range[] | null
 }
 
 /** Viewers get a read-only editor (issue 15); reconfigured live when the role changes. */
@@ -44,7 +48,7 @@ const readOnlyExtensions = (readOnly: boolean) =>
   readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []
 
 /** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
-export function CodeEditor({ session, handle, modalOpen = false, blameOn = false }: Props) {
+export function CodeEditor({ session, handle, modalOpen = false, blameOn = false, sinceLeft = null }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const store = useAppStore()
@@ -144,6 +148,7 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
           automergeBinding(handle, ["content"], originOf),
           remoteCursors(),
           blame(),
+          sinceLeftHighlight(),
           ghostText(),
           suggestionsExtension(makeController),
           EditorView.updateListener.of(u => {
@@ -196,6 +201,10 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
   useEffect(() => {
     viewRef.current?.dispatch({ effects: readOnlyCompartment.reconfigure(readOnlyExtensions(readOnly)) })
   }, [readOnly])
+
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: setSinceLeft.of(sinceLeft) })
+  }, [sinceLeft, handle])
 
   const blameFailed = useCallback((why: string) => store.dispatch(noticeShown(`Blame is not available: ${why}.`)), [store])
   useBlame(viewRef, session, handle, blameOn, blameFailed)

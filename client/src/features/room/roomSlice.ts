@@ -1,6 +1,7 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit"
 import { normalizeLanguage, type LanguageId } from "../../lib/languages"
 import type { Role, RoomInfo } from "../../lib/api"
+import type { Range } from "../../lib/sinceLeft"
 
 /**
  * The room being shown. The document itself lives in automerge-repo; this slice only
@@ -24,6 +25,8 @@ export interface RoomState {
   linkId: string | null
   /** a message for the person about their last edit (e.g. refused as too large) */
   notice: string | null
+  /** text inserted while this browser was away (lib/sinceLeft.ts), until dismissed */
+  sinceLeft: Range[] | null
 }
 
 export const initialRoomState: RoomState = {
@@ -36,6 +39,7 @@ export const initialRoomState: RoomState = {
   role: null,
   linkId: null,
   notice: null,
+  sinceLeft: null,
 }
 
 const roomSlice = createSlice({
@@ -90,6 +94,12 @@ const roomSlice = createSlice({
     noticeCleared(state) {
       state.notice = null
     },
+    sinceLeftFound(state, action: PayloadAction<Range[]>) {
+      state.sinceLeft = action.payload.length ? action.payload : null
+    },
+    sinceLeftDismissed(state) {
+      state.sinceLeft = null
+    },
   },
 })
 
@@ -105,5 +115,7 @@ export const {
   contentLengthChanged,
   noticeShown,
   noticeCleared,
+  sinceLeftFound,
+  sinceLeftDismissed,
 } = roomSlice.actions
 export const roomReducer = roomSlice.reducer
