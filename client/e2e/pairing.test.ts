@@ -476,3 +476,34 @@ describe("since you left", () => {
     assert.deepEqual(alice.errors, [])
   })
 })
+
+describe("version link", () => {
+  test("a copied version link shows the code as it was then, read-only, with a way back to live", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const alice = await person("Alice")
+    const bob = await person("Bob")
+    await alice.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url })
+    await openRoom(alice, server.url, room.room_id)
+    await openRoom(bob, server.url, room.room_id)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("v1 = 1")
+    await waitForText(bob.page, "v1 = 1")
+    await alice.page.click('[data-testid="copy-version-link"]')
+    const link = await poll("the link on the clipboard", () => alice.page.evaluate(() => navigator.clipboard.readText()), t => t.includes("?v="))
+    assert.match(link, new RegExp(`^${server.url}/room/${room.room_id}\\?v=[0-9a-f]{64}(,[0-9a-f]{64})*$`))
+    await placeCaret(alice.page, 6) // the button took the focus
+    await alice.page.keyboard.type("\nv2 = 2")
+    await waitForText(bob.page, "v1 = 1\nv2 = 2")
+
+    // Bob (who has access) opens the link: that version, read-only; then back to live.
+    await bob.page.goto(link)
+    const shown = await bob.page.waitForSelector('[data-testid="version-text"]', { timeout: 10_000 })
+    assert.equal(await shown.textContent(), "v1 = 1")
+    assert.equal(await bob.page.locator('[data-testid="editor"]').count(), 0)
+    await bob.page.click('[data-testid="version-back"]')
+    await waitForText(bob.page, "v1 = 1\nv2 = 2")
+    assert.equal(new URL(bob.page.url()).search, "")
+    assert.deepEqual(bob.errors, [])
+  })
+})
+

@@ -7,7 +7,7 @@ import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
 import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
-import { noticeCleared, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized, sinceLeftDismissed } from "../features/room/roomSlice"
+import { noticeCleared, noticeShown, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized, sinceLeftDismissed } from "../features/room/roomSlice"
 import { adoptTokenFromLocation, forgetToken } from "../lib/tokens"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
@@ -23,6 +23,7 @@ import { languageLabel } from "../lib/languages"
 import { HeaderMenu } from "./HeaderMenu"
 import { ThemeSwitch } from "./useTheme"
 import { DownloadButton } from "./DownloadButton"
+import { CopyVersionLink, VersionView, versionFromUrl } from "./VersionView"
 import { FollowBar, PresentToggle, useAutoFollow } from "./Follow"
 import { suggestionsCleared } from "../features/suggestions/suggestionsSlice"
 
@@ -48,6 +49,8 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const [blameOn, setBlameOn] = useState(false)
   // A link's token moves from the address bar's fragment to localStorage (see lib/tokens).
   const [token] = useState(() => adoptTokenFromLocation(roomId))
+  // `?v=HASH,…`: show the code at that version (a version link) instead of the live editor.
+  const version = versionFromUrl(location.search)
   const conn = useAppSelector(selectConnection)
 
   useEffect(() => {
@@ -211,6 +214,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           <ThemeSwitch />
           <DownloadButton session={session} roomId={roomId} language={room.language} disabled={!handle} />
           <BlameToggle on={blameOn} onToggle={() => setBlameOn(b => !b)} disabled={!handle} />
+          <CopyVersionLink roomId={roomId} session={session} onCopied={m => dispatch(noticeShown(m))} />
           <PresentToggle session={session} />
         </HeaderMenu>
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
@@ -233,7 +237,9 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       )}
       <FollowBar />
       <main className="editor-area">
-        {handle && session ? (
+        {version ? (
+          <VersionView roomId={roomId} token={token} heads={version} />
+        ) : handle && session ? (
           <CodeEditor
             session={session}
             handle={handle}

@@ -85,7 +85,8 @@ export interface AutocompleteResponse {
 
 type Fetch = typeof fetch
 
-async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Promise<T> {
+/** Sends a request; a failed one throws ApiError (with the server's message). */
+async function send(fetchImpl: Fetch, path: string, init: RequestInit): Promise<{ res: Response; text: string; body: unknown }> {
   let res: Response
   try {
     res = await fetchImpl(path, init)
@@ -114,6 +115,11 @@ async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Pr
     const ra = Number(res.headers.get("Retry-After"))
     throw new ApiError(res.status, code, message, Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined)
   }
+  return { res, text, body }
+}
+
+async function request<T>(fetchImpl: Fetch, path: string, init: RequestInit): Promise<T> {
+  const { res, body } = await send(fetchImpl, path, init)
   if (body == null) throw new ApiError(res.status, "bad_response", "The server sent an unreadable answer.")
   return body as T
 }
@@ -169,6 +175,11 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         headers: authHeaders(token, { "Content-Type": "application/json" }),
         body: JSON.stringify({ role }),
       })
+    },
+    /** The room's text at a version (heads: hex change hashes). */
+    async textAt(id: string, token: string | null | undefined, heads: string[], signal?: AbortSignal): Promise<string> {
+      const q = encodeURIComponent(heads.join(","))
+      return (await send(fetchImpl, `/rooms/${encodeURIComponent(id)}/text?heads=${q}`, { method: "GET", signal, headers: authHeaders(token) })).text
     },
     blame(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<BlameSpan[]> {
       return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/blame`, { method: "GET", signal, headers: authHeaders(token) })
