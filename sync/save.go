@@ -146,13 +146,16 @@ func (r *room) startSaveCtx(ctx context.Context) {
 
 func (r *room) saveDone(res saveResult) {
 	r.saving = false
-	r.dirtyFlag.Store(r.dirty)
 	if res.err != nil {
+		// Dirty again before the flag is updated: readers of the flag
+		// (GET /rooms/{id} unsaved_changes) never see a failed save's
+		// changes as saved.
 		r.log.Error("save failed; will retry", zap.Error(res.err), zap.Bool("spilled", res.spilled))
 		r.markDirtyOnly()
 		r.saveFailed(res)
 		return
 	}
+	r.dirtyFlag.Store(r.dirty)
 	r.version = res.version
 	defer r.savedDurable(res, res.size)
 	if res.merged != nil {

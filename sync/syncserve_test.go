@@ -74,6 +74,7 @@ type muxClient struct {
 	errors  []string
 	ephem   []wire.Message
 	gossip  []remoteHeadsMsg // remote-heads-changed received (gossip_test.go)
+	held    map[string]bool  // documents with local changes held back (edit with hold)
 	code    int
 	changed chan struct{}
 }
@@ -155,7 +156,7 @@ func (c *muxClient) reader() {
 				d = &muxDoc{doc: doc, st: doc.NewPeerState()}
 				c.docs[m.DocumentID] = d
 			}
-			if _, err := d.doc.Receive(d.st, m.Data); err == nil {
+			if _, err := d.doc.Receive(d.st, m.Data); err == nil && !c.held[m.DocumentID] {
 				c.syncLocked(m.DocumentID, wire.TypeSync)
 			}
 		case wire.TypeDocUnavailable:
@@ -204,21 +205,28 @@ func (c *muxClient) create(docID string, doc *crdt.Doc) {
 	c.syncLocked(docID, wire.TypeSync)
 }
 
-// edit changes a document (locally only when hold is set).
+// edit changes a document; with hold the change stays local (the client
+// does not even answer the server for that document) until flush.
 func (c *muxClient) edit(docID string, f func(*crdt.Doc) error, hold bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := f(c.docs[docID].doc); err != nil {
 		c.t.Fatalf("edit: %v", err)
 	}
-	if !hold {
-		c.syncLocked(docID, wire.TypeSync)
+	if hold {
+		if c.held == nil {
+			c.held = map[string]bool{}
+		}
+		c.held[docID] = true
+		return
 	}
+	c.syncLocked(docID, wire.TypeSync)
 }
 
 func (c *muxClient) flush(docID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	delete(c.held, docID)
 	c.syncLocked(docID, wire.TypeSync)
 }
 
