@@ -144,16 +144,26 @@ test("history, text at heads, diff, blame and graph equal Automerge JS's view of
   const concurrent = changes.filter(c => c.deps.length > 1)
   assert.ok(concurrent.length > 0, "the clients' edits were not concurrent")
 
-  // blame: each character's author is its element id's actor (A.getCursor)
+  // blame: each character's author is its element id's actor (A.getCursor),
+  // its kind the message of the change holding that insert operation
   const spans = await getJSON(`${base}/blame`)
-  const authors = [...text].map((_, i) => A.getCursor(doc, ["content"], i).split("@")[1])
-  const want = []
-  authors.forEach((actor, i) => {
-    const last = want.at(-1)
-    if (last && last.actor === actor) last.to = i + 1
-    else want.push({ from: i, to: i + 1, actor })
+  const decoded = A.getAllChanges(doc).map(raw => A.decodeChange(raw))
+  const kindOf = (counter, actor) => {
+    const c = decoded.find(d => d.actor === actor && counter >= d.startOp && counter < d.startOp + d.ops.length)
+    return c?.message === "ai" || c?.message === "paste" ? c.message : "typed"
+  }
+  const authors = [...text].map((_, i) => {
+    const [counter, actor] = A.getCursor(doc, ["content"], i).split("@")
+    return { actor, kind: kindOf(Number(counter), actor) }
   })
-  assert.deepEqual(spans.map(({ from, to, actor }) => ({ from, to, actor })), want)
+  const want = []
+  authors.forEach(({ actor, kind }, i) => {
+    const last = want.at(-1)
+    if (last && last.actor === actor && last.kind === kind) last.to = i + 1
+    else want.push({ from: i, to: i + 1, actor, kind })
+  })
+  assert.deepEqual(spans.map(({ from, to, actor, kind }) => ({ from, to, actor, kind })), want)
+  assert.ok(want.some(s => s.kind === "ai") && want.some(s => s.kind === "paste"), "the room has AI and pasted text")
   for (const s of spans) {
     assert.equal(s.person?.name, s.actor === actorA ? "Ada" : "Bob")
     assert.ok(s.time > now - 600 && s.time < now + 5)
