@@ -507,3 +507,50 @@ describe("version link", () => {
   })
 })
 
+describe("timeline", () => {
+  test("plays back the room's history with a track per person; any moment's code can be shown", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const alice = await person("Alice", { color: "#e5484d" })
+    const bob = await person("Bob", { color: "#30a46c" })
+    await openRoom(alice, server.url, room.room_id)
+    await openRoom(bob, server.url, room.room_id)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("first = 1\n")
+    await waitForText(bob.page, "first = 1\n")
+    await placeCaret(bob.page, 10)
+    await bob.page.keyboard.type("second = 2")
+    await waitForText(alice.page, "first = 1\nsecond = 2")
+    await poll("the server has it", async () => (await ownerFetch(room.room_id, `${server.url}/rooms/${room.room_id}/text`)).text(), t => t === "first = 1\nsecond = 2")
+
+    await alice.page.click('[data-testid="timeline-toggle"]')
+    const shown = () => alice.page.textContent('[data-testid="timeline-text"]')
+    // Opens at the last change: the code as it is now.
+    await poll("the latest version", shown, t => t === "first = 1\nsecond = 2")
+    const tracks = await alice.page.$$eval('[data-testid="timeline-tracks"] g[data-actor]', gs => gs.length)
+    assert.ok(tracks >= 2, `${tracks} person tracks`)
+    // The picture in client/README.md (copied to client/docs/timeline.png by hand).
+    await alice.page.screenshot({ path: join(ARTIFACTS, "timeline.png"), clip: { x: 0, y: 0, width: 1000, height: 260 } })
+    // The start of history: before anyone typed.
+    await alice.page.fill('[data-testid="timeline-slider"]', "0")
+    await poll("the first version", shown, t => t === "")
+    // Play: it moves forward through every version to the end, each a prefix of the way there.
+    await alice.page.selectOption('[data-testid="timeline-speed"]', "8")
+    await alice.page.click('[data-testid="timeline-play"]')
+    const seen = new Set<string>()
+    await poll(
+      "playback to reach the end",
+      async () => {
+        const t = (await shown()) ?? ""
+        seen.add(t)
+        return t
+      },
+      t => t === "first = 1\nsecond = 2",
+      20_000,
+    )
+    assert.ok([...seen].some(t => t.length > 0 && t.length < "first = 1\nsecond = 2".length), "an intermediate version was shown")
+    await alice.page.click('[data-testid="timeline-close"]')
+    await waitForText(alice.page, "first = 1\nsecond = 2")
+    assert.deepEqual(alice.errors, [])
+  })
+})
+

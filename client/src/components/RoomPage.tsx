@@ -24,6 +24,7 @@ import { HeaderMenu } from "./HeaderMenu"
 import { ThemeSwitch } from "./useTheme"
 import { DownloadButton } from "./DownloadButton"
 import { CopyVersionLink, VersionView, versionFromUrl } from "./VersionView"
+import { Timeline } from "./Timeline"
 import { FollowBar, PresentToggle, useAutoFollow } from "./Follow"
 import { suggestionsCleared } from "../features/suggestions/suggestionsSlice"
 
@@ -47,6 +48,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const [attempt, setAttempt] = useState(0)
   const [editingName, setEditingName] = useState(false)
   const [blameOn, setBlameOn] = useState(false)
+  const [timelineOpen, setTimelineOpen] = useState(false)
   // A link's token moves from the address bar's fragment to localStorage (see lib/tokens).
   const [token] = useState(() => adoptTokenFromLocation(roomId))
   // `?v=HASH,…`: show the code at that version (a version link) instead of the live editor.
@@ -215,6 +217,17 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           <DownloadButton session={session} roomId={roomId} language={room.language} disabled={!handle} />
           <BlameToggle on={blameOn} onToggle={() => setBlameOn(b => !b)} disabled={!handle} />
           <CopyVersionLink roomId={roomId} session={session} onCopied={m => dispatch(noticeShown(m))} />
+          <button
+            type="button"
+            className={`toggle${timelineOpen ? " on" : ""}`}
+            aria-pressed={timelineOpen}
+            data-testid="timeline-toggle"
+            disabled={!handle}
+            onClick={() => setTimelineOpen(o => !o)}
+            title="Play back the room's history"
+          >
+            ⏵ Timeline
+          </button>
           <PresentToggle session={session} />
         </HeaderMenu>
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
@@ -239,6 +252,8 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       <main className="editor-area">
         {version ? (
           <VersionView roomId={roomId} token={token} heads={version} />
+        ) : timelineOpen ? (
+          <Timeline roomId={roomId} token={token} onClose={() => setTimelineOpen(false)} />
         ) : handle && session ? (
           <CodeEditor
             session={session}

@@ -135,6 +135,20 @@ export interface BlameSpan {
   kind?: "typed" | "paste" | "ai"
 }
 
+/** One change of GET /rooms/{id}/history (causal order). */
+export interface HistoryChange {
+  hash: string
+  actor: string
+  person: { name: string; colour: string } | null
+  seq: number
+  /** seconds since the epoch */
+  time: number
+  inserted: number
+  deleted: number
+  ai: boolean
+  paste: boolean
+}
+
 /** One connection in a room as the server knows it (GET /rooms/{id}/people). */
 export interface ServerPerson {
   peer_id: string
@@ -175,6 +189,22 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         headers: authHeaders(token, { "Content-Type": "application/json" }),
         body: JSON.stringify({ role }),
       })
+    },
+    /** The room's whole history, page by page (10,000 changes a page). */
+    async history(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<HistoryChange[]> {
+      const all: HistoryChange[] = []
+      let after: string | null = null
+      do {
+        const q: string = `?limit=10000${after ? `&after=${after}` : ""}`
+        const page: { changes: HistoryChange[]; next: string | null } = await request(fetchImpl, `/rooms/${encodeURIComponent(id)}/history${q}`, {
+          method: "GET",
+          signal,
+          headers: authHeaders(token),
+        })
+        all.push(...page.changes)
+        after = page.next
+      } while (after)
+      return all
     },
     /** The room's text at a version (heads: hex change hashes). */
     async textAt(id: string, token: string | null | undefined, heads: string[], signal?: AbortSignal): Promise<string> {
