@@ -6,6 +6,9 @@
  *  3. time to open a room holding the rustcode editing trace replayed as individual changes,
  *     and the size/kind of the first sync frame the browser receives (fast join check)
  *
+ *  4. the playback timeline on the rustcode trace room (MEASURE_ONLY=timeline; not in the
+ *     default set): open time and slider-to-text time
+ *
  * Editing trace: "rustcode" from Joseph Gentle's editing-traces
  * (github.com/josephg/editing-traces), licensed CC BY 4.0.
  *
@@ -334,6 +337,36 @@ async function measureOpen(baseUrl: string, roomId: string, endContent: string, 
   }
 }
 
+/**
+ * The playback timeline on a trace room: time from clicking "Timeline" to the last
+ * version's text on screen, and for 20 slider positions the time until that position's
+ * text is shown (each a fetch of /text?heads=, after the slider rests 60 ms).
+ */
+async function measureTimeline(baseUrl: string, roomId: string, endContent: string, changes: number) {
+  const browser = await launchBrowser()
+  try {
+    const p = await newPerson(browser, "Timekeeper")
+    await openRoom(p, baseUrl, roomId)
+    await waitForText(p.page, endContent, 60_000)
+    const t0 = Date.now()
+    await p.page.click('[data-testid="timeline-toggle"]')
+    await p.page.waitForFunction(t => document.querySelector('[data-testid="timeline-text"]')?.textContent === t, endContent, { timeout: 120_000 })
+    const openMs = Date.now() - t0
+    const scrub: number[] = []
+    for (let k = 1; k <= 20; k++) {
+      const pos = Math.floor((changes * k) / 21)
+      const before = await p.page.textContent('[data-testid="timeline-text"]')
+      const s0 = Date.now()
+      await p.page.fill('[data-testid="timeline-slider"]', String(pos))
+      await p.page.waitForFunction(b => document.querySelector('[data-testid="timeline-text"]')?.textContent !== b, before, { timeout: 30_000 })
+      scrub.push(Date.now() - s0)
+    }
+    return { openMs, scrubMs: { median: pct(scrub, 50), p95: pct(scrub, 95), max: Math.max(...scrub) } }
+  } finally {
+    await browser.close()
+  }
+}
+
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true })
   const results: Record<string, unknown> = {}
@@ -365,6 +398,13 @@ async function main() {
           `long file latency (${lat.keystrokes} keys in the middle, one every ${interval} ms): keydown→peer DOM median ${lat.domMs.median} ms, p90 ${lat.domMs.p90} ms, p95 ${lat.domMs.p95} ms, max ${lat.domMs.max} ms`,
         )
       }
+    }
+    if (only.includes("timeline")) {
+      console.log("replaying rustcode trace (Joseph Gentle's editing-traces, CC BY 4.0) into a room for the timeline…")
+      const room = await buildTraceRoom(server.url)
+      const tl = await measureTimeline(server.url, room.roomId, room.endContent, room.historyChanges)
+      results.timeline = { changes: room.historyChanges, ...tl }
+      console.log(`timeline on ${room.historyChanges} changes: open → last version shown ${tl.openMs} ms; slider move → that version shown median ${tl.scrubMs.median} ms, p95 ${tl.scrubMs.p95} ms, max ${tl.scrubMs.max} ms`)
     }
     if (only.includes("open")) {
       console.log("replaying rustcode trace (Joseph Gentle's editing-traces, CC BY 4.0) into a room, one change per patch…")
