@@ -253,7 +253,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         {version ? (
           <VersionView roomId={roomId} token={token} heads={version} />
         ) : timelineOpen ? (
-          <Timeline roomId={roomId} token={token} onClose={() => setTimelineOpen(false)} />
+          <Timeline roomId={roomId} token={token} handle={handle} onClose={() => setTimelineOpen(false)} />
         ) : handle && session ? (
           <CodeEditor
             session={session}

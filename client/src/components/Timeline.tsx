@@ -1,4 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "react"
+import * as A from "@automerge/automerge"
+import type { DocHandle } from "@automerge/automerge-repo"
+import type { RoomDoc } from "../app/roomSession"
 import { api, ApiError, type HistoryChange } from "../lib/api"
 import { fallbackColour } from "../editor/blame"
 
@@ -14,9 +17,11 @@ const TEXT_DEBOUNCE_MS = 60
  * Playback of the room's whole history: a slider over every change in causal order (so
  * idle time between changes takes no room), a track per person in their colour with
  * markers for pastes and accepted AI suggestions, play at 1×–8×, and the code as it was
- * at any change (GET /rooms/{id}/text?heads=), to copy or to link to.
+ * at any change, to copy or to link to. The text comes from the browser's own copy of the
+ * document (`Automerge.view` at that change) when it has the change, else from the server
+ * (GET /rooms/{id}/text?heads=).
  */
-export function Timeline({ roomId, token, onClose }: { roomId: string; token: string | null; onClose: () => void }) {
+export function Timeline({ roomId, token, handle, onClose }: { roomId: string; token: string | null; handle: DocHandle<RoomDoc> | null; onClose: () => void }) {
   const [changes, setChanges] = useState<HistoryChange[] | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [index, setIndex] = useState(0)
@@ -44,6 +49,11 @@ export function Timeline({ roomId, token, onClose }: { roomId: string; token: st
     if (!hash) return
     const cached = textCache.current.get(hash)
     if (cached !== undefined) return setText(cached)
+    const local = localText(handle, hash)
+    if (local !== null) {
+      textCache.current.set(hash, local)
+      return setText(local)
+    }
     const ctrl = new AbortController()
     const t = setTimeout(() => {
       api.textAt(roomId, token, [hash], ctrl.signal).then(
@@ -60,7 +70,7 @@ export function Timeline({ roomId, token, onClose }: { roomId: string; token: st
       clearTimeout(t)
       ctrl.abort()
     }
-  }, [roomId, token, hash])
+  }, [roomId, token, hash, handle])
 
   useEffect(() => {
     if (!playing || !changes) return
@@ -156,4 +166,17 @@ export function Timeline({ roomId, token, onClose }: { roomId: string; token: st
       </pre>
     </div>
   )
+}
+
+/** The text at `hash` from the browser's copy of the document; null if it lacks the change. */
+function localText(handle: DocHandle<RoomDoc> | null, hash: string): string | null {
+  const doc = handle?.doc()
+  if (!doc) return null
+  try {
+    if (!A.hasHeads(doc, [hash])) return null
+    const content = A.view(doc, [hash]).content
+    return typeof content === "string" ? content : ""
+  } catch {
+    return null
+  }
 }
