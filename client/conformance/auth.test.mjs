@@ -7,14 +7,14 @@ import assert from "node:assert/strict"
 import { createHmac } from "node:crypto"
 import WebSocket from "ws"
 import * as A from "@automerge/automerge"
-import { startServer, connect, until } from "./harness.mjs"
+import { startServer, connect, until, shutdownRepos } from "./harness.mjs"
 
 const APP_SECRET = "conformance-app-secret-0123456789abcdef"
 let server
 const repos = []
 before(async () => { server = await startServer({ ACCESS: "links", APP_TOKEN_SECRET: APP_SECRET }) })
 after(async () => {
-  for (const r of repos) await r.shutdown().catch(() => {})
+  await shutdownRepos(repos)
   await server?.stop()
 })
 

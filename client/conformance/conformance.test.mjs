@@ -4,13 +4,13 @@ import { test, before, after } from "node:test"
 import assert from "node:assert/strict"
 import * as A from "@automerge/automerge"
 import { generateAutomergeUrl } from "@automerge/automerge-repo"
-import { startServer, createRoom, connect, countingProxy, until, sleep } from "./harness.mjs"
+import { startServer, createRoom, connect, countingProxy, until, sleep, shutdownRepos } from "./harness.mjs"
 
 let server
 const repos = []
 before(async () => { server = await startServer() })
 after(async () => {
-  for (const r of repos) await r.shutdown().catch(() => {})
+  await shutdownRepos(repos)
   await server?.stop()
 })
 

@@ -109,3 +109,19 @@ export async function until(what, cond, timeoutMs = 15000) {
     await sleep(10)
   }
 }
+
+// Shuts automerge-repo clients down without stray errors after the test.
+// The stock WebSocket client adapter removes its error listener and then
+// closes its socket; a socket still connecting (a client reconnecting to a
+// killed instance) then emits "closed before the connection was
+// established" with no listener, which Node reports as an uncaught
+// exception. A reconnect it had already scheduled would also open a new
+// socket after shutdown. Both are the adapter's, not the server's.
+export async function shutdownRepos(repos) {
+  for (const r of repos) {
+    const adapters = r.networkSubsystem?.adapters ?? []
+    for (const a of adapters) a.socket?.on?.("error", () => {})
+    await r.shutdown().catch(() => {})
+    for (const a of adapters) a.connect = () => {}
+  }
+}

@@ -6,13 +6,13 @@
 import { test, before, after } from "node:test"
 import assert from "node:assert/strict"
 import * as A from "@automerge/automerge"
-import { startServer, createRoom, connect, until } from "./harness.mjs"
+import { startServer, createRoom, connect, until, shutdownRepos } from "./harness.mjs"
 
 let server
 const repos = []
 before(async () => { server = await startServer() })
 after(async () => {
-  for (const r of repos) await r.shutdown().catch(() => {})
+  await shutdownRepos(repos)
   await server?.stop()
 })
 

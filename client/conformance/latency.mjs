@@ -4,7 +4,7 @@
 // Both clients live in this process, so one clock times send and arrival.
 // automerge-repo batches outgoing sync at 10 Hz, which dominates the figure.
 import * as A from "@automerge/automerge"
-import { startServer, createRoom, connect, sleep } from "./harness.mjs"
+import { startServer, createRoom, connect, sleep, shutdownRepos } from "./harness.mjs"
 
 const keys = Number(process.argv[2] ?? 300)
 const rate = Number(process.argv[3] ?? 8)
@@ -36,6 +36,6 @@ try {
   console.log(JSON.stringify({ scenario: "stock-js-2-peers", keys, rate, received: lat.length, lost: sent.size,
     p50_ms: +q(0.5), p95_ms: +q(0.95), p99_ms: +q(0.99), max_ms: +lat[lat.length - 1].toFixed(1) }))
 } finally {
-  for (const r of repos) await r.shutdown().catch(() => {})
+  await shutdownRepos(repos)
   await server.stop()
 }

@@ -4,12 +4,12 @@
 import { test, after } from "node:test"
 import assert from "node:assert/strict"
 import * as A from "@automerge/automerge"
-import { startServer, createRoom, connect, until } from "./harness.mjs"
+import { startServer, createRoom, connect, until, shutdownRepos } from "./harness.mjs"
 
 const servers = []
 const repos = []
 after(async () => {
-  for (const r of repos) await r.shutdown().catch(() => {})
+  await shutdownRepos(repos)
   for (const s of servers) await s.stop()
 })
 

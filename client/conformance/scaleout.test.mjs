@@ -10,7 +10,7 @@ import crypto from "node:crypto"
 import * as A from "@automerge/automerge"
 import { Repo } from "@automerge/automerge-repo"
 import { BrowserWebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
-import { startServer, createRoom, until, sleep } from "./harness.mjs"
+import { startServer, createRoom, until, sleep, shutdownRepos } from "./harness.mjs"
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL
 const REDIS_URL = process.env.TEST_REDIS_URL
@@ -39,7 +39,7 @@ before(async () => {
 })
 
 after(async () => {
-  for (const r of repos) await r.shutdown().catch(() => {})
+  await shutdownRepos(repos)
   for (const p of proxies) p.close()
   await Promise.all(servers.map(s => s.stop()))
 })
