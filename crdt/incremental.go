@@ -27,6 +27,11 @@ func (d *Doc) SaveIncremental() ([]byte, error) {
 	return out, nil
 }
 
+// MarkLogged makes the next SaveIncremental start from the document as it
+// is now: a snapshot that stores it whole (a room's first save) covers
+// what came before.
+func (d *Doc) MarkLogged() { d.logHeads = d.am.Heads() }
+
 // loadFresh loads data; its changes count as already logged. The saved form
 // is cached only when data is exactly one document chunk: a snapshot
 // followed by log entries loads fine but is not what Save should return.

@@ -78,7 +78,7 @@ func (s *GormStore) Compact(ctx context.Context, id string, data []byte, languag
 		}
 		res := tx.Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 			"data":       data,
-			"text":       textColumn(text), // as Save
+			"text":       textValue(text), // as Save
 			"size_bytes": len(data),
 			"language":   lang.ForColumn(language), // as Save: the document keeps what peers wrote
 			"version":    base + 1,

@@ -79,7 +79,7 @@ func (m *Memory) Meta(_ context.Context, id string) (pairsync.RoomMeta, error) {
 	if !ok {
 		return pairsync.RoomMeta{}, pairsync.ErrNotFound
 	}
-	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version, TextChars: utf8.RuneCountInString(rec.Text),
+	return pairsync.RoomMeta{ID: rec.ID, Language: rec.Language, SizeBytes: len(rec.Data), Version: rec.Version, TextChars: textChars(rec.Text),
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
 }
 
@@ -115,7 +115,7 @@ func (m *Memory) LoadText(_ context.Context, id string) (string, error) {
 	if !ok {
 		return "", pairsync.ErrNotFound
 	}
-	if len(m.log[id]) > 0 { // newer than the copy (see GormStore.LoadText)
+	if len(m.log[id]) > 0 || rec.Text == pairsync.NoText { // newer than the copy (see GormStore.LoadText)
 		return "", pairsync.ErrNoText
 	}
 	return rec.Text, nil
@@ -133,3 +133,10 @@ func (m *Memory) Ping(context.Context) error { return nil }
 
 // Close implements sync.Store.
 func (m *Memory) Close() error { return nil }
+
+func textChars(text string) int {
+	if text == pairsync.NoText {
+		return 0
+	}
+	return utf8.RuneCountInString(text)
+}

@@ -216,7 +216,7 @@ func (s *GormStore) Meta(ctx context.Context, id string) (pairsync.RoomMeta, err
 func (s *GormStore) Save(ctx context.Context, id string, data []byte, language, text string, base int64) (int64, error) {
 	res := s.db.WithContext(ctx).Model(&Room{}).Where("id = ? AND version = ?", id, base).Updates(map[string]any{
 		"data":       data,
-		"text":       textColumn(text), // PostgreSQL text cannot hold NUL; the document keeps it
+		"text":       textValue(text), // PostgreSQL text cannot hold NUL; the document keeps it
 		"size_bytes": len(data),
 		"language":   lang.ForColumn(language), // the document keeps what peers wrote
 		"version":    base + 1,
@@ -296,6 +296,15 @@ func (w zapWriter) Printf(format string, args ...any) { w.s.Warnf(format, args..
 // textColumn makes a document's text storable in a text column: PostgreSQL
 // refuses NUL bytes and invalid UTF-8, so those become U+FFFD in the copy
 // (the document itself keeps what peers wrote).
+// textValue is the text column's value for a save: NULL for
+// pairsync.NoText.
+func textValue(s string) any {
+	if s == pairsync.NoText {
+		return nil
+	}
+	return textColumn(s)
+}
+
 func textColumn(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

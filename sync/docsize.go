@@ -74,3 +74,17 @@ func (r *room) admitSize(p *peer, info crdt.SyncInfo) bool {
 // sizeChanged forgets the size bound after changes that did not go through
 // admitSize (other instances' changes, a merged save).
 func (r *room) sizeChanged() { r.sizeKnown = false }
+
+// sizeHint is the document's size in bytes of content, for deciding how to
+// save it (crdt.Doc.QuickSave): the bound when known, else asked (~0.1 ms).
+func (r *room) sizeHint() int {
+	if r.sizeKnown {
+		return int(r.sizeUpper)
+	}
+	size, err := r.doc.SizeBytes()
+	if err != nil {
+		return 0
+	}
+	r.sizeUpper, r.sizeKnown = int64(size), true
+	return size
+}

@@ -44,6 +44,10 @@ type roomDurable struct {
 	unsaved    bool // the last snapshot save failed
 	spilled    bool // SpillDir holds a copy of this room
 	wantUnload bool // the last peer left: unload once saved
+	// quickStored: the stored form is a quick snapshot (save.go); the last
+	// leave and a shutdown save the room once more, compacted, with its
+	// text copy.
+	quickStored bool
 
 	unloadCh chan struct{}            // cap 1; see requestUnload
 	outcome  atomic.Int32             // how finish ended (finishOutcome); read after done
@@ -167,6 +171,9 @@ func (r *room) savedDurable(res saveResult, size int) {
 		r.live.Store(&c)
 	}
 	if r.wantUnload {
+		if r.quickStored {
+			r.markDirtyOnly() // the last leave stores it compacted
+		}
 		if r.dirty {
 			r.startSave() // another writer's changes came in with the save
 		} else {
@@ -211,6 +218,9 @@ func (r *room) requestUnload() {
 // onUnload: save, then unload if still nobody uses the room.
 func (r *room) onUnload() {
 	r.wantUnload = true
+	if r.quickStored && !r.saving {
+		r.markDirtyOnly()
+	}
 	if r.dirty || r.saving || r.unsaved {
 		r.takeIncrement()
 		r.startSave()
@@ -245,6 +255,12 @@ func (r *room) finishDurably() {
 	}
 	r.outcome.Store(int32(outcomeClean))
 	r.takeIncrement()
+	if r.saving {
+		r.saveDone(<-r.saveCh)
+	}
+	if r.quickStored {
+		r.markDirtyOnly()
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		if r.saving {
@@ -368,6 +384,21 @@ func report(rooms []*room) ShutdownReport {
 // storeSave is Save, or Compact when the store keeps a change log.
 func (h *Hub) storeSave(ctx context.Context, id string, data []byte, language, text string, base int64, marks LogMarks) (int64, error) {
 	if cl, ok := h.store.(ChangeLog); ok && marks != nil {
+		if h.clog != nil {
+			// The room's log entries wait while the transaction that
+			// compacts them runs (changeLogger.hold): one the snapshot
+			// covers is then dropped, never appended after it.
+			if !h.clog.hold(ctx, id) {
+				return 0, ctx.Err()
+			}
+			v, err := cl.Compact(ctx, id, data, language, text, base, marks)
+			var covered LogMarks
+			if err == nil {
+				covered = marks
+			}
+			h.clog.release(id, covered)
+			return v, err
+		}
 		return cl.Compact(ctx, id, data, language, text, base, marks)
 	}
 	return h.store.Save(ctx, id, data, language, text, base)

@@ -29,6 +29,13 @@ type changeLogger struct {
 	pending map[string][]LogEntry // by room, oldest first
 	// inflight: entries being written, by room (for pendingFor)
 	inflight map[string]bool
+	// held: rooms whose compacting transaction is running (hold): their
+	// entries stay queued until it ends, so that an entry the snapshot covers is
+	// never appended after the snapshot deleted the entries it covers
+	// (it would outlive it and hide the room's text copy, LoadText).
+	held map[string]int
+	// settled is closed (and replaced) whenever a write ends.
+	settled chan struct{}
 
 	kick chan struct{}
 	stop chan struct{}
@@ -41,6 +48,8 @@ func newChangeLogger(cl ChangeLog, interval, timeout time.Duration, m *Metrics, 
 		gather:   min(interval/20, 10*time.Millisecond),
 		pending:  map[string][]LogEntry{},
 		inflight: map[string]bool{},
+		held:     map[string]int{},
+		settled:  make(chan struct{}),
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -104,18 +113,61 @@ func (l *changeLogger) roomsGauge() {
 	l.m.LogRoomsPending.Store(int64(n))
 }
 
-// take removes and returns everything queued.
+// take removes and returns everything queued, but for held rooms.
 func (l *changeLogger) take() []LogEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []LogEntry
 	for room, q := range l.pending {
+		if l.held[room] > 0 {
+			continue
+		}
 		out = append(out, q...)
 		l.inflight[room] = true
+		delete(l.pending, room)
 	}
-	clear(l.pending)
 	l.roomsGauge()
 	return out
+}
+
+// hold keeps room's entries queued while its snapshot's transaction runs
+// (not while a save waits for a lock or retries: the log stays the
+// durable copy meanwhile), once the write of its entries already under way
+// has ended (the snapshot compacts them). It returns false if ctx ended first (nothing is held).
+// Every successful hold is paired with a release.
+func (l *changeLogger) hold(ctx context.Context, room string) bool {
+	l.mu.Lock()
+	l.held[room]++
+	for l.inflight[room] {
+		ch := l.settled
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			l.release(room, nil)
+			return false
+		}
+		l.mu.Lock()
+	}
+	l.mu.Unlock()
+	return true
+}
+
+// release ends a hold; covered (the committed snapshot's marks, nil when
+// it failed) drops the queued entries it includes. The rest is written.
+func (l *changeLogger) release(room string, covered LogMarks) {
+	if covered != nil {
+		l.dropCovered(room, covered)
+	}
+	l.mu.Lock()
+	if l.held[room]--; l.held[room] <= 0 {
+		delete(l.held, room)
+	}
+	l.mu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
 }
 
 // settle accounts for a finished write: on failure the entries go back in
@@ -124,6 +176,8 @@ func (l *changeLogger) settle(batch []LogEntry, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	clear(l.inflight)
+	close(l.settled)
+	l.settled = make(chan struct{})
 	defer l.roomsGauge()
 	if err == nil {
 		var bytes int64

@@ -32,6 +32,7 @@ type Metrics struct {
 	LinkChangesIn      atomic.Int64 // link revocations/role changes received from other instances
 	Reclaims           atomic.Int64 // forced GC + C heap trims
 	Compactions        atomic.Int64 // idle rooms reloaded from their saved form
+	QuickSaves         atomic.Int64 // snapshots appended to the last full save (crdt.Doc.QuickSave)
 	BrokerOut          atomic.Int64 // messages published to other instances
 	BrokerIn           atomic.Int64 // messages received from other instances
 	BrokerDropped      atomic.Int64 // received messages dropped: the room's queue was full
@@ -91,6 +92,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_link_changes_published_total", "Link revocations and role changes made here and published to the other instances (REDIS_URL).", "counter", m.LinkChangesOut.Load())
 	g("pairpad_link_changes_received_total", "Link revocations and role changes made on other instances and applied here.", "counter", m.LinkChangesIn.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
+	g("pairpad_quick_saves_total", "Snapshots of large live documents stored as their last full save plus the changes since, without walking the document.", "counter", m.QuickSaves.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())
 	g("pairpad_broker_received_total", "Changes and ephemeral messages received from other instances.", "counter", m.BrokerIn.Load())

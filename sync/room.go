@@ -225,6 +225,11 @@ func (r *room) run() {
 	for {
 		select {
 		case <-idle.C:
+			if r.doc.QuickSaved() {
+				// Quiet now: take the full save that quick snapshots
+				// append to, so that they stay small.
+				_, _ = r.doc.Save()
+			}
 			r.startCompact()
 			// Walk the text now, while idle, so GET /text finds it cached
 			// (automerge-go needs ~450 ms per MiB).

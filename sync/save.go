@@ -22,6 +22,7 @@ type saveResult struct {
 	marks     LogMarks // log entries the saved document covers
 	size      int      // bytes saved
 	spilled   bool     // the save failed and the document was spilled
+	quick     bool     // a quick snapshot (crdt.Doc.QuickSave): not compacted, maybe no text copy
 	unspilled bool     // the save succeeded and the room's spill was removed
 }
 
@@ -118,7 +119,31 @@ func (r *room) startSaveCtx(ctx context.Context) {
 		return
 	}
 	r.takeIncrement() // the snapshot covers it (saveMarks)
-	data, err := r.doc.Save()
+	if r.version == 0 {
+		// The first save stores the document whole (a Create): the
+		// change log starts after it, not with a copy of it that no
+		// snapshot would ever compact.
+		r.doc.MarkLogged()
+		r.logDirty = false
+	}
+	// A save while peers may type (not the last leave, not a shutdown)
+	// must not hold them up: a large document is saved by appending its
+	// new changes to its last full save (crdt.Doc.QuickSave: 0.1 ms
+	// instead of 170 ms for 2 MiB of text), and its text copy is stored
+	// only if it is at hand (walking 2 MiB takes 60–90 ms). The final save
+	// stores the document compacted and its text copy (Hub.Text reads the
+	// stored document meanwhile: NoText).
+	final := r.wantUnload || r.deadline.Load() != nil || len(r.peers) == 0 || r.version == 0
+	var data []byte
+	var err error
+	quick := false
+	if final {
+		data, err = r.doc.Save()
+	} else {
+		var full bool
+		data, full, err = r.doc.QuickSave(r.sizeHint())
+		quick = !full
+	}
 	if err != nil {
 		r.log.Error("save document", zap.Error(err))
 		return
@@ -127,10 +152,18 @@ func (r *room) startSaveCtx(ctx context.Context) {
 	// the room is not loaded (Hub.Text).
 	// Documents created through /sync need not have a text content: their
 	// copy is empty, and nothing a peer writes stops the save.
-	text, err := r.doc.Text()
-	if err != nil {
-		r.log.Debug("no text copy for this document", zap.Error(err))
-		text = ""
+	text, cached := r.doc.CachedText()
+	switch {
+	case quick && !cached:
+		text = NoText
+		r.hub.metrics.QuickSaves.Add(1)
+	case quick:
+		r.hub.metrics.QuickSaves.Add(1)
+	case !cached:
+		if text, err = r.doc.Text(); err != nil {
+			r.log.Debug("no text copy for this document", zap.Error(err))
+			text = ""
+		}
 	}
 	r.saving = true
 	r.clearDirty()
@@ -138,7 +171,7 @@ func (r *room) startSaveCtx(ctx context.Context) {
 	spilled, finishing := r.spilled, r.deadline.Load() != nil
 	go func() {
 		res := r.hub.save(ctx, id, data, lang, text, base, marks)
-		res.size = len(data)
+		res.size, res.quick = len(data), quick
 		r.hub.afterSave(id, data, spilled, finishing, &res)
 		r.saveCh <- res
 	}()
@@ -157,6 +190,7 @@ func (r *room) saveDone(res saveResult) {
 	}
 	r.dirtyFlag.Store(r.dirty)
 	r.version = res.version
+	r.quickStored = res.quick && res.merged == nil
 	defer r.savedDurable(res, res.size)
 	if res.merged != nil {
 		before := r.doc.HeadsKey()

@@ -17,6 +17,15 @@ var (
 	ErrNoText = errors.New("no stored text copy")
 )
 
+// NoText, passed to Save or Compact as the text, stores no text copy (the
+// text column is NULL, LoadText answers ErrNoText and GET /text reads the
+// stored document). A live room saves so while walking its text would hold
+// up its peers' keystrokes (see room.startSaveCtx); its final save stores
+// the copy. The NUL bytes never reach a column (they are replaced), so a
+// document whose text is exactly this string is merely read from its
+// document: never a wrong answer.
+const NoText = "\x00pairpad:no-text-copy\x00"
+
 // RoomRecord is a room as stored.
 type RoomRecord struct {
 	ID       string
