@@ -41,7 +41,8 @@ func newBenchRoom(b *testing.B, nPeers, textLen int) *benchRoom {
 	br := &benchRoom{r: r}
 	saved, _ := doc.Save()
 	for i := 0; i < nPeers; i++ {
-		p := &peer{id: fmt.Sprintf("p%d", i), grant: Grant{Role: RoleEditor}, log: zap.NewNop(), hub: h, sendq: make(chan []byte, 1<<16), kicked: make(chan struct{})}
+		p := newPeer(h, nil, Grant{Role: RoleEditor}, zap.NewNop())
+		p.id = fmt.Sprintf("p%d", i)
 		r.handle(event{kind: evJoin, peer: p})
 		c, err := crdt.Load(saved)
 		if err != nil {
@@ -61,8 +62,9 @@ func (br *benchRoom) deliver(b *testing.B) []event {
 	var evs []event
 	for i, p := range br.peers {
 		got := false
-		for len(p.sendq) > 0 {
-			m, err := wire.DecodeFrame(<-p.sendq)
+		for _, f := range p.takeQueued() {
+			p.dequeued(f)
+			m, err := wire.DecodeFrame(f)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -99,7 +101,7 @@ func (br *benchRoom) settle(b *testing.B) {
 		if len(br.deliver(b)) == 0 {
 			quiet := true
 			for _, p := range br.peers {
-				if len(p.sendq) > 0 {
+				if p.pending() > 0 {
 					quiet = false
 				}
 			}

@@ -73,8 +73,9 @@ func checkRoomSurvives(t *testing.T, msg wire.Message) {
 		doc, _ := crdt.New("go")
 		_ = doc.Splice(0, 0, "hello")
 		r.doc = doc
-		bad := &peer{id: "bad", grant: Grant{Role: RoleEditor}, log: zap.NewNop(), hub: h, sendq: make(chan []byte, 64), kicked: make(chan struct{})}
-		good := &peer{id: "good", grant: Grant{Role: RoleEditor}, log: zap.NewNop(), hub: h, sendq: make(chan []byte, 64), kicked: make(chan struct{})}
+		bad := newPeer(h, nil, Grant{Role: RoleEditor}, zap.NewNop())
+		good := newPeer(h, nil, Grant{Role: RoleEditor}, zap.NewNop())
+		bad.id, good.id = "bad", "good"
 		r.handle(event{kind: evJoin, peer: bad})
 		r.handle(event{kind: evJoin, peer: good})
 		msg.SenderID = "bad"
@@ -96,8 +97,9 @@ func checkRoomSurvives(t *testing.T, msg wire.Message) {
 				r.handle(event{kind: evFrame, peer: good, msg: &wire.Message{Type: wire.TypeSync, SenderID: "good", DocumentID: "room", Data: out}})
 				r.generate()
 			}
-			for len(good.sendq) > 0 {
-				reply, err := wire.DecodeFrame(<-good.sendq)
+			for _, f := range good.takeQueued() {
+				good.dequeued(f)
+				reply, err := wire.DecodeFrame(f)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -20,8 +20,14 @@ type peer struct {
 	grant Grant // who the peer is and what it was granted at connect (the room keeps its live role in peerSync.role)
 	log   *zap.Logger
 	hub   *Hub
-	sendq chan []byte
-	// queued: bytes in sendq (Config.MaxPeerQueueBytes bounds it)
+	// The send queue: frames the room made for this peer, oldest first,
+	// at most Config.SendQueue of them. A slice rather than a buffered
+	// channel so that an idle peer holds no queue memory (a 256-frame
+	// channel is 6 KiB per connection); ready wakes the writer.
+	qmu   stdsync.Mutex
+	q     [][]byte
+	ready chan struct{}
+	// queued: bytes in the queue (Config.MaxPeerQueueBytes bounds it)
 	queued atomic.Int64
 
 	kickOnce stdsync.Once
@@ -64,17 +70,53 @@ func (p *peer) enqueue(frame []byte) bool {
 		p.queued.Add(-n)
 		return false
 	}
-	select {
-	case p.sendq <- frame:
-		return true
-	default:
+	p.qmu.Lock()
+	if len(p.q) >= p.hub.cfg.SendQueue {
+		p.qmu.Unlock()
 		p.queued.Add(-n)
 		return false
 	}
+	p.q = append(p.q, frame)
+	p.qmu.Unlock()
+	select {
+	case p.ready <- struct{}{}:
+	default:
+	}
+	return true
 }
 
-// dequeued accounts for a frame taken from sendq.
+// takeQueued removes and returns every queued frame (nil when none); the
+// queue's memory goes with them.
+func (p *peer) takeQueued() [][]byte {
+	p.qmu.Lock()
+	frames := p.q
+	p.q = nil
+	p.qmu.Unlock()
+	return frames
+}
+
+// pending is the number of frames queued.
+func (p *peer) pending() int {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	return len(p.q)
+}
+
+// dequeued accounts for a frame taken from the queue.
 func (p *peer) dequeued(frame []byte) { p.queued.Add(-int64(len(frame))) }
+
+// newPeer is a connection's peer before its handshake.
+func newPeer(h *Hub, conn Transport, grant Grant, log *zap.Logger) *peer {
+	return &peer{
+		conn:    conn,
+		grant:   grant,
+		hub:     h,
+		log:     log,
+		ready:   make(chan struct{}, 1),
+		kicked:  make(chan struct{}),
+		written: make(chan struct{}),
+	}
+}
 
 // kick asks the writer to close the socket with code. Safe from any goroutine,
 // any number of times; the first code wins. It never blocks.
@@ -101,16 +143,23 @@ func (p *peer) writer() {
 	defer func() { m.closed(p.kickCode) }()
 	for {
 		select {
-		case frame := <-p.sendq:
-			p.dequeued(frame)
-			if err := p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)); err != nil {
-				p.log.Debug("write failed", zap.Error(err))
-				p.kick(CloseGoingAway)
-				_ = p.conn.Close() // unblock the reader
-				return
+		case <-p.ready:
+			frames := p.takeQueued()
+			for i, frame := range frames {
+				p.dequeued(frame)
+				if err := p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)); err != nil {
+					p.log.Debug("write failed", zap.Error(err))
+					for _, f := range frames[i+1:] {
+						p.dequeued(f)
+					}
+					p.kick(CloseGoingAway)
+					_ = p.conn.Close() // unblock the reader
+					return
+				}
+				frames[i] = nil // written: let it go while the rest are
+				m.FramesOut.Add(1)
+				m.BytesOut.Add(int64(len(frame)))
 			}
-			m.FramesOut.Add(1)
-			m.BytesOut.Add(int64(len(frame)))
 		case <-ping.C:
 			if err := p.conn.WritePing(time.Now().Add(cfg.WriteWait)); err != nil {
 				p.kick(CloseGoingAway)
@@ -119,15 +168,11 @@ func (p *peer) writer() {
 			}
 		case <-p.kicked:
 			// Flush what the room queued before the close (e.g. an error message).
-			for drained := false; !drained; {
-				select {
-				case frame := <-p.sendq:
-					p.dequeued(frame)
-					if p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)) != nil {
-						drained = true
-					}
-				default:
-					drained = true
+			failed := false
+			for _, frame := range p.takeQueued() {
+				p.dequeued(frame)
+				if !failed && p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)) != nil {
+					failed = true
 				}
 			}
 			info := p.kickCode.Info()

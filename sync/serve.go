@@ -23,15 +23,7 @@ func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, roomID string
 // the peer is closed with 1001. It returns when the connection is done; it
 // never panics on input.
 func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string, log *zap.Logger) {
-	p := &peer{
-		conn:    conn,
-		grant:   grantFor(ctx, roomID),
-		hub:     h,
-		log:     log,
-		sendq:   make(chan []byte, h.cfg.SendQueue),
-		kicked:  make(chan struct{}),
-		written: make(chan struct{}),
-	}
+	p := newPeer(h, conn, grantFor(ctx, roomID), log)
 	go p.writer()
 	defer p.finish()
 	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })

@@ -72,15 +72,7 @@ func (h *Hub) ServeSyncConn(ctx context.Context, conn *websocket.Conn, access Sy
 // ServeSync runs one /sync connection until it closes; ctx bounds it as in
 // ServeTransport. It never panics on input.
 func (h *Hub) ServeSync(ctx context.Context, conn Transport, access SyncAccess, log *zap.Logger) {
-	p := &peer{
-		conn:    conn,
-		grant:   Grant{Role: access.Role, LinkID: access.LinkID, Name: access.Name, ExpiresAt: access.ExpiresAt},
-		hub:     h,
-		log:     log,
-		sendq:   make(chan []byte, h.cfg.SendQueue),
-		kicked:  make(chan struct{}),
-		written: make(chan struct{}),
-	}
+	p := newPeer(h, conn, Grant{Role: access.Role, LinkID: access.LinkID, Name: access.Name, ExpiresAt: access.ExpiresAt}, log)
 	s := &syncSocket{p: p, access: access, docs: map[string]*peer{}}
 	go p.writer()
 	defer p.finish()
