@@ -21,6 +21,7 @@ import (
 	"sort"
 	"time"
 	"unicode/utf16"
+	"weak"
 
 	"github.com/automerge/automerge-go"
 )
@@ -45,6 +46,12 @@ type Doc struct {
 	// saveCost: how long the last full Save took (0: none yet); QuickSave
 	// decides by it.
 	saveCost time.Duration
+	// Sleep (sleep.go): while am is nil the document sleeps in saved;
+	// states lists the peer states to put to sleep with it.
+	sleepLang string
+	states    []weak.Pointer[PeerState]
+	loadCost  time.Duration // the last load of this document (0: not loaded)
+	wakes     int
 	// tail: the changes since savedHeads as of tailHeads (QuickSave adds
 	// only what is new each time); cleared by a full Save.
 	tail      []byte
@@ -86,34 +93,34 @@ const (
 func New(language string) (*Doc, error) {
 	d := &Doc{am: automerge.New()}
 	err := guard(func() error {
-		if err := d.am.SetActorID(ServerActor); err != nil {
+		if err := d.live().SetActorID(ServerActor); err != nil {
 			return err
 		}
-		if err := d.am.Path(FieldContent).Set(automerge.NewText("")); err != nil {
+		if err := d.live().Path(FieldContent).Set(automerge.NewText("")); err != nil {
 			return err
 		}
-		if err := d.am.Path(FieldLanguage).Set(language); err != nil {
+		if err := d.live().Path(FieldLanguage).Set(language); err != nil {
 			return err
 		}
 		// name then colour, in this order: the same room content gives the
 		// same change. Texts, as JavaScript clients write strings (they read
 		// back as plain strings there; a scalar would be an ImmutableString).
-		if err := d.am.Path(FieldPeople, ServerActor, "name").Set(automerge.NewText(ServerName)); err != nil {
+		if err := d.live().Path(FieldPeople, ServerActor, "name").Set(automerge.NewText(ServerName)); err != nil {
 			return err
 		}
-		if err := d.am.Path(FieldPeople, ServerActor, "colour").Set(automerge.NewText(ServerColour)); err != nil {
+		if err := d.live().Path(FieldPeople, ServerActor, "colour").Set(automerge.NewText(ServerColour)); err != nil {
 			return err
 		}
 		// automerge-go writes Time.UnixMilli() into the change: hand it a
 		// time whose milliseconds are the current Unix seconds.
 		secs := time.UnixMilli(time.Now().Unix())
-		if _, err := d.am.Commit("create room", automerge.CommitOptions{Time: &secs}); err != nil {
+		if _, err := d.live().Commit("create room", automerge.CommitOptions{Time: &secs}); err != nil {
 			return err
 		}
 		// Later edits through this Doc (tools, tests) get an actor of their
 		// own: two documents created by New never write the same (actor,
 		// seq) twice.
-		return d.am.SetActorID(automerge.NewActorID())
+		return d.live().SetActorID(automerge.NewActorID())
 	})
 	if err != nil {
 		return nil, err
@@ -132,16 +139,17 @@ func Empty() *Doc { return &Doc{am: automerge.New()} }
 // Save returns the compressed whole document. It is cached until the heads
 // change.
 func (d *Doc) Save() ([]byte, error) {
-	heads := d.am.Heads()
+	heads := d.heads()
 	if d.saved != nil && sameHeads(heads, d.savedHeads) {
 		return d.saved, nil
 	}
 	var out []byte
 	start := time.Now()
-	if err := guard(func() error { out = d.am.Save(); return nil }); err != nil {
+	if err := guard(func() error { out = d.live().Save(); return nil }); err != nil {
 		return nil, err
 	}
 	d.saveCost = max(time.Since(start), time.Nanosecond)
+	d.loadCost = 0 // the history grew since the last load: judge by this save
 	d.saved, d.savedHeads = out, heads
 	d.tail, d.tailHeads = nil, nil
 	return out, nil
@@ -172,7 +180,7 @@ const (
 // QuickSaveCost), when there is no full save to append to, or when the
 // appended part would pass QuickSaveMaxTail.
 func (d *Doc) QuickSave(chars int) (data []byte, full bool, err error) {
-	heads := d.am.Heads()
+	heads := d.heads()
 	if d.saved != nil && sameHeads(heads, d.savedHeads) {
 		return d.saved, true, nil
 	}
@@ -207,7 +215,7 @@ func (d *Doc) QuickSaved() bool { return d.tailHeads != nil && !sameHeads(d.tail
 func (d *Doc) CachedText() (string, bool) { return d.text, d.textOK }
 
 // Heads returns the document's current heads.
-func (d *Doc) Heads() []automerge.ChangeHash { return d.am.Heads() }
+func (d *Doc) Heads() []automerge.ChangeHash { return d.heads() }
 
 // HeadsKey is a comparable form of the heads, for change detection.
 func (d *Doc) HeadsKey() string {
@@ -215,7 +223,7 @@ func (d *Doc) HeadsKey() string {
 		return d.headsKey
 	}
 	var b bytes.Buffer
-	for _, h := range d.am.Heads() {
+	for _, h := range d.heads() {
 		b.Write(h[:])
 	}
 	d.headsKey, d.headsOK = b.String(), true
@@ -243,7 +251,7 @@ func (d *Doc) Text() (string, error) {
 	}
 	var s string
 	err := guard(func() error {
-		v, err := d.am.Path(FieldContent).Get()
+		v, err := d.live().Path(FieldContent).Get()
 		if err != nil {
 			return err
 		}
@@ -264,9 +272,12 @@ func (d *Doc) Text() (string, error) {
 
 // Language returns the language field ("" if absent).
 func (d *Doc) Language() string {
+	if d.am == nil {
+		return d.sleepLang
+	}
 	var s string
 	_ = guard(func() error {
-		v, err := d.am.Path(FieldLanguage).Get()
+		v, err := d.live().Path(FieldLanguage).Get()
 		if err == nil && v.Kind() == automerge.KindStr {
 			s = v.Str()
 		}
@@ -279,10 +290,10 @@ func (d *Doc) Language() string {
 func (d *Doc) SetLanguage(lang string) error {
 	d.changing()
 	return guard(func() error {
-		if err := d.am.Path(FieldLanguage).Set(lang); err != nil {
+		if err := d.live().Path(FieldLanguage).Set(lang); err != nil {
 			return err
 		}
-		_, err := d.am.Commit("set language")
+		_, err := d.live().Commit("set language")
 		return err
 	})
 }
@@ -292,10 +303,10 @@ func (d *Doc) SetLanguage(lang string) error {
 func (d *Doc) Splice(pos, del int, text string) error {
 	d.changing()
 	return guard(func() error {
-		if err := d.am.Path(FieldContent).Text().Splice(pos, del, text); err != nil {
+		if err := d.live().Path(FieldContent).Text().Splice(pos, del, text); err != nil {
 			return err
 		}
-		_, err := d.am.Commit("")
+		_, err := d.live().Commit("")
 		return err
 	})
 }
@@ -304,7 +315,7 @@ func (d *Doc) Splice(pos, del int, text string) error {
 // It never locks two documents at once (automerge-go's Merge can deadlock).
 func (d *Doc) Merge(data []byte) error {
 	d.changing()
-	return guard(func() error { return d.am.LoadIncremental(data) })
+	return guard(func() error { return d.live().LoadIncremental(data) })
 }
 
 // MoveTo re-creates the peer's sync state on d, a compacted copy of the
@@ -314,11 +325,11 @@ func (d *Doc) Merge(data []byte) error {
 func (ps *PeerState) MoveTo(d *Doc) (*PeerState, error) {
 	var out *PeerState
 	err := guard(func() error {
-		ss, err := automerge.LoadSyncState(d.am, ps.ss.Save())
+		ss, err := automerge.LoadSyncState(d.live(), ps.savedState())
 		if err != nil {
 			return err
 		}
-		out = &PeerState{ss: ss}
+		out = d.register(&PeerState{ss: ss})
 		return nil
 	})
 	return out, err
@@ -328,11 +339,21 @@ func (ps *PeerState) MoveTo(d *Doc) (*PeerState, error) {
 // generate for it (fast join, acknowledgements) is the caller's policy.
 type PeerState struct {
 	ss *automerge.SyncState
+	// saved: the state's saved form while its document sleeps (ss nil)
+	saved []byte
+}
+
+// savedState is the state's saved form.
+func (ps *PeerState) savedState() []byte {
+	if ps.ss == nil {
+		return ps.saved
+	}
+	return ps.ss.Save()
 }
 
 // NewPeerState starts syncing with a new peer.
 func (d *Doc) NewPeerState() *PeerState {
-	return &PeerState{ss: automerge.NewSyncState(d.am)}
+	return d.register(&PeerState{ss: automerge.NewSyncState(d.live())})
 }
 
 // Receive applies a v1 sync message from the peer and reports whether the
@@ -355,7 +376,7 @@ func (d *Doc) ReceiveInspected(ps *PeerState, msg []byte, info SyncInfo) (change
 	}
 	before := d.HeadsKey()
 	d.changing()
-	if err := guard(func() error { _, err := ps.ss.ReceiveMessage(msg); return err }); err != nil {
+	if err := guard(func() error { _, err := d.syncState(ps).ReceiveMessage(msg); return err }); err != nil {
 		return false, "", err
 	}
 	after := d.HeadsKey()
@@ -380,7 +401,7 @@ func (d *Doc) ReceiveFromServer(ps *PeerState, msg []byte) (changed bool, server
 	d.changing()
 	err = guard(func() error {
 		for _, chunk := range info.chunks {
-			if err := d.am.LoadIncremental(chunk); err != nil {
+			if err := d.live().LoadIncremental(chunk); err != nil {
 				return err
 			}
 		}
@@ -400,7 +421,7 @@ func (d *Doc) SnapshotMessage() (msg []byte, heads string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	hs := d.am.Heads()
+	hs := d.heads()
 	sort.Slice(hs, func(i, j int) bool { return bytes.Compare(hs[i][:], hs[j][:]) < 0 })
 	raw := make([][]byte, len(hs))
 	for i := range hs {
@@ -413,7 +434,7 @@ func (d *Doc) SnapshotMessage() (msg []byte, heads string, err error) {
 func (d *Doc) Generate(ps *PeerState) ([]byte, bool, error) {
 	var out []byte
 	err := guard(func() error {
-		m, ok := ps.ss.GenerateMessage()
+		m, ok := d.syncState(ps).GenerateMessage()
 		if ok {
 			out = m.Bytes()
 		}
@@ -504,7 +525,7 @@ func RunesToUTF16(s string, posRunes int) int {
 func (d *Doc) ChangesSince(heads []automerge.ChangeHash) ([]byte, error) {
 	var out []byte
 	err := guard(func() error {
-		chs, err := d.am.Changes(heads...)
+		chs, err := d.live().Changes(heads...)
 		if err != nil {
 			return err
 		}

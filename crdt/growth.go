@@ -177,7 +177,7 @@ func changeContentBytes(body []byte, limit int64) (int64, bool) {
 func (d *Doc) SizeBytes() (int, error) {
 	var n int
 	err := guard(func() error {
-		v, err := d.am.Path(FieldContent).Get()
+		v, err := d.live().Path(FieldContent).Get()
 		if err != nil {
 			return err
 		}

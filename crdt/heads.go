@@ -7,7 +7,7 @@ import "github.com/automerge/automerge-go"
 func (d *Doc) Missing(heads []automerge.ChangeHash) []automerge.ChangeHash {
 	var out []automerge.ChangeHash
 	for _, h := range heads {
-		if err := guard(func() error { _, err := d.am.Change(h); return err }); err != nil {
+		if err := guard(func() error { _, err := d.live().Change(h); return err }); err != nil {
 			out = append(out, h)
 		}
 	}

@@ -97,7 +97,7 @@ func (d *Doc) HistorySource() (HistorySource, error) {
 	}
 	src := HistorySource{Saved: saved, Hashes: make([]automerge.ChangeHash, len(c.changes))}
 	err = guard(func() error {
-		chs, err := d.am.Changes()
+		chs, err := d.live().Changes()
 		if err != nil {
 			return err
 		}
@@ -805,7 +805,7 @@ func sortHashes(hs []automerge.ChangeHash) {
 func (d *Doc) ContentIsText() bool {
 	ok := false
 	_ = guard(func() error {
-		v, err := d.am.Path(FieldContent).Get()
+		v, err := d.live().Path(FieldContent).Get()
 		ok = err == nil && v.Kind() == automerge.KindText
 		return nil
 	})
@@ -817,10 +817,10 @@ func (d *Doc) ContentIsText() bool {
 func (d *Doc) SpliceMessage(pos, del int, text, message string) error {
 	d.changing()
 	return guard(func() error {
-		if err := d.am.Path(FieldContent).Text().Splice(pos, del, text); err != nil {
+		if err := d.live().Path(FieldContent).Text().Splice(pos, del, text); err != nil {
 			return err
 		}
-		_, err := d.am.Commit(message)
+		_, err := d.live().Commit(message)
 		return err
 	})
 }
@@ -830,16 +830,16 @@ func (d *Doc) SpliceMessage(pos, del int, text, message string) error {
 func (d *Doc) SetPerson(actor, name, colour string) error {
 	d.changing()
 	return guard(func() error {
-		if err := d.am.Path(FieldPeople, actor, "name").Set(name); err != nil {
+		if err := d.live().Path(FieldPeople, actor, "name").Set(name); err != nil {
 			return err
 		}
-		if err := d.am.Path(FieldPeople, actor, "colour").Set(colour); err != nil {
+		if err := d.live().Path(FieldPeople, actor, "colour").Set(colour); err != nil {
 			return err
 		}
-		_, err := d.am.Commit("")
+		_, err := d.live().Commit("")
 		return err
 	})
 }
 
 // ActorID is the actor this document's own changes are made by.
-func (d *Doc) ActorID() string { return d.am.ActorID() }
+func (d *Doc) ActorID() string { return d.live().ActorID() }

@@ -76,3 +76,53 @@ func (r *room) markDirtyOnly() {
 	r.dirtyFlag.Store(true)
 	r.noteChange()
 }
+
+// Sleeping rooms. An idle room whose document is cheap to load again puts
+// it to sleep instead of compacting it (crdt.Doc.Sleep): the automerge
+// document (~40 KiB of C memory for a short one) is dropped and its saved
+// form kept; the first message that needs it loads it again, which is also
+// a compaction. Saves, GET /text and heads answer a sleeping room without
+// waking it.
+
+// An idle room sleeps only when waking it would take at most
+// Config.SleepMaxWake (5 ms: about 1,000 typed changes); longer histories
+// are compacted and stay awake, so nobody's first keystroke after a pause
+// waits long on a load.
+
+// trySleep puts the idle room's document to sleep if it is cheap to wake;
+// it reports whether the document sleeps.
+func (r *room) trySleep() bool {
+	if r.asleep {
+		return true
+	}
+	if r.compacting || r.absent {
+		return false
+	}
+	limit := r.hub.cfg.SleepMaxWake
+	if cost := r.doc.WakeCost(); limit < 0 || cost == 0 || cost > limit {
+		return false
+	}
+	// A full save now (cached when nothing changed) measures the history
+	// as it is, not as it was loaded.
+	if _, err := r.doc.Save(); err != nil {
+		return false
+	}
+	if cost := r.doc.WakeCost(); cost > limit || !r.doc.Sleep() {
+		return false
+	}
+	r.asleep = true
+	r.compactedHeads = r.doc.HeadsKey()
+	r.hub.metrics.RoomsAsleep.Add(1)
+	r.hub.metrics.RoomSleeps.Add(1)
+	r.hub.noteGarbage()
+	return true
+}
+
+// noteWake accounts for a sleeping document that something woke.
+func (r *room) noteWake() {
+	if r.asleep && !r.doc.Sleeping() {
+		r.asleep = false
+		r.hub.metrics.RoomsAsleep.Add(-1)
+		r.hub.metrics.RoomWakes.Add(1)
+	}
+}

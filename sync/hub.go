@@ -70,6 +70,10 @@ type Config struct {
 	// ~3.5 KB per change made or received live that a loaded document does
 	// not (a 20-change room: 79 KB live, 8 KB reloaded). Default 30s.
 	CompactAfter time.Duration
+	// SleepMaxWake: an idle room (CompactAfter) whose document would
+	// reload in at most this puts it to sleep instead of compacting it
+	// (compact.go). Default 5ms; negative: rooms never sleep.
+	SleepMaxWake time.Duration
 	// FramesPerSecond and FrameBurst bound each connection's frame rate;
 	// a peer over it is closed with 4429. Defaults 500 and 2000.
 	FramesPerSecond float64
@@ -115,6 +119,9 @@ func (c Config) withDefaults() Config {
 	def(&c.JoinTimeout, 10*time.Second)
 	def(&c.SaveTimeout, 10*time.Second)
 	def(&c.CompactAfter, 30*time.Second)
+	if c.SleepMaxWake == 0 {
+		c.SleepMaxWake = 5 * time.Millisecond // (negative: never)
+	}
 	def(&c.LogInterval, time.Second)
 	if c.PingPeriod >= c.PongWait {
 		c.PingPeriod = c.PongWait * 9 / 10

@@ -410,7 +410,8 @@ func TestFastJoinWhileRoomLoads(t *testing.T) {
 // syncing across the swap in both directions.
 func TestIdleRoomCompactsAndKeepsSyncing(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, pairsync.Config{CompactAfter: 50 * time.Millisecond}, nil)
+	// SleepMaxWake -1: a room this short would sleep instead (sleep_test.go).
+	ts := newTestServer(t, pairsync.Config{CompactAfter: 50 * time.Millisecond, SleepMaxWake: -1}, nil)
 	room := ts.createRoom("go")
 	a := ts.dial(room, wireclient.ClientOptions{})
 	b := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})

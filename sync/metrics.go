@@ -33,6 +33,9 @@ type Metrics struct {
 	Reclaims           atomic.Int64 // forced GC + C heap trims
 	Compactions        atomic.Int64 // idle rooms reloaded from their saved form
 	QuickSaves         atomic.Int64 // snapshots appended to the last full save (crdt.Doc.QuickSave)
+	RoomsAsleep        atomic.Int64 // loaded rooms whose document sleeps (compact.go)
+	RoomSleeps         atomic.Int64
+	RoomWakes          atomic.Int64
 	BrokerOut          atomic.Int64 // messages published to other instances
 	BrokerIn           atomic.Int64 // messages received from other instances
 	BrokerDropped      atomic.Int64 // received messages dropped: the room's queue was full
@@ -92,6 +95,9 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_link_changes_published_total", "Link revocations and role changes made here and published to the other instances (REDIS_URL).", "counter", m.LinkChangesOut.Load())
 	g("pairpad_link_changes_received_total", "Link revocations and role changes made on other instances and applied here.", "counter", m.LinkChangesIn.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())
+	g("pairpad_rooms_asleep", "Loaded rooms whose automerge document sleeps (dropped while idle, reloaded from its saved form at the next message).", "gauge", m.RoomsAsleep.Load())
+	g("pairpad_room_sleeps_total", "Idle rooms whose document was put to sleep.", "counter", m.RoomSleeps.Load())
+	g("pairpad_room_wakes_total", "Sleeping documents loaded again for a message or request.", "counter", m.RoomWakes.Load())
 	g("pairpad_quick_saves_total", "Snapshots of large live documents stored as their last full save plus the changes since, without walking the document.", "counter", m.QuickSaves.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())

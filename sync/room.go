@@ -17,8 +17,10 @@ import (
 var errRoomGone = errors.New("room unloaded")
 
 // inboxSize is each room's event queue; readers block (backpressure on
-// their own socket) when it is full.
-const inboxSize = 128
+// their own socket) when it is full. Every loaded room holds it whole
+// (56 bytes an event): 32 rather than 128 saves 5 KiB per idle room, and
+// the room drains it in one batch (maxBatch) anyway.
+const inboxSize = 32
 
 // maxBatch bounds how many inbox events a room handles before it generates
 // sync messages: under load, one generation covers many keystrokes.
@@ -88,11 +90,13 @@ type room struct {
 	byID        map[string]*peer
 	ephemeral   map[string]*ephemeralSeen // de-duplication by sender (ephemeral.go)
 	remoteHeads map[string]remoteHeads    // last heads per storage id, for gossip (gossip.go)
+	gossipOut   []heldHeads               // remote-heads messages held until the batch's sync messages
 	dirty       bool
 	saving      bool
 	// compaction (see Config.CompactAfter)
 	compacting     bool
 	compactedHeads string
+	asleep         bool // the document sleeps (compact.go, trySleep)
 	// document size cap (docsize.go): an upper bound of the size, if known
 	sizeUpper int64
 	sizeKnown bool
@@ -230,10 +234,12 @@ func (r *room) run() {
 				// append to, so that they stay small.
 				_, _ = r.doc.Save()
 			}
-			r.startCompact()
-			// Walk the text now, while idle, so GET /text finds it cached
-			// (automerge-go needs ~450 ms per MiB).
-			_, _ = r.doc.Text()
+			if !r.trySleep() {
+				r.startCompact()
+				// Walk the text now, while idle, so GET /text finds it
+				// cached (automerge-go needs ~450 ms per MiB).
+				_, _ = r.doc.Text()
+			}
 		case res := <-r.compactCh:
 			r.compactDone(res)
 		case ev := <-r.inbox:
@@ -265,9 +271,13 @@ func (r *room) run() {
 		case res := <-r.saveCh:
 			r.saveDone(res)
 		case <-r.stopCh:
+			if r.asleep {
+				m.RoomsAsleep.Add(-1)
+			}
 			r.finish()
 			return
 		}
+		r.noteWake()
 	}
 }
 
@@ -593,6 +603,9 @@ func (r *room) generate() {
 			r.generateFor(p, ps)
 		}
 	}
+	if len(r.gossipOut) > 0 {
+		r.flushGossip()
+	}
 }
 
 func (r *room) generateFor(p *peer, ps *peerSync) {
@@ -618,7 +631,7 @@ func (r *room) send(p *peer, msg wire.Message) {
 	}
 	if !p.enqueue(frame) {
 		r.hub.metrics.SlowConsumers.Add(1)
-		p.log.Info("closing slow consumer", zap.Int("queue", cap(p.sendq)))
+		p.log.Info("closing slow consumer", zap.Int("queue_frames", r.hub.cfg.SendQueue), zap.Int64("queue_bytes", p.queued.Load()))
 		p.kick(CloseSlowConsumer)
 		r.removePeer(p)
 	}

@@ -27,6 +27,7 @@ type Config struct {
 	FlushInterval   time.Duration // FLUSH_INTERVAL, default 60s
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 30s
 	CompactAfter    time.Duration // COMPACT_AFTER, default 30s
+	SleepMaxWake    time.Duration // SLEEP_MAX_WAKE, default 5ms; 0 off
 	LogInterval     time.Duration // LOG_INTERVAL, default 1s
 	SpillDir        string        // SPILL_DIR, default "" (see SpillPath)
 	RedisURL        string        // REDIS_URL: empty: a single instance; set: instances cooperate through Redis
@@ -171,6 +172,14 @@ func settings() []setting {
 		{"FLUSH_INTERVAL", "how often dirty rooms are saved", "60s", dur(func(c *Config) *time.Duration { return &c.FlushInterval })},
 		{"SHUTDOWN_TIMEOUT", "time allowed to save rooms on SIGINT/SIGTERM", "30s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"COMPACT_AFTER", "idle time after which a room's document is compacted in memory", "30s", dur(func(c *Config) *time.Duration { return &c.CompactAfter })},
+		{"SLEEP_MAX_WAKE", "an idle room whose document reloads in at most this drops it until the next message (0: never)", "5ms", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 10*time.Second {
+				return fmt.Errorf("want a Go duration from 0 (off) to 10s, such as 5ms")
+			}
+			c.SleepMaxWake = d
+			return nil
+		}},
 		{"LOG_INTERVAL", "how often a dirty room's changes are appended to the database's change log", "1s", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 10*time.Millisecond || d > time.Minute {

@@ -113,6 +113,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		FlushInterval: cfg.FlushInterval,
 		MaxFrameBytes: cfg.MaxFrameBytes,
 		CompactAfter:  cfg.CompactAfter,
+		SleepMaxWake:  sleepMaxWake(cfg.SleepMaxWake),
 		LogInterval:   cfg.LogInterval,
 		SpillDir:      cfg.SpillPath(),
 		HeadsInterval: cfg.HeadsInterval,
@@ -252,4 +253,12 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// sleepMaxWake maps SLEEP_MAX_WAKE to sync.Config (0: never sleep).
+func sleepMaxWake(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
