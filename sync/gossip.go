@@ -120,8 +120,32 @@ func (r *room) gossipHeads(p *peer, heads [][]byte) {
 	r.remoteHeads[id] = rh
 	for q := range r.peers {
 		if q != p && q.subscribedTo(id) {
-			r.sendRemoteHeads(q, id, rh)
+			// After the batch's sync messages (generate): a peer that
+			// hears of new heads has the changes they name by then.
+			r.gossipOut = append(r.gossipOut, heldHeads{q, id, rh})
 		}
+	}
+}
+
+// heldHeads is a remote-heads message waiting for the batch's sync
+// messages.
+type heldHeads struct {
+	to *peer
+	id string
+	rh remoteHeads
+}
+
+// flushGossip sends the remote-heads messages held during a batch.
+func (r *room) flushGossip() {
+	for i, g := range r.gossipOut {
+		if r.peers[g.to] != nil {
+			r.sendRemoteHeads(g.to, g.id, g.rh)
+		}
+		r.gossipOut[i] = heldHeads{}
+	}
+	r.gossipOut = r.gossipOut[:0]
+	if cap(r.gossipOut) > 64 {
+		r.gossipOut = nil
 	}
 }
 
