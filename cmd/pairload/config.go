@@ -71,6 +71,9 @@ type Config struct {
 	// idle: Rooms rooms of one peer typing IdleKeys keystrokes, then left
 	// idle; after all peers leave, memory is watched for Settle.
 	IdleKeys int
+	// IdlePeers: idle connections per room besides its typist (idle
+	// scenario), to measure connections apart from rooms.
+	IdlePeers int
 	Settle   time.Duration
 	// JoinCold (join, Pairpad): the seeding peer leaves first and every
 	// fresh peer waits until the room is unloaded, so each join opens a
@@ -188,6 +191,9 @@ func (c *Config) Validate() error {
 		if c.RampP99 <= 0 {
 			bad("ramp-p99 must be > 0")
 		}
+	}
+	if c.IdlePeers < 0 || c.IdlePeers > 10000 {
+		bad("idle-peers %d: want 0..10000", c.IdlePeers)
 	}
 	if c.IdleKeys < 1 || c.IdleKeys > 10000 {
 		bad("idle-keys %d: want 1..10000", c.IdleKeys)

@@ -64,6 +64,7 @@ func main() {
 	fs.DurationVar(&cfg.RampP99, "ramp-p99", cfg.RampP99, "ramp: p99 keystroke-to-peer limit")
 	fs.BoolVar(&cfg.RampRetry, "ramp-retry", cfg.RampRetry, "ramp: measure a failed step once more before stopping (noisy shared machines)")
 	fs.IntVar(&cfg.IdleKeys, "idle-keys", cfg.IdleKeys, "idle: keystrokes typed into each room before it idles")
+	fs.IntVar(&cfg.IdlePeers, "idle-peers", cfg.IdlePeers, "idle: idle connections per room besides its typist (connections apart from rooms)")
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle: how long to watch memory after all peers left")
 	fs.BoolVar(&cfg.JoinCold, "join-cold", false, "join (pairpad): the seeder leaves and each fresh peer opens an unloaded room")
 	fs.DurationVar(&cfg.IdleHold, "idle-hold", cfg.IdleHold, "idle: how long rooms sit idle before memory is read")

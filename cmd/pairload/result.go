@@ -120,6 +120,8 @@ type IdleResult struct {
 	BaselineMB      float64 `json:"rss_baseline_mb"`
 	LoadedMB        float64 `json:"rss_loaded_mb"`
 	PerRoomKB       float64 `json:"rss_per_room_kb"`
+	Conns           int     `json:"connections"`
+	PerConnKB       float64 `json:"rss_per_connection_kb"` // all of it counted against connections
 	AfterLeaveMB    float64 `json:"rss_after_leave_mb"`
 	MinAfterLeaveMB float64 `json:"rss_min_after_leave_mb"`
 	SettleS         float64 `json:"settle_s"`
@@ -261,8 +263,8 @@ func (res *Result) WriteSummary(w io.Writer) {
 		fmt.Fprintf(&b, "  ramp: held %d rooms at p99 <= %.0f ms; stopped: %s\n", rr.MaxRooms, rr.P99LimitMs, rr.StopReason)
 	}
 	if id := res.Idle; id != nil {
-		fmt.Fprintf(&b, "  idle: rss baseline %.1f MB, %d rooms loaded %.1f MB (%.1f KB/room), after all left %.1f MB (min %.1f) within %.0fs",
-			id.BaselineMB, id.Rooms, id.LoadedMB, id.PerRoomKB, id.AfterLeaveMB, id.MinAfterLeaveMB, id.SettleS)
+		fmt.Fprintf(&b, "  idle: rss baseline %.1f MB, %d rooms loaded %.1f MB (%.1f KB/room; %d connections, %.1f KB each), after all left %.1f MB (min %.1f) within %.0fs",
+			id.BaselineMB, id.Rooms, id.LoadedMB, id.PerRoomKB, id.Conns, id.PerConnKB, id.AfterLeaveMB, id.MinAfterLeaveMB, id.SettleS)
 		if id.UnloadS > 0 {
 			fmt.Fprintf(&b, "; all saved+unloaded in %.2f s (%.0f saves)", id.UnloadS, id.Saves)
 		}

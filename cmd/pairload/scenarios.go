@@ -369,7 +369,8 @@ func (r *runner) ramp(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// idle: Rooms rooms with one peer each, IdleKeys keystrokes each, then left
+// idle: Rooms rooms with one typist and IdlePeers idle peers each, IdleKeys
+// keystrokes each, then left
 // idle; then every peer leaves and memory is watched for Settle.
 func (r *runner) idle(ctx context.Context, res *Result) error {
 	cfg := r.cfg
@@ -387,7 +388,7 @@ func (r *runner) idle(ctx context.Context, res *Result) error {
 	rss := func() int64 { v, _, _ := ProcMem(r.pid()); return v }
 	ir.BaselineMB = mb(rss())
 	u0 := r.read(ctx)
-	rooms, err := r.openRooms(ctx, cfg.Rooms, 1, 0)
+	rooms, err := r.openRooms(ctx, cfg.Rooms, 1, cfg.IdlePeers)
 	if err != nil {
 		return err
 	}
@@ -427,6 +428,8 @@ func (r *runner) idle(ctx context.Context, res *Result) error {
 	time.Sleep(cfg.IdleHold) // let queues drain, the allocator settle, idle rooms compact
 	ir.LoadedMB = mb(rss())
 	ir.PerRoomKB = round((ir.LoadedMB-ir.BaselineMB)*1024/float64(cfg.Rooms), 1)
+	ir.Conns = cfg.Rooms * (1 + cfg.IdlePeers)
+	ir.PerConnKB = round((ir.LoadedMB-ir.BaselineMB)*1024/float64(ir.Conns), 1)
 	u1 := r.read(ctx)
 
 	leave := time.Now()
