@@ -74,7 +74,7 @@ type Config struct {
 	// IdlePeers: idle connections per room besides its typist (idle
 	// scenario), to measure connections apart from rooms.
 	IdlePeers int
-	Settle   time.Duration
+	Settle    time.Duration
 	// JoinCold (join, Pairpad): the seeding peer leaves first and every
 	// fresh peer waits until the room is unloaded, so each join opens a
 	// room the server must load from the database.
