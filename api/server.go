@@ -103,9 +103,13 @@ func New(opts Options) *Server {
 		trusted: trusted, m: s.lm, perIP: map[netip.Addr]int{}}
 	s.createLim = newCreateLimiter(opts.Limits)
 	s.upgrader = websocket.Upgrader{
-		// ReadBufferSize 0 reuses the HTTP server's 4 KiB reader; write
-		// buffers come from a pool, held only while a frame is written, so
-		// an idle connection costs no buffer memory.
+		// A 1 KiB read buffer rather than the HTTP server's 4 KiB one
+		// (ReadBufferSize 0 would keep that): each open connection holds
+		// it for life, and a keystroke frame fits (larger frames are read
+		// straight into the message). Write buffers come from a pool, held
+		// only while a frame is written, so an idle connection costs no
+		// write buffer.
+		ReadBufferSize:  1 << 10,
 		WriteBufferSize: 8 << 10,
 		WriteBufferPool: &sync.Pool{},
 		// checkWSOrigin has judged the Origin before the token check.
@@ -388,7 +392,7 @@ func (s *Server) serveWS(c *gin.Context) {
 	who := identity(c) // checked by require: the token's role, link and expiry
 	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.Role(who.Role),
 		LinkID: who.LinkID, Name: who.Name, ExpiresAt: who.ExpiresAt})
-	go s.hub.ServeConn(ctx, conn, id, s.log.With(zap.String("room", id), zap.String("remote", c.ClientIP())))
+	go s.hub.ServeConn(ctx, conn, id, s.log.WithLazy(zap.String("room", id), zap.String("remote", c.ClientIP())))
 }
 
 func (s *Server) autocomplete(c *gin.Context) {

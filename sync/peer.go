@@ -23,10 +23,12 @@ type peer struct {
 	// The send queue: frames the room made for this peer, oldest first,
 	// at most Config.SendQueue of them. A slice rather than a buffered
 	// channel so that an idle peer holds no queue memory (a 256-frame
-	// channel is 6 KiB per connection); ready wakes the writer.
-	qmu   stdsync.Mutex
-	q     [][]byte
-	ready chan struct{}
+	// channel is 6 KiB per connection); writing: a drain runs (see drain).
+	qmu     stdsync.Mutex
+	q       [][]byte
+	writing bool
+	pingMu  stdsync.Mutex
+	pinger  *time.Timer
 	// queued: bytes in the queue (Config.MaxPeerQueueBytes bounds it)
 	queued atomic.Int64
 
@@ -77,11 +79,8 @@ func (p *peer) enqueue(frame []byte) bool {
 		return false
 	}
 	p.q = append(p.q, frame)
+	p.startWriterLocked()
 	p.qmu.Unlock()
-	select {
-	case p.ready <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -112,7 +111,6 @@ func newPeer(h *Hub, conn Transport, grant Grant, log *zap.Logger) *peer {
 		grant:   grant,
 		hub:     h,
 		log:     log,
-		ready:   make(chan struct{}, 1),
 		kicked:  make(chan struct{}),
 		written: make(chan struct{}),
 	}
@@ -127,62 +125,138 @@ func (p *peer) kick(code CloseCode) {
 		close(p.kicked)
 		first = true
 	})
+	if first && p.sock == nil {
+		p.qmu.Lock()
+		p.startWriterLocked() // the close is written by the writer
+		p.qmu.Unlock()
+	}
 	if first && p.sock != nil {
 		p.sock.docKicked(p, code)
 	}
 }
 
-func (p *peer) writer() {
-	defer close(p.written)
+// The writer. A connection has no goroutine of its own for writing while
+// it has nothing to write: enqueue (or kick) starts one (drain) that writes
+// until the queue is empty and ends, so an idle connection costs only its
+// reader. Pings come from a timer (WriteControl may run beside a write).
+// Exactly one drain runs at a time (p.writing, under qmu); the one that sees
+// the peer kicked writes the close and never hands over again.
+
+// startWriterLocked runs drain unless one is running; qmu is held. A peer
+// without a connection (unit tests reading its queue) gets none.
+func (p *peer) startWriterLocked() {
+	if !p.writing && p.conn != nil {
+		p.writing = true
+		go p.drain()
+	}
+}
+
+// startPings arms the keep-alive ping timer; it re-arms itself until the
+// peer is kicked.
+func (p *peer) startPings() {
 	cfg := p.hub.cfg
-	ping := time.NewTicker(cfg.PingPeriod)
-	defer ping.Stop()
-	m := p.hub.metrics
-	// Count the close however the writer ends: a peer kicked while a write
-	// blocks (a slow consumer) ends through the write error below.
-	defer func() { m.closed(p.kickCode) }()
-	for {
+	var tick func()
+	tick = func() {
 		select {
-		case <-p.ready:
-			frames := p.takeQueued()
-			for i, frame := range frames {
-				p.dequeued(frame)
-				if err := p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)); err != nil {
-					p.log.Debug("write failed", zap.Error(err))
-					for _, f := range frames[i+1:] {
-						p.dequeued(f)
-					}
-					p.kick(CloseGoingAway)
-					_ = p.conn.Close() // unblock the reader
-					return
-				}
-				frames[i] = nil // written: let it go while the rest are
-				m.FramesOut.Add(1)
-				m.BytesOut.Add(int64(len(frame)))
-			}
-		case <-ping.C:
-			if err := p.conn.WritePing(time.Now().Add(cfg.WriteWait)); err != nil {
-				p.kick(CloseGoingAway)
-				_ = p.conn.Close()
-				return
-			}
 		case <-p.kicked:
-			// Flush what the room queued before the close (e.g. an error message).
-			failed := false
-			for _, frame := range p.takeQueued() {
-				p.dequeued(frame)
-				if !failed && p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)) != nil {
-					failed = true
-				}
-			}
-			info := p.kickCode.Info()
-			_ = p.conn.WriteClose(int(info.Code), info.Reason, time.Now().Add(cfg.WriteWait))
-			// Give the peer a moment to answer the close; the reader
-			// drains until then and closes the socket.
-			_ = p.conn.SetReadDeadline(time.Now().Add(closeGrace))
+			return
+		default:
+		}
+		if err := p.conn.WritePing(time.Now().Add(cfg.WriteWait)); err != nil {
+			p.kick(CloseGoingAway)
+			_ = p.conn.Close()
 			return
 		}
+		p.pingMu.Lock()
+		if p.pinger != nil {
+			p.pinger.Reset(cfg.PingPeriod)
+		}
+		p.pingMu.Unlock()
 	}
+	p.pingMu.Lock()
+	p.pinger = time.AfterFunc(cfg.PingPeriod, tick)
+	p.pingMu.Unlock()
+}
+
+func (p *peer) stopPings() {
+	p.pingMu.Lock()
+	if p.pinger != nil {
+		p.pinger.Stop()
+		p.pinger = nil
+	}
+	p.pingMu.Unlock()
+}
+
+// drain writes queued frames until the queue is empty (then it ends) or the
+// peer is kicked (then it flushes, writes the close and ends for good).
+func (p *peer) drain() {
+	cfg := p.hub.cfg
+	m := p.hub.metrics
+	for {
+		select {
+		case <-p.kicked:
+			p.closeConn()
+			return
+		default:
+		}
+		p.qmu.Lock()
+		frames := p.q
+		p.q = nil
+		if len(frames) == 0 {
+			select {
+			case <-p.kicked:
+				// Kicked meanwhile: keep the writer role and close.
+				p.qmu.Unlock()
+				p.closeConn()
+				return
+			default:
+			}
+			p.writing = false
+			p.qmu.Unlock()
+			return
+		}
+		p.qmu.Unlock()
+		for i, frame := range frames {
+			p.dequeued(frame)
+			if err := p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)); err != nil {
+				p.log.Debug("write failed", zap.Error(err))
+				for _, f := range frames[i+1:] {
+					p.dequeued(f)
+				}
+				p.kick(CloseGoingAway)
+				_ = p.conn.Close() // unblock the reader
+				p.stopPings()
+				m.closed(p.kickCode)
+				close(p.written)
+				return
+			}
+			frames[i] = nil // written: let it go while the rest are
+			m.FramesOut.Add(1)
+			m.BytesOut.Add(int64(len(frame)))
+		}
+	}
+}
+
+// closeConn flushes what the room queued before the close (e.g. an error
+// message), writes the close frame and lets the reader wait for the
+// peer's answer. It runs once, in the last drain.
+func (p *peer) closeConn() {
+	cfg := p.hub.cfg
+	p.stopPings()
+	failed := false
+	for _, frame := range p.takeQueued() {
+		p.dequeued(frame)
+		if !failed && p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)) != nil {
+			failed = true
+		}
+	}
+	info := p.kickCode.Info()
+	_ = p.conn.WriteClose(int(info.Code), info.Reason, time.Now().Add(cfg.WriteWait))
+	// Give the peer a moment to answer the close; the reader drains until
+	// then and closes the socket.
+	_ = p.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	p.hub.metrics.closed(p.kickCode)
+	close(p.written)
 }
 
 // closeGrace is how long a closing socket waits for the peer's close frame

@@ -114,7 +114,7 @@ func newRoom(h *Hub, id string, prev chan struct{}) *room {
 	r := &room{
 		hub:         h,
 		id:          id,
-		log:         h.log.With(zap.String("room", id)),
+		log:         h.log.WithLazy(zap.String("room", id)),
 		prev:        prev,
 		inbox:       make(chan event, inboxSize),
 		flushCh:     make(chan struct{}, 1),

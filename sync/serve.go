@@ -24,7 +24,7 @@ func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, roomID string
 // never panics on input.
 func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string, log *zap.Logger) {
 	p := newPeer(h, conn, grantFor(ctx, roomID), log)
-	go p.writer()
+	p.startPings()
 	defer p.finish()
 	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
 	defer stop()
@@ -83,7 +83,7 @@ func (p *peer) handshake(storageID string) bool {
 		return false
 	}
 	p.id = join.SenderID
-	p.log = p.log.With(zap.String("peer", p.id))
+	p.log = p.log.WithLazy(zap.String("peer", p.id))
 	p.setStorageID(join.PeerMetadata)
 	if p.id == h.peerID {
 		// Peers trust ephemeral messages from the server's id (role

@@ -74,7 +74,7 @@ func (h *Hub) ServeSyncConn(ctx context.Context, conn *websocket.Conn, access Sy
 func (h *Hub) ServeSync(ctx context.Context, conn Transport, access SyncAccess, log *zap.Logger) {
 	p := newPeer(h, conn, Grant{Role: access.Role, LinkID: access.LinkID, Name: access.Name, ExpiresAt: access.ExpiresAt}, log)
 	s := &syncSocket{p: p, access: access, docs: map[string]*peer{}}
-	go p.writer()
+	p.startPings()
 	defer p.finish()
 	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
 	defer stop()
@@ -200,7 +200,7 @@ func (s *syncSocket) open(id string) *peer {
 	dp := &peer{
 		id:     p.id,
 		grant:  Grant{Room: id, Role: s.access.Role, LinkID: s.access.LinkID, Name: s.access.Name, ExpiresAt: s.access.ExpiresAt},
-		log:    p.log.With(zap.String("doc", id)),
+		log:    p.log.WithLazy(zap.String("doc", id)),
 		hub:    h,
 		kicked: make(chan struct{}),
 		sock:   s,
