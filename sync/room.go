@@ -243,16 +243,20 @@ func (r *room) run() {
 		case res := <-r.compactCh:
 			r.compactDone(res)
 		case ev := <-r.inbox:
-			idle.Reset(r.hub.cfg.CompactAfter)
+			busy := touchesDoc(ev)
 			r.handle(ev)
 			for i := 1; i < maxBatch; i++ {
 				select {
 				case ev := <-r.inbox:
+					busy = busy || touchesDoc(ev)
 					r.handle(ev)
 					continue
 				default:
 				}
 				break
+			}
+			if busy {
+				idle.Reset(r.hub.cfg.CompactAfter)
 			}
 			r.generate()
 		case <-r.logC:
@@ -279,6 +283,20 @@ func (r *room) run() {
 		}
 		r.noteWake()
 	}
+}
+
+// touchesDoc reports whether an event counts as activity for idleness
+// (CompactAfter): joins and document messages do; ephemeral messages
+// (presence heartbeats every few seconds from every browser) and reads do
+// not, or no room with a browser in it would ever compact or sleep.
+func touchesDoc(ev event) bool {
+	switch ev.kind {
+	case evJoin:
+		return true
+	case evFrame:
+		return ev.msg == nil || ev.msg.Type != wire.TypeEphemeral
+	}
+	return false
 }
 
 var errStopped = errors.New("room stopped while loading")

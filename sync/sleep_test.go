@@ -57,3 +57,37 @@ func TestIdleRoomSleepsAndWakesOnTheNextEdit(t *testing.T) {
 		t.Fatalf("stored after leave: %q", got)
 	}
 }
+
+// Presence heartbeats (ephemeral messages) do not keep a room awake: only
+// document activity counts as activity.
+func TestHeartbeatsDoNotKeepARoomAwake(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, pairsync.Config{CompactAfter: 100 * time.Millisecond}, nil)
+	room := ts.createRoom("go")
+	a := ts.dial(room, wireclient.ClientOptions{})
+	if err := a.Splice(0, 0, "x"); err != nil {
+		t.Fatal(err)
+	}
+	m := ts.hub.Metrics()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = a.SendEphemeral([]byte{0xa0})
+			}
+		}
+	}()
+	eventually(t, "the room sleeps while heartbeats flow", func() bool { return m.RoomsAsleep.Load() == 1 })
+	close(stop)
+	<-done
+	if n := m.RoomWakes.Load(); n != 0 {
+		t.Fatalf("heartbeats woke the room %d times", n)
+	}
+}
