@@ -12,8 +12,9 @@ import (
 )
 
 // peer is one connection that joined a room. Its reader goroutine
-// (ServeConn, serve.go) decodes frames and posts them to the room; its writer goroutine
-// is the only one that writes to the socket.
+// (ServeConn, serve.go) decodes frames and posts them to the room; frames
+// are written by a drain goroutine that runs only while there is something
+// to write (see drain), keep-alive pings by a timer.
 type peer struct {
 	id    string
 	conn  Transport
@@ -35,7 +36,7 @@ type peer struct {
 	kickOnce stdsync.Once
 	kickCode CloseCode
 	kicked   chan struct{}
-	written  chan struct{} // writer exited
+	written  chan struct{} // the close was written (or a write failed): no more writes
 
 	// sock is set on a document view of a /sync socket (syncserve.go):
 	// frames go through the socket's queue, and a document-level close

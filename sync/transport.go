@@ -10,9 +10,11 @@ import (
 
 // Transport is one peer's message-oriented connection, as the sync core sees
 // it: a room and its peers never touch a *websocket.Conn. One goroutine reads
-// (ReadFrame); one goroutine writes (WriteFrame, WritePing, WriteClose);
-// SetReadDeadline and Close may be called from either (the writer cuts a
-// closing connection's reads short).
+// (ReadFrame); one goroutine at a time writes frames and the close
+// (WriteFrame, WriteClose); WritePing may run beside them (a timer sends the
+// keep-alive pings; gorilla's WriteControl allows it); SetReadDeadline and
+// Close may be called from any (the writer cuts a closing connection's reads
+// short).
 type Transport interface {
 	// ReadFrame returns the next message. A message over limit bytes returns
 	// its first limit+1 bytes and ErrFrameTooLarge; a text message returns
