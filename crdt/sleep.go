@@ -33,8 +33,7 @@ func (d *Doc) Sleep() bool {
 		d.text, d.textOK = "", false // a document without text: woken on Text
 	}
 	lang := d.Language()
-	heads := d.heads()
-	d.HeadsKey()
+	d.HeadsKey() // (Save left savedHeads at the current heads)
 	live := d.states[:0]
 	for _, w := range d.states {
 		ps := w.Value()
@@ -47,7 +46,7 @@ func (d *Doc) Sleep() bool {
 		live = append(live, w)
 	}
 	d.states = live
-	d.sleepLang, d.savedHeads = lang, heads
+	d.sleepLang = lang
 	d.am = nil
 	d.tail, d.tailHeads = nil, nil
 	return true

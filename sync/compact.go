@@ -66,6 +66,9 @@ func (r *room) compactDone(res compactResult) {
 	_, _ = r.doc.Text() // idle: keep GET /text's cache warm
 	r.hub.metrics.Compactions.Add(1)
 	r.hub.noteGarbage()
+	// The reload measured what a wake would cost now: a room that did not
+	// look cheap enough to sleep (a load timed on a busy machine) may be.
+	r.trySleep()
 }
 
 func (r *room) markDirtyOnly() {

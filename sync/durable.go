@@ -255,16 +255,13 @@ func (r *room) finishDurably() {
 	}
 	r.outcome.Store(int32(outcomeClean))
 	r.takeIncrement()
-	if r.saving {
-		r.saveDone(<-r.saveCh)
-	}
-	if r.quickStored {
-		r.markDirtyOnly()
-	}
 	backoff := 100 * time.Millisecond
 	for {
 		if r.saving {
 			r.saveDone(<-r.saveCh)
+		}
+		if r.quickStored {
+			r.markDirtyOnly() // stored quickly: store it compacted, with its text
 		}
 		if !r.dirty && !r.unsaved {
 			return

@@ -188,25 +188,19 @@ func (p *peer) stopPings() {
 	p.pingMu.Unlock()
 }
 
-// drain writes queued frames until the queue is empty (then it ends) or the
-// peer is kicked (then it flushes, writes the close and ends for good).
+// drain writes queued frames until the queue is empty, then ends, or, if
+// the peer was kicked, writes the close and ends for good (closeConn).
 func (p *peer) drain() {
 	cfg := p.hub.cfg
 	m := p.hub.metrics
 	for {
-		select {
-		case <-p.kicked:
-			p.closeConn()
-			return
-		default:
-		}
 		p.qmu.Lock()
 		frames := p.q
 		p.q = nil
 		if len(frames) == 0 {
 			select {
 			case <-p.kicked:
-				// Kicked meanwhile: keep the writer role and close.
+				// Keep the writer role: nobody writes after the close.
 				p.qmu.Unlock()
 				p.closeConn()
 				return
@@ -226,9 +220,7 @@ func (p *peer) drain() {
 				}
 				p.kick(CloseGoingAway)
 				_ = p.conn.Close() // unblock the reader
-				p.stopPings()
-				m.closed(p.kickCode)
-				close(p.written)
+				p.writerDone()
 				return
 			}
 			frames[i] = nil // written: let it go while the rest are
@@ -238,17 +230,16 @@ func (p *peer) drain() {
 	}
 }
 
-// closeConn flushes what the room queued before the close (e.g. an error
-// message), writes the close frame and lets the reader wait for the
-// peer's answer. It runs once, in the last drain.
+// closeConn writes what the room queued before the close (e.g. an error
+// message) and the close frame, and lets the reader wait for the peer's
+// answer. It runs once, in the last drain.
 func (p *peer) closeConn() {
 	cfg := p.hub.cfg
-	p.stopPings()
 	failed := false
 	for _, frame := range p.takeQueued() {
 		p.dequeued(frame)
 		if !failed && p.conn.WriteFrame(frame, time.Now().Add(cfg.WriteWait)) != nil {
-			failed = true
+			failed = true // the rest are only accounted for
 		}
 	}
 	info := p.kickCode.Info()
@@ -256,6 +247,13 @@ func (p *peer) closeConn() {
 	// Give the peer a moment to answer the close; the reader drains until
 	// then and closes the socket.
 	_ = p.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	p.writerDone()
+}
+
+// writerDone ends the connection's writing for good: no more pings, the
+// close counted, finish released.
+func (p *peer) writerDone() {
+	p.stopPings()
 	p.hub.metrics.closed(p.kickCode)
 	close(p.written)
 }

@@ -22,11 +22,8 @@ import (
 // text copy.
 func TestLargeLiveRoomSavesQuickly(t *testing.T) {
 	t.Parallel()
-	store := persistence.NewMemory()
-	ts := newTestServer(t, pairsync.Config{FlushInterval: 30 * time.Millisecond}, store)
-	room := ts.createRoom("go")
+	ts, store, room, c := quickSavingRoom(t)
 	ctx := context.Background()
-	c := ts.dial(room, wireclient.ClientOptions{})
 	big := strings.Repeat("0123456789abcdef\n", crdt.QuickSaveChars/17+100)
 	if err := c.Splice(0, 0, big); err != nil {
 		t.Fatal(err)
@@ -89,11 +86,8 @@ func keyOf(hs []automerge.ChangeHash) string {
 // A shutdown stores a quickly snapshotted room compacted, with its text.
 func TestQuickSnapshotCompactedOnShutdown(t *testing.T) {
 	t.Parallel()
-	store := persistence.NewMemory()
-	ts := newTestServer(t, pairsync.Config{FlushInterval: 30 * time.Millisecond}, store)
-	room := ts.createRoom("go")
+	ts, store, room, c := quickSavingRoom(t)
 	ctx := context.Background()
-	c := ts.dial(room, wireclient.ClientOptions{})
 	if err := c.Splice(0, 0, strings.Repeat("z", crdt.QuickSaveChars+10)); err != nil {
 		t.Fatal(err)
 	}
@@ -117,4 +111,13 @@ func TestQuickSnapshotCompactedOnShutdown(t *testing.T) {
 	if text, err := store.LoadText(ctx, room); err != nil || text != want {
 		t.Fatalf("text copy after shutdown: %d chars, %v", len(text), err)
 	}
+}
+
+// quickSavingRoom is a room saved every 30 ms, in a memory store, with one
+// client in it.
+func quickSavingRoom(t *testing.T) (*testServer, *persistence.Memory, string, *wireclient.Client) {
+	store := persistence.NewMemory()
+	ts := newTestServer(t, pairsync.Config{FlushInterval: 30 * time.Millisecond}, store)
+	room := ts.createRoom("go")
+	return ts, store, room, ts.dial(room, wireclient.ClientOptions{})
 }

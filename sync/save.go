@@ -133,11 +133,13 @@ func (r *room) startSaveCtx(ctx context.Context) {
 	// only if it is at hand (walking 2 MiB takes 60–90 ms). The final save
 	// stores the document compacted and its text copy (Hub.Text reads the
 	// stored document meanwhile: NoText).
+	// A sleeping document's save is the one it keeps: no need to ask
+	// its size (which would wake it).
 	final := r.wantUnload || r.deadline.Load() != nil || len(r.peers) == 0 || r.version == 0
 	var data []byte
 	var err error
 	quick := false
-	if final {
+	if final || r.doc.Sleeping() {
 		data, err = r.doc.Save()
 	} else {
 		var full bool
@@ -153,13 +155,12 @@ func (r *room) startSaveCtx(ctx context.Context) {
 	// Documents created through /sync need not have a text content: their
 	// copy is empty, and nothing a peer writes stops the save.
 	text, cached := r.doc.CachedText()
-	switch {
-	case quick && !cached:
-		text = NoText
+	if quick {
 		r.hub.metrics.QuickSaves.Add(1)
-	case quick:
-		r.hub.metrics.QuickSaves.Add(1)
-	case !cached:
+		if !cached {
+			text = NoText
+		}
+	} else if !cached {
 		if text, err = r.doc.Text(); err != nil {
 			r.log.Debug("no text copy for this document", zap.Error(err))
 			text = ""

@@ -10,6 +10,11 @@ import (
 	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
+// sleepAnyway: a wake-cost limit that a loaded, racing test machine does
+// not push a short history over (the 5 ms default is a policy, not what
+// these tests are about).
+const sleepAnyway = time.Second
+
 // An idle room with a short history puts its document to sleep: it stays
 // loaded with its peers, GET /text and a periodic save answer without
 // waking it, and the next edit wakes it and reaches the other peer; nothing
@@ -17,7 +22,7 @@ import (
 func TestIdleRoomSleepsAndWakesOnTheNextEdit(t *testing.T) {
 	t.Parallel()
 	store := persistence.NewMemory()
-	ts := newTestServer(t, pairsync.Config{CompactAfter: 50 * time.Millisecond, FlushInterval: 20 * time.Millisecond}, store)
+	ts := newTestServer(t, pairsync.Config{CompactAfter: 50 * time.Millisecond, FlushInterval: 20 * time.Millisecond, SleepMaxWake: sleepAnyway}, store)
 	room := ts.createRoom("go")
 	ctx := context.Background()
 	a := ts.dial(room, wireclient.ClientOptions{})
@@ -62,7 +67,7 @@ func TestIdleRoomSleepsAndWakesOnTheNextEdit(t *testing.T) {
 // document activity counts as activity.
 func TestHeartbeatsDoNotKeepARoomAwake(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, pairsync.Config{CompactAfter: 100 * time.Millisecond}, nil)
+	ts := newTestServer(t, pairsync.Config{CompactAfter: 100 * time.Millisecond, SleepMaxWake: sleepAnyway}, nil)
 	room := ts.createRoom("go")
 	a := ts.dial(room, wireclient.ClientOptions{})
 	if err := a.Splice(0, 0, "x"); err != nil {

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pairpad/pairpad/bench/internal/benchapi"
 	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
@@ -34,8 +34,8 @@ func main() {
 	chunk := flag.Int("chunk", 256<<10, "bytes per paste")
 	idle := flag.Duration("idle", 40*time.Second, "time the rooms stay open after the pastes (compaction runs after COMPACT_AFTER)")
 	flag.Parse()
-	if !strings.HasPrefix(*base, "http://127.0.0.1") && !strings.HasPrefix(*base, "http://localhost") {
-		fail(fmt.Errorf("-url must be a loopback address"))
+	if err := benchapi.Loopback(*base); err != nil {
+		fail(err)
 	}
 	if *pid == 0 {
 		fail(fmt.Errorf("-pid is required"))
@@ -51,7 +51,7 @@ func main() {
 	var clients []*wireclient.Client
 	var ids []string
 	for r := 0; r < *rooms; r++ {
-		id, err := createRoom(*base)
+		id, err := benchapi.CreateRoom(*base)
 		if err != nil {
 			fail(err)
 		}
@@ -126,37 +126,13 @@ func textCalls(base, id string, pid int, what string) {
 		times[0].Round(time.Millisecond), times[1].Round(time.Millisecond), times[2].Round(time.Millisecond), mib(after-before))
 }
 
-func createRoom(base string) (string, error) {
-	resp, err := http.Post(base+"/rooms", "application/json", strings.NewReader(`{"language":"plaintext"}`))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		RoomID string `json:"room_id"`
-	}
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(resp.Body)
-		return "", fmt.Errorf("POST /rooms: %d %s", resp.StatusCode, b)
-	}
-	err = json.NewDecoder(resp.Body).Decode(&out)
-	return out.RoomID, err
-}
-
+// loaded is the number of rooms in memory (-1 when unknown).
 func loaded(base string) int {
-	resp, err := http.Get(base + "/metrics")
+	n, err := benchapi.Metric(base, "pairpad_rooms_loaded")
 	if err != nil {
 		return -1
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "pairpad_rooms_loaded "); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	return -1
+	return int(n)
 }
 
 func mem(pid int) (rss, hwm int64) {

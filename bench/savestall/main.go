@@ -14,19 +14,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pairpad/pairpad/bench/internal/benchapi"
 	"github.com/pairpad/pairpad/sync/wireclient"
 )
 
@@ -37,14 +34,14 @@ func main() {
 	keys := flag.Int("keys", 300, "keystrokes to time")
 	rate := flag.Float64("rate", 10, "keystrokes per second")
 	flag.Parse()
-	if !strings.HasPrefix(*base, "http://127.0.0.1") && !strings.HasPrefix(*base, "http://localhost") {
-		fail(fmt.Errorf("-url must be a loopback address"))
+	if err := benchapi.Loopback(*base); err != nil {
+		fail(err)
 	}
 	if *keys < 1 || *rate <= 0 || *chunks < 0 || *chunk < 16 {
 		fail(fmt.Errorf("-keys, -rate and -chunk must be positive"))
 	}
 	ctx := context.Background()
-	id, err := createRoom(*base)
+	id, err := benchapi.CreateRoom(*base)
 	if err != nil {
 		fail(err)
 	}
@@ -120,43 +117,11 @@ func main() {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func metric(base, name string) float64 {
-	resp, err := http.Get(base + "/metrics")
+	v, err := benchapi.Metric(base, name)
 	if err != nil {
 		fail(err)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				fail(fmt.Errorf("metric %s: %w", name, err))
-			}
-			return f
-		}
-	}
-	fail(fmt.Errorf("metric %s not found", name))
-	return 0
-}
-
-func createRoom(base string) (string, error) {
-	resp, err := http.Post(base+"/rooms", "application/json", strings.NewReader(`{"language":"plaintext"}`))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		RoomID string `json:"room_id"`
-	}
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(resp.Body)
-		return "", fmt.Errorf("POST /rooms: %d %s", resp.StatusCode, b)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return "", err
-	}
-	return out.RoomID, nil
+	return v
 }
 
 func fail(err error) {
