@@ -41,6 +41,9 @@ const (
 	// BrokerLink: Data is a link change (links.go), published on LinksTopic
 	// to every instance: a revocation or a new role for a share link.
 	BrokerLink
+	// BrokerPairing: Data is the room's driver-mode state (drive.go, JSON),
+	// published on every change and on heads ticks while the mode is on.
+	BrokerPairing
 
 	// brokerTick never crosses a broker: it is the room's own heads-exchange
 	// timer, queued with other instances' messages.

@@ -11,7 +11,7 @@ const (
 	CloseInternal        CloseCode = 1011 // unexpected server error
 	CloseMalformed       CloseCode = 4400 // frame is not CBOR, or not a protocol message of the right shape
 	CloseUnauthorized    CloseCode = 4401 // the link was revoked or the token expired while connected
-	CloseForbidden       CloseCode = 4403 // a viewer sent changes (its role does not allow writing)
+	CloseForbidden       CloseCode = 4403 // a viewer, or a navigator in driver mode, sent changes
 	CloseRoomNotFound    CloseCode = 4404 // the room does not exist (any more)
 	CloseSlowConsumer    CloseCode = 4408 // the peer did not read fast enough; it resyncs on reconnect
 	CloseReplaced        CloseCode = 4409 // the same peer id joined again on another socket

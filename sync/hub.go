@@ -91,6 +91,10 @@ type Config struct {
 	// BrokerQueue: messages from other instances queued per room; over it
 	// they are dropped and counted. Default 1024.
 	BrokerQueue int
+	// DriveGrace: in driver mode, how long after the keyboard changes hands
+	// changes from any peer that may write are still accepted (typed before
+	// its client heard of the change); default 2 s (drive.go).
+	DriveGrace time.Duration
 	// HeadsInterval: how often a room held on several instances publishes
 	// its heads so that lost broker messages are fetched again. Default 2s.
 	HeadsInterval time.Duration
@@ -162,6 +166,9 @@ func (c Config) withDefaults() Config {
 	if c.HeadsInterval <= 0 {
 		c.HeadsInterval = 2 * time.Second
 	}
+	if c.DriveGrace <= 0 {
+		c.DriveGrace = defaultDriveGrace
+	}
 	if c.HistoryLoads <= 0 {
 		c.HistoryLoads = 2
 	}
@@ -193,6 +200,8 @@ type Hub struct {
 	saveSem   chan struct{}
 	stopFlush chan struct{}
 	links     linkRegistry // recent link changes (links.go)
+	// pairingNotices numbers driver-mode notices (drive.go)
+	pairingNotices atomic.Uint64
 	// link changes from other instances (links.go; nil without a broker)
 	linkIn     chan linkChange
 	linkStop   chan struct{}

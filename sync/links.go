@@ -290,7 +290,8 @@ func (r *room) sendRoleNotice(p *peer, role Role) {
 // its message is applied or forwarded.
 func (r *room) refuseWrite(p *peer, ps *peerSync, changes int) {
 	r.hub.metrics.WritesRefused.Add(1)
-	p.log.Info("changes from a peer that may not write: closing", zap.String("role", string(ps.role)), zap.Int("changes", changes))
+	p.log.Info("changes from a peer that may not write: closing", zap.String("role", string(ps.role)),
+		zap.Bool("driver_mode", r.drive.state.On), zap.Int("changes", changes))
 	p.kick(CloseForbidden)
 	r.removePeer(p)
 }

@@ -28,6 +28,9 @@ type Metrics struct {
 	SlowConsumers      atomic.Int64
 	WritesRefused      atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
 	RoleNotices        atomic.Int64 // live role changes told to peers
+	DriveRequests      atomic.Int64 // driver-mode requests from peers (drive.go)
+	DriveRefused       atomic.Int64 // driver-mode requests refused (answered with an error)
+	DriveChanges       atomic.Int64 // driver-mode state changes told to a room's peers
 	LinkChangesOut     atomic.Int64 // link revocations/role changes published to other instances
 	LinkChangesIn      atomic.Int64 // link revocations/role changes received from other instances
 	Reclaims           atomic.Int64 // forced GC + C heap trims
@@ -92,6 +95,9 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
 	g("pairpad_writes_refused_total", "Sync messages carrying changes from peers whose role cannot write (closed with 4403, nothing applied).", "counter", m.WritesRefused.Load())
 	g("pairpad_role_notices_total", "Live role changes sent to connected peers.", "counter", m.RoleNotices.Load())
+	g("pairpad_drive_requests_total", "Driver-mode requests from peers (on, off, request, give, ...).", "counter", m.DriveRequests.Load())
+	g("pairpad_drive_refused_total", "Driver-mode requests refused (the sender is told why).", "counter", m.DriveRefused.Load())
+	g("pairpad_drive_changes_total", "Driver-mode state changes told to a room's peers (local and from other instances).", "counter", m.DriveChanges.Load())
 	g("pairpad_link_changes_published_total", "Link revocations and role changes made here and published to the other instances (REDIS_URL).", "counter", m.LinkChangesOut.Load())
 	g("pairpad_link_changes_received_total", "Link revocations and role changes made on other instances and applied here.", "counter", m.LinkChangesIn.Load())
 	g("pairpad_memory_reclaims_total", "Forced GCs that release automerge's C memory (after unloads, and while busy).", "counter", m.Reclaims.Load())

@@ -34,6 +34,8 @@ type peerSync struct {
 	// role: what the peer may do now (its grant's role, then live link
 	// changes); a peer that cannot write is closed when it sends changes.
 	role Role
+	// pairingSent: the peer has been told the driver-mode state (drive.go).
+	pairingSent bool
 }
 
 // newPeerSync starts the room's view of a peer; state is nil until the

@@ -106,6 +106,7 @@ type room struct {
 	creatable bool
 	absent    bool
 	unavail   absentDoc // peers waiting for an absent document (syncdoc.go)
+	drive     roomDrive // driver and navigator mode (drive.go)
 
 	roomDurable // change log, save retries, spill (durable.go)
 }
@@ -456,6 +457,7 @@ func (r *room) addPeer(p *peer) {
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(1)
 	p.log.Debug("peer joined room", zap.Int("peers", len(r.peers)))
+	r.driveJoined(p)
 }
 
 func (r *room) removePeer(p *peer) {
@@ -470,6 +472,7 @@ func (r *room) removePeer(p *peer) {
 	}
 	r.peerCount.Store(int64(len(r.peers)))
 	r.hub.metrics.PeersConnected.Add(-1)
+	r.driveLeft(p)
 }
 
 func (r *room) handleFrame(p *peer, msg wire.Message) {
@@ -483,6 +486,9 @@ func (r *room) handleFrame(p *peer, msg wire.Message) {
 	case wire.TypeEphemeral:
 		if msg.DocumentID != r.id {
 			r.hub.metrics.FramesDropped.Add(1)
+			return
+		}
+		if isDriveMessage(msg) && r.handleDrive(p, ps, msg) {
 			return
 		}
 		if r.forwardEphemeral(p, msg) {
@@ -527,10 +533,11 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		}
 		r.announced(p) // it has the document: its changes follow our answer
 	}
-	if info.Changes > 0 && !ps.role.CanWrite() {
-		r.refuseWrite(p, ps, info.Changes) // a viewer: nothing applied, nothing forwarded
+	if info.Changes > 0 && !r.mayChange(p, ps, time.Now()) {
+		r.refuseWrite(p, ps, info.Changes) // a viewer or navigator: nothing applied, nothing forwarded
 		return
 	}
+	r.pairingOnFirstSync(p, ps)
 	if !r.admitSize(p, info) {
 		return
 	}

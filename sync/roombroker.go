@@ -63,6 +63,7 @@ type brokerState struct {
 // they lack, whatever pub/sub lost.
 func (r *room) headsTick() {
 	r.forgetEphemeral(time.Now(), false)
+	r.driveTick()
 	key := r.doc.HeadsKey()
 	if len(r.peers) == 0 && key == r.bx.lastHeads {
 		return
@@ -239,5 +240,7 @@ func (r *room) applyRemote(m BrokerMessage) {
 			return
 		}
 		r.forwardEphemeral(nil, msg)
+	case BrokerPairing:
+		r.applyRemoteDrive(m)
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	RedisPrefix     string        // REDIS_PREFIX, default "pairpad:"
 	HeadsInterval   time.Duration // HEADS_INTERVAL, default 2s
 	HistoryLoads    int           // HISTORY_LOADS, default 2
+	DriveGrace      time.Duration // DRIVE_GRACE, default 2s
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error; default info
 	LogFormat       string        // LOG_FORMAT: console or json; default console
 	MaxFrameBytes   int64         // MAX_FRAME_BYTES, default 16 MiB
@@ -220,6 +221,14 @@ func settings() []setting {
 				return fmt.Errorf("want a Go duration from 10ms to 1m, such as 2s")
 			}
 			c.HeadsInterval = d
+			return nil
+		}},
+		{"DRIVE_GRACE", "driver mode: how long after the keyboard changes hands edits typed before it (still in flight) are accepted from anyone who may edit", "2s", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Millisecond || d > time.Minute {
+				return fmt.Errorf("want a Go duration from 1ms to 1m, such as 2s")
+			}
+			c.DriveGrace = d
 			return nil
 		}},
 		{"HISTORY_LOADS", "rooms not in memory loaded at once into temporary documents for the history endpoints and imports (others wait)", "2", func(c *Config, v string) error {

@@ -118,6 +118,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger) error {
 		SpillDir:      cfg.SpillPath(),
 		HeadsInterval: cfg.HeadsInterval,
 		HistoryLoads:  cfg.HistoryLoads,
+		DriveGrace:    cfg.DriveGrace,
 		// issue 9 room limits
 		MaxDocBytes:            cfg.MaxDocBytes,
 		MaxPeerQueueBytes:      cfg.MaxPeerQueue,
