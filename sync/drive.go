@@ -147,6 +147,7 @@ func (r *room) applyDrive(p *peer, ps *peerSync, req driveRequest, now time.Time
 	}
 	owner := ps.role == RoleOwner
 	driver := st.On && st.Driver == p.id
+	before := *st
 	name := boundName(req.Name)
 	switch req.Op {
 	case "on":
@@ -216,7 +217,10 @@ func (r *room) applyDrive(p *peer, ps *peerSync, req driveRequest, now time.Time
 	if st.On && name != "" {
 		r.nameDriveParticipant(p.id, name)
 	}
-	d.grace = now.Add(r.hub.cfg.DriveGrace)
+	if st.On != before.On || st.Driver != before.Driver {
+		// Only a new driver (or a new mode) makes edits in flight legitimate.
+		d.grace = now.Add(r.hub.cfg.DriveGrace)
+	}
 	r.driveChanged()
 	return ""
 }

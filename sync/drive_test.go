@@ -294,3 +294,27 @@ func TestDriverModeAcrossInstances(t *testing.T) {
 	}
 	waitText(t, alice, "xc")
 }
+
+// Only a new driver opens the grace window: a rotation change (or a request)
+// does not let a navigator's edit in.
+func TestDriveGraceOnlyWhenTheKeyboardMoves(t *testing.T) {
+	t.Parallel()
+	const grace = 300 * time.Millisecond
+	ts := newGrantServerWith(t, pairsync.Config{DriveGrace: grace}, persistence.NewMemory())
+	room := ts.createRoom("go")
+	alice, aw := dialWatched(t, ts, room, "editor", "E")
+	bob, bw := dialWatched(t, ts, room, "editor", "E")
+	waitText(t, bob, "")
+	drive(t, alice, "on", nil)
+	eventually(t, "on", func() bool { return bw.last().On })
+	time.Sleep(grace + 50*time.Millisecond) // the grace is time itself
+	drive(t, alice, "rotate", map[string]any{"rotate": 600})
+	eventually(t, "rotation set", func() bool { return aw.last().Rotate == 600 && bw.last().Rotate == 600 })
+	if err := bob.Splice(0, 0, "nav"); err != nil {
+		t.Fatal(err)
+	}
+	closedWith(t, bob, int(pairsync.CloseForbidden), 5*time.Second)
+	if got := serverText(t, ts, room); got != "" {
+		t.Fatalf("server text %q", got)
+	}
+}

@@ -15,6 +15,7 @@ import {
   createRoomFull,
   editorText,
   launchBrowser,
+  metric,
   newPerson,
   openRoom,
   ownerFetch,
@@ -39,7 +40,8 @@ async function person(name: string, prefs: Parameters<typeof newPerson>[2] = {})
 }
 
 before(async () => {
-  server = await startServer({ name: "pairing" })
+  // A short DRIVE_GRACE: the navigator's forced edit below is refused without a wait.
+  server = await startServer({ name: "pairing", env: { DRIVE_GRACE: "100ms" } })
   browser = await launchBrowser()
 })
 
@@ -397,6 +399,79 @@ describe("suggestions and the connection", () => {
     assert.notEqual((await p.page.textContent('[data-testid="suggestion-status"]'))?.trim(), "Suggestions unavailable")
   })
 
+})
+
+describe("driver and navigator", () => {
+  const readOnly = (page: Page) => page.getAttribute(".editor-host", "data-readonly")
+  const who = (page: Page) => page.textContent('[data-testid="drive-who"]')
+
+  test("only the driver types; the keyboard is asked for and handed over; the server refuses a navigator's edit", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const editLink = room.links.find(l => l.role === "editor")!
+    const linkUrl = editLink.url.startsWith("http") ? editLink.url : `${server.url}${editLink.url}`
+    const alice = await person("Alice", { color: "#e5484d" })
+    const bob = await person("Bob", { color: "#30a46c" })
+    const carol = await person("Carol", { color: "#8e4ec6" })
+    await openRoom(alice, server.url, room.room_id)
+    await openRoom(bob, server.url, room.room_id, linkUrl)
+    await openRoom(carol, server.url, room.room_id, linkUrl)
+    for (const p of [alice, bob, carol]) await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="peer-follow"]').length === 2)
+
+    // Alice (the owner) turns the mode on and drives; the others' editors are read-only.
+    await alice.page.click('[data-testid="drive-start"]')
+    for (const p of [alice, bob, carol]) await p.page.waitForSelector('[data-testid="drive-bar"]')
+    await poll("Alice drives at Bob's", () => who(bob.page), t => !!t?.includes("Alice is driving"))
+    assert.match((await who(alice.page)) ?? "", /You are driving/)
+    assert.equal(await readOnly(alice.page), "false")
+    assert.equal(await readOnly(bob.page), "true")
+    assert.equal(await readOnly(carol.page), "true")
+    assert.equal(await bob.page.locator('[data-testid="drive-start"]').count(), 0, "no second start while on")
+
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("print(1)")
+    await waitForText(bob.page, "print(1)")
+    // Bob types into his read-only editor: nothing happens.
+    await bob.page.click(".cm-content")
+    await bob.page.keyboard.type("zzz")
+    assert.equal(await editorText(bob.page), "print(1)")
+
+    // Bob asks; Alice sees it and hands over; now Bob types and Alice cannot.
+    await bob.page.click('[data-testid="drive-request"]')
+    await alice.page.waitForSelector('[data-testid="drive-request-item"]:has-text("Bob asks")')
+    await bob.page.waitForSelector('[data-testid="drive-cancel"]')
+    await alice.page.click('[data-testid="drive-give"]')
+    await poll("Bob drives", () => who(bob.page), t => !!t?.includes("You are driving"))
+    await poll("Alice navigates", () => readOnly(alice.page), v => v === "true")
+    assert.equal(await readOnly(bob.page), "false")
+    await placeCaret(bob.page, 8)
+    await bob.page.keyboard.type("\nprint(2)")
+    await waitForText(alice.page, "print(1)\nprint(2)")
+    await waitForText(carol.page, "print(1)\nprint(2)")
+
+    // Strong-style rotation: Bob sets a 5 minute reminder; Carol sees the countdown.
+    await bob.page.selectOption('[data-testid="drive-rotation"]', String(5 * 60))
+    await poll("Carol's countdown", () => carol.page.textContent('[data-testid="drive-rotate"]'), t => /switch in [45]:\d\d/.test(t ?? ""))
+
+    // Carol's page forces an edit past the read-only editor: the server refuses it and
+    // closes her connection; nobody else gets it.
+    const refused = await metric(server.url, "pairpad_writes_refused_total")
+    await carol.page.evaluate(() => window.__pairpad!.view.dispatch({ changes: { from: 0, insert: "HACK " } }))
+    await poll("the refusal counted", () => metric(server.url, "pairpad_writes_refused_total"), n => n === refused + 1)
+    await carol.page.waitForSelector('[data-testid="connection-status"][data-status="failed"]')
+    assert.equal(await serverText(room.room_id), "print(1)\nprint(2)")
+    assert.equal(await editorText(alice.page), "print(1)\nprint(2)")
+
+    // The owner takes the keyboard back, then ends the mode: everyone edits again.
+    await alice.page.click('[data-testid="drive-take"]')
+    await poll("Alice drives again", () => who(bob.page), t => !!t?.includes("Alice is driving"))
+    await alice.page.click('[data-testid="drive-end"]')
+    await bob.page.waitForSelector('[data-testid="drive-bar"]', { state: "detached" })
+    await poll("Bob edits again", () => readOnly(bob.page), v => v === "false")
+    await placeCaret(bob.page, 0)
+    await bob.page.keyboard.type("# ")
+    await waitForText(alice.page, "# print(1)\nprint(2)")
+    for (const p of [alice, bob]) assert.deepEqual(p.errors, [], `${p.name}: page errors`)
+  })
 })
 
 describe("blame", () => {

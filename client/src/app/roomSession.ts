@@ -27,6 +27,7 @@ import {
 } from "../features/presence/protocol"
 import { encodeSelection, type IndexSelection } from "../features/presence/cursors"
 import { followReset } from "../features/follow/followSlice"
+import { DRIVE_TAG, driveReset, pairingReceived, parsePairingNotice, type DriveOp } from "../features/drive/driveSlice"
 import { contentLengthChanged, languageChanged, roleChanged, sinceLeftFound } from "../features/room/roomSlice"
 import type { Role } from "../lib/api"
 import { languageValue, normalizeLanguage, type LanguageId } from "../lib/languages"
@@ -168,7 +169,11 @@ export class RoomSession {
         if (report.status === "connected") {
           // Let automerge-repo register the server for this doc before announcing ourselves.
           if (this.connectedTimer) clearTimeout(this.connectedTimer)
-          this.connectedTimer = setTimeout(() => this.sendState(), 250)
+          this.connectedTimer = setTimeout(() => {
+            this.sendState()
+            // Driver mode may have changed (or the room forgotten it) while we were away.
+            this.drive("hello")
+          }, 250)
         }
       },
     })
@@ -187,6 +192,7 @@ export class RoomSession {
     store.dispatch(selfPeerIdSet(peerId))
     store.dispatch(selfSinceSet(this.since))
     store.dispatch(followReset())
+    store.dispatch(driveReset())
   }
 
   get peerId(): string {
@@ -355,6 +361,22 @@ export class RoomSession {
       document.removeEventListener("visibilitychange", onHidden)
     })
     this.sendState()
+    this.drive("hello")
+  }
+
+  /**
+   * Asks the server to change driver mode (see features/drive/driveSlice.ts): the server
+   * answers everyone with the new state, or us alone with why it refused.
+   */
+  drive(op: DriveOp, extra: { to?: string; rotate?: number } = {}) {
+    const handle = this.handle
+    if (!handle || this.disposed) return
+    const name = this.store.getState().preferences.name ?? "Anonymous"
+    try {
+      handle.broadcast({ t: DRIVE_TAG, op, name, ...extra })
+    } catch {
+      // Not connected: "hello" on reconnect brings the state back.
+    }
   }
 
   /** Current text (empty before open). */
@@ -420,6 +442,12 @@ export class RoomSession {
   }
 
   private receive(senderId: PeerId, raw: unknown) {
+    const pairing = parsePairingNotice(raw)
+    if (pairing) {
+      // Only the server decides who drives.
+      if (senderId === this.adapter.serverPeerId) this.store.dispatch(pairingReceived(pairing))
+      return
+    }
     const role = parseRoleNotice(raw)
     if (role) {
       // Only the server may tell us our role; a peer cannot (it would not change what

@@ -12,8 +12,13 @@ export const selectPreferences = (s: RootState) => s.preferences
 export const selectDisplayName = (s: RootState) => s.preferences.name
 export const selectSuggestions = (s: RootState) => s.suggestions
 export const selectRole = (s: RootState) => s.room.role
-/** Viewers cannot change the document: read-only editor, no language change. */
-export const selectReadOnly = (s: RootState) => s.room.role === "viewer"
+/** In driver mode, whether we hold the keyboard. */
+export const selectDriving = (s: RootState) => s.drive.on && !!s.presence.selfPeerId && s.drive.driver === s.presence.selfPeerId
+/**
+ * Viewers cannot change the document (read-only editor, no language change); nor can
+ * navigators while driver mode is on (the server would refuse their edits).
+ */
+export const selectReadOnly = (s: RootState) => s.room.role === "viewer" || (s.drive.on && !selectDriving(s))
 
 const selectRawPeerList = (s: RootState) => peerList(s.presence)
 const selectSelfClaim = createSelector(

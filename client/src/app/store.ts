@@ -10,6 +10,7 @@ import {
 } from "../features/preferences/preferencesSlice"
 import { suggestionsReducer } from "../features/suggestions/suggestionsSlice"
 import { followReducer } from "../features/follow/followSlice"
+import { driveReducer } from "../features/drive/driveSlice"
 import { browserStore, type KeyValueStore } from "../lib/storage"
 
 export const rootReducer = combineReducers({
@@ -19,6 +20,7 @@ export const rootReducer = combineReducers({
   preferences: preferencesReducer,
   suggestions: suggestionsReducer,
   follow: followReducer,
+  drive: driveReducer,
 })
 
 export type RootState = ReturnType<typeof rootReducer>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react"
 import type { DocHandle } from "@automerge/automerge-repo"
 import { useAppDispatch, useAppSelector, useAppStore } from "../app/hooks"
-import { selectPreferences, selectRoom, selectSuggestions } from "../app/selectors"
+import { selectPreferences, selectReadOnly, selectRoom, selectSuggestions } from "../app/selectors"
 import { api, ApiError } from "../lib/api"
 import { isValidRoomId } from "../lib/roomId"
 import { rememberRoom } from "../lib/recentRooms"
@@ -26,6 +26,7 @@ import { DownloadButton } from "./DownloadButton"
 import { CopyVersionLink, VersionView, versionFromUrl } from "./VersionView"
 import { Timeline } from "./Timeline"
 import { FollowBar, PresentToggle, useAutoFollow } from "./Follow"
+import { DriveBar, DriveToggle } from "./DriveBar"
 import { suggestionsCleared } from "../features/suggestions/suggestionsSlice"
 
 function firstLine(text: string): string {
@@ -54,6 +55,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   // `?v=HASH,…`: show the code at that version (a version link) instead of the live editor.
   const version = versionFromUrl(location.search)
   const conn = useAppSelector(selectConnection)
+  const readOnly = useAppSelector(selectReadOnly)
 
   useEffect(() => {
     dispatch(roomOpened(roomId))
@@ -202,7 +204,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         <a href="/" className="brand" onClick={e => (saveRecent(), onLinkClick(e))} title="Home">
           Pairpad
         </a>
-        <LanguageSelect value={room.language} onChange={l => session?.setLanguage(l)} disabled={room.role === "viewer"} />
+        <LanguageSelect value={room.language} onChange={l => session?.setLanguage(l)} disabled={readOnly} />
         {room.role === "viewer" && (
           <span className="view-only-badge" data-testid="view-only-badge" title="You can follow along; the room's owner can let you edit.">
             View only
@@ -229,6 +231,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
             ⏵ Timeline
           </button>
           <PresentToggle session={session} />
+          <DriveToggle session={session} />
         </HeaderMenu>
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
       </header>
@@ -249,6 +252,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         </div>
       )}
       <FollowBar />
+      <DriveBar session={session} />
       <main className="editor-area">
         {version ? (
           <VersionView roomId={roomId} token={token} heads={version} />

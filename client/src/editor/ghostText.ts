@@ -84,7 +84,8 @@ const ghostDecorations = EditorView.decorations.compute([ghostField], state => {
 /** Inserts the ghost text as an ordinary edit. Returns false when there's nothing to accept. */
 export function acceptGhost(view: EditorView): boolean {
   const g = view.state.field(ghostField, false)
-  if (!g || !g.text) return false
+  // A viewer's or navigator's editor is read-only: nothing to accept there.
+  if (!g || !g.text || view.state.readOnly) return false
   view.dispatch({
     changes: { from: g.pos, insert: g.text },
     selection: EditorSelection.cursor(g.pos + g.text.length),
