@@ -132,11 +132,6 @@ func TestRoomEndpointsNeedAToken(t *testing.T) {
 	expired, _ := f.svc.Token(expiredLink)
 	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, auth.Claims{Room: r.RoomID, Role: auth.RoleOwner,
 		RegisteredClaims: jwt.RegisteredClaims{ID: linkOf(t, r, auth.RoleViewer).ID, Issuer: auth.Issuer}}).SignedString([]byte("guessed-secret-guessed-secret-00000"))
-	appTok := func(room string, role auth.Role, key []byte) string {
-		s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, auth.Claims{Room: room, Role: role, Name: "Grace",
-			RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}}).SignedString(key)
-		return s
-	}
 	base := "/rooms/" + r.RoomID
 	cases := []struct {
 		name, method, path, body, token string

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/auth"
+	"github.com/pairpad/pairpad/crdt"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
@@ -23,6 +24,9 @@ type LinkInfo struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// Notes: the link also opens the room's private notes (owner links
+	// always do).
+	Notes bool `json:"notes"`
 }
 
 // LinksResponse is the body of GET /rooms/{id}/links.
@@ -42,7 +46,8 @@ func roomURL(room, token string) string {
 }
 
 func (s *Server) linkInfo(l auth.Link) (LinkInfo, error) {
-	li := LinkInfo{ID: l.ID, Role: l.Role, Label: l.Label, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
+	li := LinkInfo{ID: l.ID, Role: l.Role, Label: l.Label, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt,
+		Notes: l.Notes || l.Role == auth.RoleOwner}
 	if l.RevokedAt == nil {
 		tok, err := s.auth.Token(l)
 		if err != nil {
@@ -125,6 +130,8 @@ type createLinkRequest struct {
 	Label string `json:"label"`
 	// ExpiresIn is the link's lifetime in seconds; 0 or absent: no expiry.
 	ExpiresIn int64 `json:"expires_in"`
+	// Notes: the link also opens the room's private notes.
+	Notes bool `json:"notes"`
 }
 
 // maxExpiresIn bounds expires_in (ten years) so the time cannot overflow.
@@ -149,6 +156,12 @@ func (s *Server) createLink(c *gin.Context) {
 		s.failLinks(c, err)
 		return
 	}
+	if req.Notes {
+		if l, err = s.auth.SetNotes(c.Request.Context(), c.Param("id"), l.ID, true); err != nil {
+			s.failLinks(c, err)
+			return
+		}
+	}
 	li, err := s.linkInfo(l)
 	if err != nil {
 		s.failLinks(c, err)
@@ -159,6 +172,9 @@ func (s *Server) createLink(c *gin.Context) {
 
 type patchLinkRequest struct {
 	Role string `json:"role"`
+	// Notes grants (true) or withdraws (false) the link's access to the
+	// room's private notes; absent: unchanged.
+	Notes *bool `json:"notes"`
 }
 
 // notOwnLink refuses to change or revoke the link the request itself
@@ -179,20 +195,41 @@ func (s *Server) patchLink(c *gin.Context) {
 	if err := decodeStrict(c, 4<<10, &req); err != nil {
 		return
 	}
-	role, err := auth.ParseRole(req.Role)
-	if err != nil {
-		s.failLinks(c, err)
+	if req.Role == "" && req.Notes == nil {
+		writeError(c, http.StatusBadRequest, "invalid_field", "give role (viewer, editor or owner), notes (true or false), or both")
 		return
 	}
-	l, err := s.auth.SetRole(c.Request.Context(), c.Param("id"), c.Param("link_id"), role)
-	if err != nil {
-		s.failLinks(c, err)
-		return
+	var l auth.Link
+	if req.Role != "" {
+		role, err := auth.ParseRole(req.Role)
+		if err != nil {
+			s.failLinks(c, err)
+			return
+		}
+		if l, err = s.auth.SetRole(c.Request.Context(), c.Param("id"), c.Param("link_id"), role); err != nil {
+			s.failLinks(c, err)
+			return
+		}
+		if l.RevokedAt == nil {
+			s.live().SetLinkRole(l.ID, l.Role)
+		}
+		s.log.Info("link role changed", zap.String("room", l.RoomID), zap.String("link", l.ID), zap.String("role", string(l.Role)))
 	}
-	if l.RevokedAt == nil {
-		s.live().SetLinkRole(l.ID, l.Role)
+	if req.Notes != nil {
+		var err error
+		if l, err = s.auth.SetNotes(c.Request.Context(), c.Param("id"), c.Param("link_id"), *req.Notes); err != nil {
+			s.failLinks(c, err)
+			return
+		}
+		if notes, err := crdt.NotesDocumentID(l.RoomID); err == nil {
+			if *req.Notes {
+				s.live().GrantLinkIn(notes, l.ID)
+			} else {
+				s.live().RevokeLinkIn(notes, l.ID) // its peers in the notes are closed (4401)
+			}
+		}
+		s.log.Info("link notes access changed", zap.String("room", l.RoomID), zap.String("link", l.ID), zap.Bool("notes", *req.Notes))
 	}
-	s.log.Info("link role changed", zap.String("room", l.RoomID), zap.String("link", l.ID), zap.String("role", string(l.Role)))
 	li, err := s.linkInfo(l)
 	if err != nil {
 		s.failLinks(c, err)
@@ -225,12 +262,18 @@ func (s *Server) deleteLink(c *gin.Context) {
 type LiveLinks interface {
 	SetLinkRole(linkID string, role auth.Role)
 	RevokeLink(linkID string)
+	// RevokeLinkIn closes the link's connections to one room (its notes);
+	// GrantLinkIn lets them join it again.
+	RevokeLinkIn(room, linkID string)
+	GrantLinkIn(room, linkID string)
 }
 
 type noLive struct{}
 
 func (noLive) SetLinkRole(string, auth.Role) {}
 func (noLive) RevokeLink(string)             {}
+func (noLive) RevokeLinkIn(string, string)   {}
+func (noLive) GrantLinkIn(string, string)    {}
 
 func (s *Server) live() LiveLinks {
 	if s.opts.Live != nil {
@@ -247,3 +290,5 @@ type hubLive struct{ h *pairsync.Hub }
 
 func (l hubLive) SetLinkRole(id string, r auth.Role) { l.h.SetLinkRole(id, pairsync.Role(r)) }
 func (l hubLive) RevokeLink(id string)               { l.h.RevokeLink(id) }
+func (l hubLive) RevokeLinkIn(room, id string)       { l.h.RevokeLinkIn(room, id) }
+func (l hubLive) GrantLinkIn(room, id string)        { l.h.GrantLinkIn(room, id) }

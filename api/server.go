@@ -143,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/rooms/:id/snapshot", anyRole, s.getSnapshot)
 	r.GET("/rooms/:id/text", anyRole, s.getText)
 	s.historyRoutes(r, anyRole)
+	s.notesRoutes(r)
 	if s.auth != nil {
 		r.GET("/rooms/:id/links", owner, s.listLinks)
 		r.POST("/rooms/:id/links", owner, s.createLink)
@@ -256,6 +257,9 @@ type RoomInfo struct {
 	Role   auth.Role `json:"role"`
 	LinkID string    `json:"link_id,omitempty"`
 	Name   string    `json:"name,omitempty"`
+	// Notes: the caller may open the room's private notes (GET
+	// /rooms/{id}/notes).
+	Notes bool `json:"notes"`
 	// Access is the server's ACCESS mode.
 	Access string `json:"access"`
 	// MaxDocBytes is the server's MAX_DOC_BYTES: the client refuses edits
@@ -268,6 +272,12 @@ func (s *Server) roomID(c *gin.Context) (string, bool) {
 	id := c.Param("id")
 	if _, err := crdt.ParseDocumentID(id); err != nil {
 		s.fail(c, err)
+		return "", false
+	}
+	if crdt.IsNotesDocumentID(id) {
+		// A room's private notes open only through its notes routes
+		// (notes.go), which check the notes grant on the room.
+		s.fail(c, pairsync.ErrNotFound)
 		return "", false
 	}
 	return id, true
@@ -297,7 +307,7 @@ func (s *Server) getRoom(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, RoomInfo{RoomID: id, URL: "/room/" + id, Language: meta.Language, CreatedAt: meta.CreatedAt,
 		UpdatedAt: meta.UpdatedAt, Peers: st.Peers, SizeBytes: meta.SizeBytes, Loaded: st.Loaded, Unsaved: st.Dirty,
-		Role: who.Role, LinkID: who.LinkID, Name: who.Name, Access: access,
+		Role: who.Role, LinkID: who.LinkID, Name: who.Name, Notes: who.MayReadNotes(), Access: access,
 		MaxDocBytes: s.hub.Config().MaxDocBytes})
 }
 
@@ -351,6 +361,13 @@ func (s *Server) serveWS(c *gin.Context) {
 	if !ok {
 		return
 	}
+	who := identity(c) // checked by require: the token's role, link and expiry
+	s.serveRoomWS(c, id, pairsync.Grant{Room: id, Role: pairsync.Role(who.Role), LinkID: who.LinkID, Name: who.Name, ExpiresAt: who.ExpiresAt})
+}
+
+// serveRoomWS upgrades the request and serves room id with grant g (the
+// room's own /ws, or its notes).
+func (s *Server) serveRoomWS(c *gin.Context, id string, g pairsync.Grant) {
 	var textChars int
 	loaded := s.hub.Status(id).Loaded
 	if !loaded {
@@ -389,9 +406,7 @@ func (s *Server) serveWS(c *gin.Context) {
 	// context is cancelled when this handler returns, so the connection gets
 	// its values (the grant) without its cancellation; the hub's Shutdown
 	// ends it with the server.
-	who := identity(c) // checked by require: the token's role, link and expiry
-	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), pairsync.Grant{Room: id, Role: pairsync.Role(who.Role),
-		LinkID: who.LinkID, Name: who.Name, ExpiresAt: who.ExpiresAt})
+	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), g)
 	go s.hub.ServeConn(ctx, conn, id, s.log.WithLazy(zap.String("room", id), zap.String("remote", c.ClientIP())))
 }
 

@@ -81,6 +81,19 @@ func (m *MemoryStore) SetLinkRole(_ context.Context, id string, role Role) (Link
 	return l, nil
 }
 
+// SetLinkNotes implements LinkStore.
+func (m *MemoryStore) SetLinkNotes(_ context.Context, id string, notes bool) (Link, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[id]
+	if !ok {
+		return Link{}, ErrLinkNotFound
+	}
+	l.Notes = notes
+	m.links[id] = l
+	return l, nil
+}
+
 // RevokeLink implements LinkStore.
 func (m *MemoryStore) RevokeLink(_ context.Context, id string, at time.Time) (Link, error) {
 	m.mu.Lock()

@@ -23,6 +23,9 @@ type Link struct {
 	CreatedAt time.Time
 	RevokedAt *time.Time
 	ExpiresAt *time.Time
+	// Notes: the link also opens the room's private notes (owner links
+	// always do).
+	Notes bool
 }
 
 // Active says whether the link still opens its room at t.
@@ -38,6 +41,9 @@ type LinkStore interface {
 	ListLinks(ctx context.Context, roomID string) ([]Link, error)
 	// SetLinkRole changes a link's role and returns the updated link.
 	SetLinkRole(ctx context.Context, id string, role Role) (Link, error)
+	// SetLinkNotes grants or withdraws a link's access to the room's
+	// private notes and returns the updated link.
+	SetLinkNotes(ctx context.Context, id string, notes bool) (Link, error)
 	// RevokeLink marks a link revoked at at (the first revocation wins)
 	// and returns the updated link.
 	RevokeLink(ctx context.Context, id string, at time.Time) (Link, error)
@@ -239,7 +245,7 @@ func (s *Service) checkLink(ctx context.Context, c *Claims) (Identity, error) {
 	if l.RevokedAt != nil {
 		return Identity{}, ErrRevoked
 	}
-	id := Identity{Kind: KindLink, Room: l.RoomID, Role: l.Role, LinkID: l.ID}
+	id := Identity{Kind: KindLink, Room: l.RoomID, Role: l.Role, LinkID: l.ID, Notes: l.Notes}
 	if l.ExpiresAt != nil {
 		if !s.now().Before(*l.ExpiresAt) {
 			return Identity{}, fmt.Errorf("%w: the link expired at %s", ErrExpired, l.ExpiresAt.UTC().Format(time.RFC3339))
@@ -328,6 +334,19 @@ func (s *Service) SetRole(ctx context.Context, room, linkID string, role Role) (
 	l, err := s.links.SetLinkRole(ctx, linkID, role)
 	if err == nil {
 		s.metrics.RoleChanges.Add(1)
+		s.cache.put(l, s.now())
+	}
+	return l, err
+}
+
+// SetNotes grants (or withdraws) one of room's links access to the room's
+// private notes.
+func (s *Service) SetNotes(ctx context.Context, room, linkID string, notes bool) (Link, error) {
+	if _, err := s.roomLink(ctx, room, linkID); err != nil {
+		return Link{}, err
+	}
+	l, err := s.links.SetLinkNotes(ctx, linkID, notes)
+	if err == nil {
 		s.cache.put(l, s.now())
 	}
 	return l, err

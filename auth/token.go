@@ -57,6 +57,17 @@ type Identity struct {
 	Docs []string
 	// ExpiresAt is when the token or its link stops working; zero: never.
 	ExpiresAt time.Time
+	// Notes: a link token whose link opens the room's private notes.
+	Notes bool
+}
+
+// MayReadNotes says whether the identity opens its room's private notes:
+// owners do; other link holders when the owner granted their link.
+func (id Identity) MayReadNotes() bool {
+	if id.Kind == KindOpen {
+		return false
+	}
+	return id.Role == RoleOwner || (id.Kind == KindLink && id.Notes)
 }
 
 // Claims is the JWT payload of both kinds of token. Link tokens carry room,

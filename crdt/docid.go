@@ -30,6 +30,33 @@ func NewDocumentID() string {
 	return encodeCheck(b[:])
 }
 
+// Private notes (issue 14): a room's notes are a second document whose id
+// is derived from the room's (so every instance finds it without a lookup)
+// and marked as notes by its UUID version nibble, 8 ("custom") where rooms
+// and automerge-repo documents are version 4. The server refuses such ids
+// on every route but the notes routes, which check the notes grant on the
+// room; nobody can open or create one any other way.
+
+// NotesDocumentID returns the id of room's private notes document.
+func NotesDocumentID(room string) (string, error) {
+	payload, err := ParseDocumentID(room)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(append([]byte("pairpad/notes/v1\x00"), payload...))
+	b := sum[:DocumentIDBytes]
+	b[6] = (b[6] & 0x0f) | 0x80 // version 8: notes
+	b[8] = (b[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return encodeCheck(b), nil
+}
+
+// IsNotesDocumentID reports whether id is a well-formed id of the notes
+// kind (UUID version 8).
+func IsNotesDocumentID(id string) bool {
+	payload, err := ParseDocumentID(id)
+	return err == nil && payload[6]>>4 == 8
+}
+
 // ParseDocumentID validates an automerge-repo document id (the part after
 // "automerge:" in a URL) and returns its 16 raw bytes.
 func ParseDocumentID(id string) ([]byte, error) {

@@ -19,13 +19,15 @@ type LinkRow struct {
 	CreatedAt time.Time  `gorm:"not null"`
 	RevokedAt *time.Time `gorm:""`
 	ExpiresAt *time.Time `gorm:""`
+	// Notes: the link opens the room's private notes too.
+	Notes bool `gorm:"not null;default:false"`
 }
 
 // TableName implements gorm's Tabler.
 func (LinkRow) TableName() string { return "links" }
 
 func (r LinkRow) link() auth.Link {
-	l := auth.Link{ID: r.ID, RoomID: r.RoomID, Role: auth.Role(r.Role), Label: r.Label, CreatedAt: r.CreatedAt.UTC()}
+	l := auth.Link{ID: r.ID, RoomID: r.RoomID, Role: auth.Role(r.Role), Label: r.Label, CreatedAt: r.CreatedAt.UTC(), Notes: r.Notes}
 	if r.RevokedAt != nil {
 		t := r.RevokedAt.UTC()
 		l.RevokedAt = &t
@@ -40,7 +42,7 @@ func (r LinkRow) link() auth.Link {
 // CreateLink implements auth.LinkStore.
 func (s *GormStore) CreateLink(ctx context.Context, l auth.Link) error {
 	row := LinkRow{ID: l.ID, RoomID: l.RoomID, Role: string(l.Role), Label: l.Label, CreatedAt: l.CreatedAt.UTC(),
-		RevokedAt: l.RevokedAt, ExpiresAt: l.ExpiresAt}
+		RevokedAt: l.RevokedAt, ExpiresAt: l.ExpiresAt, Notes: l.Notes}
 	return s.db.WithContext(ctx).Create(&row).Error
 }
 
@@ -73,6 +75,18 @@ func (s *GormStore) ListLinks(ctx context.Context, roomID string) ([]auth.Link, 
 // SetLinkRole implements auth.LinkStore.
 func (s *GormStore) SetLinkRole(ctx context.Context, id string, role auth.Role) (auth.Link, error) {
 	res := s.db.WithContext(ctx).Model(&LinkRow{}).Where("id = ?", id).Update("role", string(role))
+	if res.Error != nil {
+		return auth.Link{}, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return auth.Link{}, auth.ErrLinkNotFound
+	}
+	return s.GetLink(ctx, id)
+}
+
+// SetLinkNotes implements auth.LinkStore.
+func (s *GormStore) SetLinkNotes(ctx context.Context, id string, notes bool) (auth.Link, error) {
+	res := s.db.WithContext(ctx).Model(&LinkRow{}).Where("id = ?", id).Update("notes", notes)
 	if res.Error != nil {
 		return auth.Link{}, res.Error
 	}

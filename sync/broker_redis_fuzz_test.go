@@ -38,6 +38,8 @@ func FuzzDecodeHeads(f *testing.F) {
 func FuzzDecodeLinkChange(f *testing.F) {
 	f.Add(encodeLinkChange(linkChange{linkID: "L1", role: RoleViewer}))
 	f.Add(encodeLinkChange(linkChange{linkID: "L2", revoked: true}))
+	f.Add(encodeLinkChange(linkChange{linkID: "L3", revoked: true, room: "notes"}))
+	f.Add(encodeLinkChange(linkChange{linkID: "L4", room: "notes"}))
 	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{2, 0, 'x'})
 	f.Fuzz(func(t *testing.T, p []byte) {
@@ -45,7 +47,7 @@ func FuzzDecodeLinkChange(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if ch.linkID == "" || (!ch.revoked && !ch.role.Valid()) {
+		if ch.linkID == "" || (!ch.revoked && ch.room == "" && !ch.role.Valid()) {
 			t.Fatalf("accepted %x as %+v", p, ch)
 		}
 		again, err := decodeLinkChange(encodeLinkChange(ch))

@@ -259,6 +259,17 @@ func (h *Hub) PeerID() string { return h.peerID }
 // CreateRoom creates and stores a new room document in language; it returns
 // the stored record (its ID is the room id). The room is not loaded.
 func (h *Hub) CreateRoom(ctx context.Context, language string) (RoomRecord, error) {
+	return h.createRoom(ctx, crdt.NewDocumentID(), language)
+}
+
+// CreateRoomWithID stores a new room under id (a room's private notes, whose
+// id derives from the room's); ErrExists when it is there already.
+func (h *Hub) CreateRoomWithID(ctx context.Context, id, language string) error {
+	_, err := h.createRoom(ctx, id, language)
+	return err
+}
+
+func (h *Hub) createRoom(ctx context.Context, id, language string) (RoomRecord, error) {
 	doc, err := crdt.New(language)
 	if err != nil {
 		return RoomRecord{}, err
@@ -268,8 +279,11 @@ func (h *Hub) CreateRoom(ctx context.Context, language string) (RoomRecord, erro
 		return RoomRecord{}, err
 	}
 	now := time.Now().UTC()
-	rec := RoomRecord{ID: crdt.NewDocumentID(), Language: language, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now}
+	rec := RoomRecord{ID: id, Language: language, Data: data, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := h.store.Create(ctx, rec); err != nil {
+		if errors.Is(err, ErrExists) {
+			return RoomRecord{}, err
+		}
 		return RoomRecord{}, Unavailable(err)
 	}
 	return rec, nil

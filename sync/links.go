@@ -35,7 +35,19 @@ type linkChange struct {
 	linkID  string
 	role    Role
 	revoked bool
-	at      time.Time
+	// room: the change concerns only this room's connections (a link's
+	// notes grant withdrawn: its peers in the notes are closed); empty:
+	// every room.
+	room string
+	at   time.Time
+}
+
+// key is the registry key: the link, and the room of a scoped change.
+func (ch linkChange) key() string {
+	if ch.room == "" {
+		return ch.linkID
+	}
+	return ch.linkID + "\x00" + ch.room
 }
 
 // linkRegistry remembers recent link changes. Safe for concurrent use.
@@ -57,23 +69,31 @@ func (l *linkRegistry) record(ch linkChange) {
 			delete(l.changes, id)
 		}
 	}
-	if prev, ok := l.changes[ch.linkID]; ok && prev.revoked {
+	if prev, ok := l.changes[ch.key()]; ok && prev.revoked && ch.room == "" {
 		ch.revoked = true // a revocation is final
 	}
-	l.changes[ch.linkID] = ch
+	if ch.room != "" && !ch.revoked {
+		delete(l.changes, ch.key()) // access to that room granted again
+		return
+	}
+	l.changes[ch.key()] = ch
 }
 
-func (l *linkRegistry) recent(linkID string, now time.Time) (linkChange, bool) {
+// recent returns a recent change of linkID that concerns room: a change
+// for every room first, else one scoped to room.
+func (l *linkRegistry) recent(linkID, room string, now time.Time) (linkChange, bool) {
 	if linkID == "" {
 		return linkChange{}, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ch, ok := l.changes[linkID]
-	if !ok || now.Sub(ch.at) > linkChangeMemory {
-		return linkChange{}, false
+	for _, key := range []string{linkID, linkChange{linkID: linkID, room: room}.key()} {
+		ch, ok := l.changes[key]
+		if ok && now.Sub(ch.at) <= linkChangeMemory {
+			return ch, true
+		}
 	}
-	return ch, true
+	return linkChange{}, false
 }
 
 // SetLinkRole gives every connection that joined with linkID the role
@@ -83,6 +103,25 @@ func (h *Hub) SetLinkRole(linkID string, role Role) {
 		return
 	}
 	h.changeLink(linkChange{linkID: linkID, role: role, at: time.Now()})
+}
+
+// RevokeLinkIn closes the connections that joined room with linkID, with
+// 4401 (a link's notes grant withdrawn: room is the notes document). Call
+// it after the database has the change.
+func (h *Hub) RevokeLinkIn(room, linkID string) {
+	if linkID == "" || room == "" {
+		return
+	}
+	h.changeLink(linkChange{linkID: linkID, revoked: true, room: room, at: time.Now()})
+}
+
+// GrantLinkIn undoes RevokeLinkIn for connections that join room with
+// linkID from now on (a link's notes grant given back).
+func (h *Hub) GrantLinkIn(room, linkID string) {
+	if linkID == "" || room == "" {
+		return
+	}
+	h.changeLink(linkChange{linkID: linkID, room: room, at: time.Now()})
 }
 
 // RevokeLink closes every connection that joined with linkID with 4401.
@@ -194,17 +233,25 @@ func (h *Hub) publishLink(ch linkChange) {
 	h.metrics.LinkChangesOut.Add(1)
 }
 
-// Link change wire format: a flags byte (1: revoked), the role as a
-// uvarint-length string, then the link id.
+// Link change wire format: a flags byte (1: revoked, 2: scoped to a room),
+// the role as a uvarint-length string, the room as one when scoped, then
+// the link id.
 func encodeLinkChange(ch linkChange) []byte {
-	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(ch.role)+len(ch.linkID))
+	out := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(ch.role)+len(ch.room)+len(ch.linkID))
 	var flags byte
 	if ch.revoked {
-		flags = 1
+		flags |= 1
+	}
+	if ch.room != "" {
+		flags |= 2
 	}
 	out = append(out, flags)
 	out = binary.AppendUvarint(out, uint64(len(ch.role)))
 	out = append(out, ch.role...)
+	if ch.room != "" {
+		out = binary.AppendUvarint(out, uint64(len(ch.room)))
+		out = append(out, ch.room...)
+	}
 	return append(out, ch.linkID...)
 }
 
@@ -215,20 +262,36 @@ const maxLinkIDBytes = 256
 
 func decodeLinkChange(p []byte) (linkChange, error) {
 	var ch linkChange
-	if len(p) < 2 || p[0] > 1 {
+	if len(p) < 2 || p[0] > 3 {
 		return ch, errLinkChange
 	}
-	ch.revoked = p[0] == 1
-	n, k := binary.Uvarint(p[1:])
-	if k <= 0 || n > uint64(len(p)-1-k) {
+	flags := p[0]
+	ch.revoked = flags&1 != 0
+	p = p[1:]
+	str := func() (string, bool) {
+		n, k := binary.Uvarint(p)
+		if k <= 0 || n > uint64(len(p)-k) {
+			return "", false
+		}
+		v := string(p[k : k+int(n)])
+		p = p[k+int(n):]
+		return v, true
+	}
+	role, ok := str()
+	if !ok {
 		return ch, errLinkChange
 	}
-	ch.role = Role(p[1+k : 1+k+int(n)])
-	ch.linkID = string(p[1+k+int(n):])
+	ch.role = Role(role)
+	if flags&2 != 0 {
+		if ch.room, ok = str(); !ok || ch.room == "" || len(ch.room) > maxLinkIDBytes {
+			return ch, errLinkChange
+		}
+	}
+	ch.linkID = string(p)
 	if ch.linkID == "" || len(ch.linkID) > maxLinkIDBytes {
 		return ch, errLinkChange
 	}
-	if !ch.revoked && !ch.role.Valid() {
+	if !ch.revoked && ch.room == "" && !ch.role.Valid() {
 		return ch, errLinkChange
 	}
 	return ch, nil
@@ -236,6 +299,9 @@ func decodeLinkChange(p []byte) (linkChange, error) {
 
 // applyLink applies a link change to this room's peers (room goroutine).
 func (r *room) applyLink(ch linkChange) {
+	if ch.room != "" && (ch.room != r.id || !ch.revoked) {
+		return // another room's, or a grant (nothing to do for connected peers)
+	}
 	for p, ps := range r.peers {
 		if p.grant.LinkID != ch.linkID {
 			continue
@@ -259,7 +325,7 @@ func (r *room) applyLink(ch linkChange) {
 // link was revoked (p is closed).
 func (r *room) joinGrant(p *peer, ps *peerSync) bool {
 	ps.role = p.grant.Role
-	ch, ok := r.hub.links.recent(p.grant.LinkID, time.Now())
+	ch, ok := r.hub.links.recent(p.grant.LinkID, r.id, time.Now())
 	if !ok {
 		return true
 	}

@@ -176,6 +176,10 @@ func (s *syncSocket) open(id string) *peer {
 		s.refuse(id, "invalid document id: want an automerge-repo document id (bs58check of 16 bytes, as in automerge:<id>)", false)
 		return nil
 	}
+	if crdt.IsNotesDocumentID(id) {
+		s.refuse(id, "not allowed: a room's private notes open only through /ws/{room}/notes", true)
+		return nil
+	}
 	if !s.access.allows(id) {
 		s.refuse(id, "not allowed: this connection's token does not list the document in its docs claim", true)
 		return nil

@@ -627,3 +627,37 @@ func TestSyncAndRoomSocketShareADocument(t *testing.T) {
 	}
 	s.wait("the /ws edit", func() bool { return s.text(room) == "ws+via sync" })
 }
+
+// A room's private notes never open through /sync: not to read an existing
+// one, not to create one under a room's notes id.
+func TestSyncRefusesNotesDocuments(t *testing.T) {
+	ts := newSyncServer(t, pairsync.Config{}, nil, editorOfAll())
+	room := ts.createRoom("go")
+	notes, err := crdt.NotesDocumentID(room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.hub.CreateRoomWithID(context.Background(), notes, "plaintext"); err != nil {
+		t.Fatal(err)
+	}
+	a := dialSync(t, ts, "a")
+	a.request(notes)
+	a.wait("notes refused", func() bool { return a.hasError("private notes open only through /ws/{room}/notes") })
+	other, _ := crdt.NotesDocumentID(crdt.NewDocumentID())
+	a.create(other, newTextDoc(t, "planted"))
+	a.wait("creating notes refused", func() bool {
+		n := 0
+		for _, e := range a.errors {
+			if strings.Contains(e, "private notes") {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	if _, err := ts.store.Load(context.Background(), other); err == nil {
+		t.Fatal("a notes document was created through /sync")
+	}
+	if code := a.closeCode(); code != 0 {
+		t.Fatalf("socket closed with %d", code)
+	}
+}

@@ -65,6 +65,10 @@ type ClientOptions struct {
 	// handshake, before it is decoded and applied: size in bytes and arrival
 	// time, so a caller can tell transfer time from apply time.
 	OnFrame func(bytes int, at time.Time)
+	// OnRaw runs (on the reader goroutine) with every frame's bytes as
+	// read, handshake included (tests of what a peer receives; do not keep
+	// the slice).
+	OnRaw func(frame []byte)
 	// OnEphemeral runs for every ephemeral message received.
 	OnEphemeral func(m wire.Message)
 	// Header is sent with the upgrade request.
@@ -382,6 +386,9 @@ func (c *Client) read() (wire.Message, error) {
 	_, data, err := c.conn.ReadMessage()
 	if err != nil {
 		return wire.Message{}, err
+	}
+	if c.opts.OnRaw != nil {
+		c.opts.OnRaw(data)
 	}
 	if c.opts.OnFrame != nil && c.serverID != "" { // after the handshake
 		c.opts.OnFrame(len(data), time.Now())
