@@ -474,6 +474,73 @@ describe("driver and navigator", () => {
   })
 })
 
+describe("private notes", () => {
+  test("the interviewer's notes reach a granted colleague and never a byte of them reaches the candidate", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const editLink = room.links.find(l => l.role === "editor")!
+    const abs = (u: string) => (u.startsWith("http") ? u : `${server.url}${u}`)
+    // A colleague's link: editor, and the owner grants it the notes.
+    const res = await ownerFetch(room.room_id, `${server.url}/rooms/${room.room_id}/links`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ role: "editor", label: "second interviewer", notes: true }),
+    })
+    assert.equal(res.status, 201)
+    const colleagueLink = (await res.json()) as { url: string; token: string; notes: boolean }
+    assert.equal(colleagueLink.notes, true)
+
+    const alice = await person("Alice", { color: "#e5484d" })
+    const candidate = await person("Casey", { color: "#30a46c" })
+    const colleague = await person("Cole", { color: "#8e4ec6" })
+    // Every byte the candidate's browser receives, on every socket it opens.
+    const candidateFrames: Buffer[] = []
+    candidate.page.on("websocket", ws => ws.on("framereceived", f => candidateFrames.push(Buffer.from(f.payload as string | Buffer))))
+    const aliceSent: Buffer[] = []
+    alice.page.on("websocket", ws => {
+      if (ws.url().includes("/notes")) ws.on("framesent", f => aliceSent.push(Buffer.from(f.payload as string | Buffer)))
+    })
+    await openRoom(alice, server.url, room.room_id)
+    await openRoom(candidate, server.url, room.room_id, abs(editLink.url))
+    await openRoom(colleague, server.url, room.room_id, abs(colleagueLink.url))
+
+    assert.equal(await candidate.page.locator('[data-testid="notes-toggle"]').count(), 0, "the candidate has no notes button")
+    const denied = await fetch(`${server.url}/rooms/${room.room_id}/notes`, { headers: { Authorization: `Bearer ${editLink.token}` } })
+    assert.equal(denied.status, 403)
+
+    // Alice writes her assessment while the candidate codes.
+    const secret = "Strong on tests; ask about naming"
+    await alice.page.click('[data-testid="notes-toggle"]')
+    await alice.page.waitForSelector('[data-testid="notes-editor"] .cm-content')
+    await alice.page.click('[data-testid="notes-editor"] .cm-content')
+    // Pasted, so the phrase travels as one run of bytes (typed text is one change per key).
+    await alice.page.evaluate(t => window.__pairpadNotes!.view.dispatch({ changes: { from: 0, insert: t }, userEvent: "input.paste" }), secret)
+    await placeCaret(candidate.page, 0)
+    await candidate.page.keyboard.type("def solve(): pass")
+    await waitForText(alice.page, "def solve(): pass")
+
+    // The colleague granted notes reads them live.
+    await colleague.page.click('[data-testid="notes-toggle"]')
+    await poll("the colleague's notes", () => colleague.page.evaluate(() => window.__pairpadNotes?.text() ?? ""), t => t === secret)
+    await alice.page.click('[data-testid="notes-editor"] .cm-content')
+    await alice.page.keyboard.press("End")
+    await alice.page.keyboard.type(" (good)")
+    await poll("the colleague's notes, live", () => colleague.page.evaluate(() => window.__pairpadNotes?.text() ?? ""), t => t === secret + " (good)")
+    const notes = await ownerFetch(room.room_id, `${server.url}/rooms/${room.room_id}/notes`)
+    const info = (await notes.json()) as { document_id: string; text: string }
+    assert.equal(info.text, secret + " (good)")
+    await alice.page.screenshot({ path: join(ARTIFACTS, "notes.png"), clip: { x: 0, y: 0, width: 1200, height: 300 } })
+
+    // The check can see the notes in frames: Alice's notes socket carried them...
+    const contains = (frames: Buffer[], s: string) => frames.some(f => f.includes(Buffer.from(s)))
+    assert.ok(contains(aliceSent, "Strong on tests"), "the frame check sees notes text where it is sent")
+    // ...and the candidate's browser never received any of it, nor the notes' id.
+    assert.ok(candidateFrames.length > 5, `the candidate's frames were captured (${candidateFrames.length})`)
+    for (const s of ["Strong on tests", "naming", "(good)", info.document_id]) assert.ok(!contains(candidateFrames, s), `the candidate received ${s}`)
+    assert.equal(await candidate.page.evaluate(() => window.__pairpadNotes === undefined), true)
+    for (const p of [alice, candidate, colleague]) assert.deepEqual(p.errors, [], `${p.name}: page errors`)
+  })
+})
+
 describe("blame", () => {
   test("blame tints the code by author, and the hover card says who and how", async () => {
     const room = await createRoomFull(server.url, "python")

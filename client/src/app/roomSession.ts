@@ -534,7 +534,7 @@ export const FIRST_CONNECT_TIMEOUT_MS = 15_000
  * connected yet or it said it has no such document) gets FIRST_CONNECT_TIMEOUT_MS to
  * become ready; then it fails with "unavailable", as automerge-repo's find would have.
  */
-function awaitDocument(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
+export function awaitDocument(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
   if (handle.isReady()) return Promise.resolve()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -554,7 +554,7 @@ function awaitDocument(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promis
 }
 
 /** Resolves once the document has its `content` text (a fresh doc from the server always has). */
-function waitForContent(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
+export function waitForContent(handle: DocHandle<RoomDoc>, signal?: AbortSignal): Promise<void> {
   if (typeof handle.doc()?.content === "string") return Promise.resolve()
   return new Promise((resolve, reject) => {
     const check = () => {

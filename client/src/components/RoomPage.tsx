@@ -27,6 +27,7 @@ import { CopyVersionLink, VersionView, versionFromUrl } from "./VersionView"
 import { Timeline } from "./Timeline"
 import { FollowBar, PresentToggle, useAutoFollow } from "./Follow"
 import { DriveBar, DriveToggle } from "./DriveBar"
+import { NotesPanel, NotesToggle } from "./NotesPanel"
 import { suggestionsCleared } from "../features/suggestions/suggestionsSlice"
 
 function firstLine(text: string): string {
@@ -50,6 +51,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const [editingName, setEditingName] = useState(false)
   const [blameOn, setBlameOn] = useState(false)
   const [timelineOpen, setTimelineOpen] = useState(false)
+  const [notesOpen, setNotesOpen] = useState(false)
   // A link's token moves from the address bar's fragment to localStorage (see lib/tokens).
   const [token] = useState(() => adoptTokenFromLocation(roomId))
   // `?v=HASH,…`: show the code at that version (a version link) instead of the live editor.
@@ -232,6 +234,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
           </button>
           <PresentToggle session={session} />
           <DriveToggle session={session} />
+          <NotesToggle allowed={!!room.info?.notes} open={notesOpen} onToggle={() => setNotesOpen(o => !o)} />
         </HeaderMenu>
         <ShareDialog roomId={roomId} token={token} role={room.role} linkId={room.linkId} />
       </header>
@@ -253,35 +256,38 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       )}
       <FollowBar />
       <DriveBar session={session} />
-      <main className="editor-area">
-        {version ? (
-          <VersionView roomId={roomId} token={token} heads={version} />
-        ) : timelineOpen ? (
-          <Timeline roomId={roomId} token={token} handle={handle} onClose={() => setTimelineOpen(false)} />
-        ) : handle && session ? (
-          <CodeEditor
-            session={session}
-            handle={handle}
-            modalOpen={needName}
-            blameOn={blameOn}
-            sinceLeft={room.sinceLeft}
-          />
-        ) : room.phase === "error" ? (
-          <div className="center-page">
-            <div className="card narrow" role="alert" data-testid="room-error">
-              <h2>Can't open this room</h2>
-              <p className="muted">{room.error}</p>
-              <button type="button" className="button primary" onClick={() => setAttempt(a => a + 1)}>
-                Try again
-              </button>
+      <div className="workspace">
+        <main className="editor-area">
+          {version ? (
+            <VersionView roomId={roomId} token={token} heads={version} />
+          ) : timelineOpen ? (
+            <Timeline roomId={roomId} token={token} handle={handle} onClose={() => setTimelineOpen(false)} />
+          ) : handle && session ? (
+            <CodeEditor
+              session={session}
+              handle={handle}
+              modalOpen={needName}
+              blameOn={blameOn}
+              sinceLeft={room.sinceLeft}
+            />
+          ) : room.phase === "error" ? (
+            <div className="center-page">
+              <div className="card narrow" role="alert" data-testid="room-error">
+                <h2>Can't open this room</h2>
+                <p className="muted">{room.error}</p>
+                <button type="button" className="button primary" onClick={() => setAttempt(a => a + 1)}>
+                  Try again
+                </button>
+              </div>
             </div>
-          </div>
-        ) : (
-          <div className="loading" data-testid="room-loading">
-            Opening room…
-          </div>
-        )}
-      </main>
+          ) : (
+            <div className="loading" data-testid="room-loading">
+              Opening room…
+            </div>
+          )}
+        </main>
+        {notesOpen && room.info?.notes && <NotesPanel roomId={roomId} token={token} onClose={() => setNotesOpen(false)} />}
+      </div>
       <StatusBar />
       {needName && (
         <NameDialog

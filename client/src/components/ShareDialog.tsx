@@ -111,6 +111,20 @@ function OwnerLinks({ roomId, token, ownLinkId, onCopied }: { roomId: string; to
             ) : (
               <>
                 <RoleSelect value={l.role} testId={`link-role-${l.id}`} onChange={r => act(() => api.setLinkRole(roomId, token, l.id, r))} />
+                {l.role !== "owner" && (
+                  <label className="link-notes" title="This link also opens your private notes">
+                    <input
+                      type="checkbox"
+                      checked={!!l.notes}
+                      data-testid={`link-notes-${l.id}`}
+                      onChange={e => {
+                        const on = e.currentTarget.checked
+                        void act(() => api.setLinkNotes(roomId, token, l.id, on))
+                      }}
+                    />
+                    notes
+                  </label>
+                )}
                 <button type="button" className="link-button" data-testid={`link-revoke-${l.id}`} onClick={() => act(() => api.revokeLink(roomId, token, l.id))}>
                   Revoke
                 </button>

@@ -29,6 +29,8 @@ export interface LinkInfo {
   created_at: string
   expires_at?: string
   revoked_at?: string
+  /** the link opens the room's private notes too (owner links always do) */
+  notes?: boolean
 }
 
 export interface CreatedRoom {
@@ -54,6 +56,18 @@ export interface RoomInfo {
   access?: "links" | "open"
   /** the server's MAX_DOC_BYTES (absent from older servers) */
   max_doc_bytes?: number
+  /** the caller may open the room's private notes */
+  notes?: boolean
+}
+
+/** GET /rooms/{id}/notes */
+export interface NotesInfo {
+  room_id: string
+  document_id: string
+  /** WebSocket path serving the notes document (token as for /ws/{id}) */
+  ws_url: string
+  text: string
+  role: Role
 }
 
 export interface SuggestionRange {
@@ -181,6 +195,16 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         method: "POST",
         headers: authHeaders(token, { "Content-Type": "application/json" }),
         body: JSON.stringify(body),
+      })
+    },
+    getNotes(id: string, token: string | null, signal?: AbortSignal): Promise<NotesInfo> {
+      return request<NotesInfo>(fetchImpl, `/rooms/${encodeURIComponent(id)}/notes`, { method: "GET", signal, headers: authHeaders(token) })
+    },
+    setLinkNotes(id: string, token: string, linkId: string, notes: boolean): Promise<LinkInfo> {
+      return request(fetchImpl, `/rooms/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`, {
+        method: "PATCH",
+        headers: authHeaders(token, { "Content-Type": "application/json" }),
+        body: JSON.stringify({ notes }),
       })
     },
     setLinkRole(id: string, token: string, linkId: string, role: Role): Promise<LinkInfo> {
