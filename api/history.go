@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,6 +38,7 @@ func (s *Server) historyRoutes(r gin.IRoutes, anyRole gin.HandlerFunc) {
 	r.GET("/rooms/:id/blame", anyRole, s.getBlame)
 	r.GET("/rooms/:id/graph", anyRole, s.getGraph)
 	r.GET("/rooms/:id/trace", anyRole, s.getTrace)
+	r.GET("/rooms/:id/timeline", anyRole, s.getTimeline)
 }
 
 func badParam(c *gin.Context, msg string) {
@@ -361,4 +364,64 @@ func (s *Server) importRoom(c *gin.Context) {
 		return
 	}
 	s.roomCreated(c, rec)
+}
+
+// TimelineJSON is the body of GET /rooms/{id}/timeline: the whole history
+// in the compact form the browser's playback needs, in one answer. Arrays
+// are little-endian binary, base64 in JSON; per-change arrays are in the
+// causal order of GET /history.
+type TimelineJSON struct {
+	Changes int                    `json:"changes"`
+	Actors  []string               `json:"actors"`
+	People  map[string]crdt.Person `json:"people"`
+	// Hashes: 32 bytes per change.
+	Hashes []byte `json:"hashes"`
+	// Times: uint32 seconds since the Unix epoch per change.
+	Times []byte `json:"times"`
+	// ActorOf: uint32 index into Actors per change.
+	ActorOf []byte `json:"actor_of"`
+	// Flags: one byte per change: 1 an accepted AI suggestion, 2 a paste.
+	Flags []byte `json:"flags"`
+	// Text: every character ever inserted into the content, in document
+	// order; Ins and Del: int32 per UTF-16 code unit of Text, the first
+	// change from which it is visible and the first from which it is gone
+	// (-1 never). The text after change i is the code units with
+	// Ins <= i and (Del < 0 or Del > i).
+	Text string `json:"text"`
+	Ins  []byte `json:"ins"`
+	Del  []byte `json:"del"`
+}
+
+func (s *Server) getTimeline(c *gin.Context) {
+	h, ok := s.roomHistory(c)
+	if !ok {
+		return
+	}
+	n := len(h.Changes)
+	out := TimelineJSON{Changes: n, Actors: h.Actors, People: h.People(),
+		Hashes: make([]byte, 0, 32*n), Times: make([]byte, 0, 4*n), ActorOf: make([]byte, 0, 4*n), Flags: make([]byte, 0, n)}
+	for i := range h.Changes {
+		ch := &h.Changes[i]
+		out.Hashes = append(out.Hashes, ch.Hash[:]...)
+		out.Times = binary.LittleEndian.AppendUint32(out.Times, uint32(max(0, min(ch.Time, math.MaxUint32))))
+		out.ActorOf = binary.LittleEndian.AppendUint32(out.ActorOf, uint32(ch.Actor))
+		var f byte
+		if ch.HasMessage && ch.Message == "ai" {
+			f |= 1
+		}
+		if ch.HasMessage && ch.Message == "paste" {
+			f |= 2
+		}
+		out.Flags = append(out.Flags, f)
+	}
+	tl := h.Timeline()
+	out.Text = tl.Text
+	out.Ins = make([]byte, 0, 4*len(tl.Ins))
+	out.Del = make([]byte, 0, 4*len(tl.Del))
+	for k := range tl.Ins {
+		out.Ins = binary.LittleEndian.AppendUint32(out.Ins, uint32(tl.Ins[k]))
+		out.Del = binary.LittleEndian.AppendUint32(out.Del, uint32(tl.Del[k]))
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 }

@@ -143,6 +143,37 @@ func BenchmarkHistoryRustcode(b *testing.B) {
 		}
 		b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	})
+	timeline := func(b *testing.B) {
+		resp, body := f.do(&testing.T{}, "GET", "/rooms/"+rec.ID+"/timeline", "")
+		var tl api.TimelineJSON
+		if resp.StatusCode != 200 || json.Unmarshal(body, &tl) != nil || tl.Changes < 40174 {
+			b.Fatalf("timeline: %d (%d bytes)", resp.StatusCode, len(body))
+		}
+		b.ReportMetric(float64(len(body)), "bytes")
+	}
+	// The same through GET /timeline (one answer: the changes and the
+	// character table the browser's playback scrubs).
+	b.Run("timeline-live", func(b *testing.B) {
+		var cpu time.Duration
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			f.hub.ForgetHistories()
+			b.StartTimer()
+			start := cpuTime()
+			timeline(b)
+			cpu += cpuTime() - start
+		}
+		b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	})
+	b.Run("timeline-cached", func(b *testing.B) {
+		timeline(b)
+		b.ResetTimer()
+		start := cpuTime()
+		for i := 0; i < b.N; i++ {
+			timeline(b)
+		}
+		reportCPU(b, start)
+	})
 	b.Run("cached", func(b *testing.B) {
 		listAll(b, f, rec.ID)
 		b.ResetTimer()

@@ -3,6 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/automerge/automerge-go"
@@ -241,7 +244,58 @@ func checkHistory(t *testing.T, f *fixture, hr *historyRoom) []api.HistoryChange
 	if string(text) != current {
 		t.Fatalf("trace replays to %q, want %q", string(text), current)
 	}
+	checkTimeline(t, f, base, all, current)
 	return all
+}
+
+// checkTimeline: GET /timeline lists the changes of GET /history, and its
+// character table gives each change's text as GET /text?heads= does (the
+// room's changes form a line, so a prefix is the version of its last hash).
+func checkTimeline(t *testing.T, f *fixture, base string, all []api.HistoryChange, current string) {
+	t.Helper()
+	var tl api.TimelineJSON
+	getJSON(t, f, base+"/timeline", &tl)
+	n := len(all)
+	if tl.Changes != n || len(tl.Hashes) != 32*n || len(tl.Times) != 4*n || len(tl.ActorOf) != 4*n || len(tl.Flags) != n {
+		t.Fatalf("timeline sizes: %d changes, %d/%d/%d/%d bytes", tl.Changes, len(tl.Hashes), len(tl.Times), len(tl.ActorOf), len(tl.Flags))
+	}
+	units := utf16.Encode([]rune(tl.Text))
+	if len(tl.Ins) != 4*len(units) || len(tl.Del) != 4*len(units) {
+		t.Fatalf("timeline table: %d code units, %d/%d bytes", len(units), len(tl.Ins), len(tl.Del))
+	}
+	textAt := func(i int) string {
+		var out []uint16
+		for k, u := range units {
+			ins := int32(binary.LittleEndian.Uint32(tl.Ins[4*k:]))
+			del := int32(binary.LittleEndian.Uint32(tl.Del[4*k:]))
+			if int(ins) <= i && (del < 0 || int(del) > i) {
+				out = append(out, u)
+			}
+		}
+		return string(utf16.Decode(out))
+	}
+	for i, c := range all {
+		if hex.EncodeToString(tl.Hashes[32*i:32*i+32]) != c.Hash || int64(binary.LittleEndian.Uint32(tl.Times[4*i:])) != c.Time ||
+			tl.Actors[binary.LittleEndian.Uint32(tl.ActorOf[4*i:])] != c.Actor || (tl.Flags[i]&1 != 0) != c.AI || (tl.Flags[i]&2 != 0) != c.Paste {
+			t.Fatalf("timeline change %d differs from the history's %+v", i, c)
+		}
+		resp, want := f.do(t, "GET", base+"/text?heads="+c.Hash, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("text at %s: %d", c.Hash, resp.StatusCode)
+		}
+		if got := textAt(i); got != string(want) {
+			t.Fatalf("timeline text after change %d: %q, want %q", i, got, want)
+		}
+	}
+	t.Logf("timeline: %d changes, %d code units checked", n, len(units))
+	if textAt(n-1) != current {
+		t.Fatal("the timeline's last text is not the current text")
+	}
+	for actor, p := range tl.People {
+		if !slices.Contains(tl.Actors, actor) || p.Name == "" {
+			t.Fatalf("people entry %s %+v", actor, p)
+		}
+	}
 }
 
 func TestHistoryEndpoints(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	stdsync "sync"
 	"unicode/utf8"
 
 	"github.com/automerge/automerge-go"
@@ -36,6 +37,9 @@ type History struct {
 	// (concurrently); multi: values of more than one code point
 	dels  [][]int32
 	multi []string
+
+	timelineOnce stdsync.Once
+	timeline     TimelineChars
 }
 
 // HistChange is one change. Index fields refer to History.Changes.

@@ -2,8 +2,10 @@ package crdt
 
 import (
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/automerge/automerge-go"
@@ -395,5 +397,65 @@ func TestHistoryBlameKinds(t *testing.T) {
 	}
 	if want := []string{"typed", "paste", "ai", "typed"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("kinds %v, want %v", got, want)
+	}
+}
+
+// The timeline's character table gives, at every causal-order prefix, the
+// text the history computes for that version (and automerge for the last).
+func TestTimelineCharsMatchEveryPrefix(t *testing.T) {
+	for seed := int64(1); seed <= 3; seed++ {
+		d, _ := twoWriters(t, seed, 150)
+		h := buildHistory(t, d)
+		tl := h.Timeline()
+		if len(tl.Ins) != len(tl.Del) || len(tl.Ins) != len(utf16.Encode([]rune(tl.Text))) {
+			t.Fatalf("seed %d: %d ins, %d del for %d code units", seed, len(tl.Ins), len(tl.Del), len(utf16.Encode([]rune(tl.Text))))
+		}
+		v := make(Version, len(h.Changes))
+		for i := range h.Changes {
+			v[i] = true
+			if got, want := tl.TextAtPrefix(i), h.TextAt(v); got != want {
+				t.Fatalf("seed %d prefix %d:\n got %q\nwant %q", seed, i, got, want)
+			}
+		}
+		text, _ := d.Text()
+		if tl.TextAtPrefix(len(h.Changes)-1) != text {
+			t.Fatalf("seed %d: the last prefix is not the document's text", seed)
+		}
+	}
+}
+
+// Replacing the content object: the old text disappears when the new
+// object wins, and the new one appears.
+func TestTimelineCharsContentReplaced(t *testing.T) {
+	d, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Splice(0, 0, "old text"); err != nil {
+		t.Fatal(err)
+	}
+	if err := guard(func() error { return d.live().Path(FieldContent).Set(automerge.NewText("new")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.live().Commit("replace"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Splice(3, 0, "er"); err != nil {
+		t.Fatal(err)
+	}
+	h := buildHistory(t, d)
+	tl := h.Timeline()
+	v := make(Version, len(h.Changes))
+	var seen []string
+	for i := range h.Changes {
+		v[i] = true
+		got := tl.TextAtPrefix(i)
+		if want := h.TextAt(v); got != want {
+			t.Fatalf("prefix %d: got %q want %q", i, got, want)
+		}
+		seen = append(seen, got)
+	}
+	if !slices.Contains(seen, "old text") || seen[len(seen)-1] != "newer" {
+		t.Fatalf("texts along the way: %q", seen)
 	}
 }

@@ -668,6 +668,8 @@ describe("timeline", () => {
     const shown = () => alice.page.textContent('[data-testid="timeline-text"]')
     // Opens at the last change: the code as it is now.
     await poll("the latest version", shown, t => t === "first = 1\nsecond = 2")
+    await alice.page.waitForSelector('[data-testid="timeline"][data-ready="true"]')
+    assert.equal(await shown(), "first = 1\nsecond = 2", "the history's last change is the code as it is now")
     const tracks = await alice.page.$$eval('[data-testid="timeline-tracks"] g[data-actor]', gs => gs.length)
     assert.ok(tracks >= 2, `${tracks} person tracks`)
     // The picture in client/README.md (copied to client/docs/timeline.png by hand).

@@ -1,8 +1,7 @@
-import { useEffect, useMemo, useRef, useState } from "react"
-import * as A from "@automerge/automerge"
+import { useEffect, useMemo, useState } from "react"
 import type { DocHandle } from "@automerge/automerge-repo"
 import type { RoomDoc } from "../app/roomSession"
-import { api, ApiError, type HistoryChange } from "../lib/api"
+import { api, ApiError, timelineHash, timelineTextAt, type TimelineData } from "../lib/api"
 import { fallbackColour } from "../editor/blame"
 
 /** Playback speeds: changes shown per tick of PLAY_TICK_MS at 1×. */
@@ -10,32 +9,31 @@ export const SPEEDS = [1, 2, 4, 8] as const
 export const PLAY_TICK_MS = 100
 /** The person tracks are drawn in at most this many slots. */
 const TRACK_BUCKETS = 400
-/** The text at the slider's position is fetched once the slider rests this long. */
-const TEXT_DEBOUNCE_MS = 60
 
 /**
  * Playback of the room's whole history: a slider over every change in causal order (so
  * idle time between changes takes no room), a track per person in their colour with
  * markers for pastes and accepted AI suggestions, play at 1×–8×, and the code as it was
- * at any change, to copy or to link to. The text comes from the browser's own copy of the
- * document (`Automerge.view` at that change) when it has the change, else from the server
- * (GET /rooms/{id}/text?heads=).
+ * at any change, to copy or to link to. Everything comes from one request
+ * (GET /rooms/{id}/timeline): the changes, and a table of every character ever inserted
+ * with the changes that inserted and deleted it, so the text at any change is a linear
+ * scan (a few ms for half a million characters) and the slider follows the pointer.
+ * Until it arrives, the live code is shown (the timeline opens at "now").
  */
 export function Timeline({ roomId, token, handle, onClose }: { roomId: string; token: string | null; handle: DocHandle<RoomDoc> | null; onClose: () => void }) {
-  const [changes, setChanges] = useState<HistoryChange[] | null>(null)
+  const [data, setData] = useState<TimelineData | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [index, setIndex] = useState(0)
-  const [text, setText] = useState<string | null>(null)
   const [playing, setPlaying] = useState(false)
   const [speed, setSpeed] = useState<(typeof SPEEDS)[number]>(1)
-  const textCache = useRef(new Map<string, string>())
+  const [live] = useState(() => handle?.doc()?.content ?? null)
 
   useEffect(() => {
     const ctrl = new AbortController()
-    api.history(roomId, token, ctrl.signal).then(
-      list => {
-        setChanges(list)
-        setIndex(Math.max(0, list.length - 1))
+    api.timeline(roomId, token, ctrl.signal).then(
+      t => {
+        setData(t)
+        setIndex(Math.max(0, t.changes - 1))
       },
       e => {
         if (!ctrl.signal.aborted) setError(e instanceof ApiError ? e.message : "The server did not answer.")
@@ -44,67 +42,58 @@ export function Timeline({ roomId, token, handle, onClose }: { roomId: string; t
     return () => ctrl.abort()
   }, [roomId, token])
 
-  const hash = changes?.[index]?.hash
-  useEffect(() => {
-    if (!hash) return
-    const cached = textCache.current.get(hash)
-    if (cached !== undefined) return setText(cached)
-    const local = localText(handle, hash)
-    if (local !== null) {
-      textCache.current.set(hash, local)
-      return setText(local)
-    }
-    const ctrl = new AbortController()
-    const t = setTimeout(() => {
-      api.textAt(roomId, token, [hash], ctrl.signal).then(
-        s => {
-          textCache.current.set(hash, s)
-          setText(s)
-        },
-        e => {
-          if (!ctrl.signal.aborted) setError(e instanceof ApiError ? e.message : "The server did not answer.")
-        },
-      )
-    }, TEXT_DEBOUNCE_MS)
-    return () => {
-      clearTimeout(t)
-      ctrl.abort()
-    }
-  }, [roomId, token, hash, handle])
+  const units = useMemo(() => {
+    const t = data?.text ?? ""
+    const u = new Uint16Array(t.length)
+    for (let k = 0; k < t.length; k++) u[k] = t.charCodeAt(k)
+    return u
+  }, [data])
+  const n = data?.changes ?? 0
+  const text = useMemo(() => (data ? timelineTextAt(data, index, units) : live), [data, index, units, live])
+  const hash = data && n ? timelineHash(data, index) : null
 
   useEffect(() => {
-    if (!playing || !changes) return
-    const t = setInterval(() => setIndex(i => Math.min(changes.length - 1, i + speed)), PLAY_TICK_MS)
+    if (!playing || !n) return
+    const t = setInterval(() => setIndex(i => Math.min(n - 1, i + speed)), PLAY_TICK_MS)
     return () => clearInterval(t)
-  }, [playing, speed, changes])
+  }, [playing, speed, n])
   useEffect(() => {
-    if (playing && changes && index >= changes.length - 1) setPlaying(false) // the end
-  }, [playing, changes, index])
+    if (playing && n && index >= n - 1) setPlaying(false) // the end
+  }, [playing, n, index])
 
   // One row per person; changes fall into at most TRACK_BUCKETS buckets, so a 40,000-change
   // session draws a few hundred shapes, not 40,000.
   const people = useMemo(() => {
-    const rows = new Map<string, { actor: string; name: string; colour: string; at: Set<number>; marks: Map<number, string> }>()
-    const n = changes?.length ?? 0
+    const rows = new Map<number, { actor: string; name: string; colour: string; at: Set<number>; marks: Map<number, string> }>()
+    if (!data) return []
     const bucket = (i: number) => (n > TRACK_BUCKETS ? Math.floor((i / n) * TRACK_BUCKETS) * (n / TRACK_BUCKETS) : i)
-    changes?.forEach((c, i) => {
-      let row = rows.get(c.actor)
+    for (let i = 0; i < n; i++) {
+      const a = data.actorOf[i]
+      let row = rows.get(a)
       if (!row) {
-        row = { actor: c.actor, name: c.person?.name || `actor ${c.actor.slice(0, 8)}`, colour: c.person?.colour || fallbackColour(c.actor), at: new Set(), marks: new Map() }
-        rows.set(c.actor, row)
+        const actor = data.actors[a] ?? ""
+        const p = data.people[actor]
+        row = { actor, name: p?.name || `actor ${actor.slice(0, 8)}`, colour: p?.colour || fallbackColour(actor), at: new Set(), marks: new Map() }
+        rows.set(a, row)
       }
       row.at.add(bucket(i))
-      if (c.ai || c.paste) row.marks.set(bucket(i), c.ai ? "ai" : "paste")
-    })
+      const f = data.flags[i]
+      if (f) row.marks.set(bucket(i), f & 1 ? "ai" : "paste")
+    }
     return [...rows.values()].map(r => ({ ...r, at: [...r.at], marks: [...r.marks].map(([at, kind]) => ({ at, kind })) }))
-  }, [changes])
+  }, [data, n])
 
-  const current = changes?.[index]
-  const n = changes?.length ?? 0
+  const where = (() => {
+    if (error) return error
+    if (!data || !n) return "Loading history…"
+    const actor = data.actors[data.actorOf[index]] ?? ""
+    const f = data.flags[index]
+    return `change ${index + 1} of ${n} · ${data.people[actor]?.name ?? "unknown"} · ${new Date(data.times[index] * 1000).toLocaleString()}${f & 1 ? " · AI" : f & 2 ? " · paste" : ""}`
+  })()
   const x = (i: number) => (n > 1 ? (i / (n - 1)) * 100 : 0)
   const link = hash ? `${location.origin}/room/${encodeURIComponent(roomId)}?v=${hash}` : ""
   return (
-    <div className="timeline" data-testid="timeline">
+    <div className="timeline" data-testid="timeline" data-ready={data ? "true" : "false"}>
       <div className="timeline-bar">
         <button type="button" className="button" data-testid="timeline-play" disabled={!n} onClick={() => (index >= n - 1 ? (setIndex(0), setPlaying(true)) : setPlaying(p => !p))}>
           {playing ? "Pause" : "Play"}
@@ -131,11 +120,7 @@ export function Timeline({ roomId, token, handle, onClose }: { roomId: string; t
           }}
         />
         <span className="timeline-where" data-testid="timeline-where">
-          {error
-            ? error
-            : current
-              ? `change ${index + 1} of ${n} · ${current.person?.name ?? "unknown"} · ${new Date(current.time * 1000).toLocaleString()}${current.ai ? " · AI" : current.paste ? " · paste" : ""}`
-              : "Loading history…"}
+          {where}
         </span>
         <button type="button" className="button" disabled={text === null} onClick={() => text !== null && void navigator.clipboard.writeText(text)}>
           Copy code
@@ -166,17 +151,4 @@ export function Timeline({ roomId, token, handle, onClose }: { roomId: string; t
       </pre>
     </div>
   )
-}
-
-/** The text at `hash` from the browser's copy of the document; null if it lacks the change. */
-function localText(handle: DocHandle<RoomDoc> | null, hash: string): string | null {
-  const doc = handle?.doc()
-  if (!doc) return null
-  try {
-    if (!A.hasHeads(doc, [hash])) return null
-    const content = A.view(doc, [hash]).content
-    return typeof content === "string" ? content : ""
-  } catch {
-    return null
-  }
 }

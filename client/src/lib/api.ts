@@ -60,6 +60,95 @@ export interface RoomInfo {
   notes?: boolean
 }
 
+/** GET /rooms/{id}/timeline as sent: little-endian arrays in base64. */
+export interface TimelineJSON {
+  changes: number
+  actors: string[]
+  people: Record<string, { name: string; colour: string }> | null
+  hashes: string
+  times: string
+  actor_of: string
+  flags: string
+  text: string
+  ins: string
+  del: string
+}
+
+/**
+ * The timeline decoded: per change (causal order) its hash, time, actor and flags (1 AI,
+ * 2 paste); per UTF-16 code unit of `text` the first change after which it is visible
+ * (`ins`) and the first after which it is gone (`del`, -1 never).
+ */
+export interface TimelineData {
+  changes: number
+  actors: string[]
+  people: Record<string, { name: string; colour: string }>
+  hashes: Uint8Array
+  times: Uint32Array
+  actorOf: Uint32Array
+  flags: Uint8Array
+  text: string
+  ins: Int32Array
+  del: Int32Array
+}
+
+function base64Bytes(s: string): Uint8Array {
+  const bin = atob(s ?? "")
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+/** Little-endian 32-bit words (every browser is little-endian; DataView keeps it portable). */
+function words<T extends Uint32Array | Int32Array>(bytes: Uint8Array, make: (n: number) => T): T {
+  const n = bytes.length >>> 2
+  const out = make(n)
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let i = 0; i < n; i++) out[i] = dv.getUint32(4 * i, true)
+  return out
+}
+
+export function decodeTimeline(raw: TimelineJSON): TimelineData {
+  const data: TimelineData = {
+    changes: raw.changes,
+    actors: raw.actors ?? [],
+    people: raw.people ?? {},
+    hashes: base64Bytes(raw.hashes),
+    times: words(base64Bytes(raw.times), n => new Uint32Array(n)),
+    actorOf: words(base64Bytes(raw.actor_of), n => new Uint32Array(n)),
+    flags: base64Bytes(raw.flags),
+    text: raw.text ?? "",
+    ins: words(base64Bytes(raw.ins), n => new Int32Array(n)),
+    del: words(base64Bytes(raw.del), n => new Int32Array(n)),
+  }
+  const n = data.changes
+  if (data.hashes.length !== 32 * n || data.times.length !== n || data.actorOf.length !== n || data.flags.length !== n)
+    throw new ApiError(0, "bad_timeline", "The server sent a malformed timeline.")
+  if (data.ins.length !== data.text.length || data.del.length !== data.text.length)
+    throw new ApiError(0, "bad_timeline", "The server sent a malformed timeline.")
+  return data
+}
+
+/** The text after change `i` (0-based, causal order): a linear scan of the character table. */
+export function timelineTextAt(t: TimelineData, i: number, units: Uint16Array): string {
+  const out = new Uint16Array(units.length)
+  let n = 0
+  const { ins, del } = t
+  for (let k = 0; k < units.length; k++) {
+    if (ins[k] <= i && (del[k] < 0 || del[k] > i)) out[n++] = units[k]
+  }
+  let s = ""
+  for (let k = 0; k < n; k += 8192) s += String.fromCharCode.apply(null, out.subarray(k, Math.min(n, k + 8192)) as unknown as number[])
+  return s
+}
+
+/** Hex hash of change `i`. */
+export function timelineHash(t: TimelineData, i: number): string {
+  let s = ""
+  for (const b of t.hashes.subarray(32 * i, 32 * i + 32)) s += b.toString(16).padStart(2, "0")
+  return s
+}
+
 /** GET /rooms/{id}/notes */
 export interface NotesInfo {
   room_id: string
@@ -213,6 +302,11 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
         headers: authHeaders(token, { "Content-Type": "application/json" }),
         body: JSON.stringify({ role }),
       })
+    },
+    /** The history in the compact form playback needs (GET /rooms/{id}/timeline), decoded. */
+    async timeline(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<TimelineData> {
+      const raw = await request<TimelineJSON>(fetchImpl, `/rooms/${encodeURIComponent(id)}/timeline`, { method: "GET", signal, headers: authHeaders(token) })
+      return decodeTimeline(raw)
     },
     /** The room's whole history, page by page (10,000 changes a page). */
     async history(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<HistoryChange[]> {
