@@ -8,8 +8,9 @@
 import { after, before, describe, test } from "node:test"
 import assert from "node:assert/strict"
 import * as A from "@automerge/automerge"
-import type { Page, Route } from "playwright-core"
+import type { Route } from "playwright-core"
 import {
+  actorOf,
   createRoom,
   editorText,
   launchBrowser,
@@ -71,7 +72,6 @@ function authored(doc: A.Doc<RoomDoc>): Authored[] {
   })
 }
 
-const actorOf = (page: Page, room: string) => page.evaluate(r => localStorage.getItem(`pairpad:actor:${r}`), room)
 const scalar = (v: unknown) => (v == null ? null : String(v))
 
 /** Polls the exported document until `ok` holds for it. */

@@ -313,6 +313,11 @@ export async function waitConnected(page: Page, timeout = 15_000) {
   await page.waitForSelector('[data-testid="connection-status"][data-status="connected"]', { timeout })
 }
 
+/** The Automerge actor this browser uses in the room (kept in localStorage across reloads). */
+export function actorOf(page: Page, roomId: string): Promise<string | null> {
+  return page.evaluate(r => localStorage.getItem(`pairpad:actor:${r}`), roomId)
+}
+
 export async function editorText(page: Page): Promise<string> {
   return page.evaluate(() => window.__pairpad?.text() ?? "")
 }

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
 import {
+  actorOf,
   ARTIFACTS,
   createRoomFull,
   editorText,
@@ -662,21 +663,43 @@ describe("timeline", () => {
     await placeCaret(bob.page, 10)
     await bob.page.keyboard.type("second = 2")
     await waitForText(alice.page, "first = 1\nsecond = 2")
-    await poll("the server has it", async () => (await ownerFetch(room.room_id, `${server.url}/rooms/${room.room_id}/text`)).text(), t => t === "first = 1\nsecond = 2")
+    // Bob pastes a line through the browser's paste event: a paste marker on his track.
+    await bob.page.evaluate(text => {
+      const dt = new DataTransfer()
+      dt.setData("text/plain", text)
+      window.__pairpad!.view.contentDOM.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }))
+    }, "\nthird = 3")
+    const final = "first = 1\nsecond = 2\nthird = 3"
+    await waitForText(alice.page, final)
+    await poll("the server has it", async () => (await ownerFetch(room.room_id, `${server.url}/rooms/${room.room_id}/text`)).text(), t => t === final)
+    await alice.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url })
 
     await alice.page.click('[data-testid="timeline-toggle"]')
     const shown = () => alice.page.textContent('[data-testid="timeline-text"]')
     // Opens at the last change: the code as it is now.
-    await poll("the latest version", shown, t => t === "first = 1\nsecond = 2")
+    await poll("the latest version", shown, t => t === final)
     await alice.page.waitForSelector('[data-testid="timeline"][data-ready="true"]')
-    assert.equal(await shown(), "first = 1\nsecond = 2", "the history's last change is the code as it is now")
+    assert.equal(await shown(), final, "the history's last change is the code as it is now")
     const tracks = await alice.page.$$eval('[data-testid="timeline-tracks"] g[data-actor]', gs => gs.length)
     assert.ok(tracks >= 2, `${tracks} person tracks`)
+    const bobActor = await actorOf(bob.page, room.room_id)
+    const marks = await alice.page.$$eval('[data-testid="timeline-tracks"] g[data-actor] .timeline-mark', els =>
+      els.map(e => ({ actor: e.closest("g")!.getAttribute("data-actor"), kind: e.getAttribute("data-kind") })),
+    )
+    assert.deepEqual(marks, [{ actor: bobActor, kind: "paste" }], "one paste marker, on Bob's track")
     // The picture in client/README.md (copied to client/docs/timeline.png by hand).
     await alice.page.screenshot({ path: join(ARTIFACTS, "timeline.png"), clip: { x: 0, y: 0, width: 1000, height: 260 } })
     // The start of history: before anyone typed.
     await alice.page.fill('[data-testid="timeline-slider"]', "0")
     await poll("the first version", shown, t => t === "")
+    // An earlier moment's code, copied: the version before Bob's paste.
+    const beforePaste = Number(await alice.page.getAttribute('[data-testid="timeline-slider"]', "max")) - 1
+    await alice.page.fill('[data-testid="timeline-slider"]', String(beforePaste))
+    await poll("the version before the paste", shown, t => t === "first = 1\nsecond = 2")
+    await alice.page.click('[data-testid="timeline-copy"]')
+    await poll("that code on the clipboard", () => alice.page.evaluate(() => navigator.clipboard.readText()), t => t === "first = 1\nsecond = 2")
+    await alice.page.fill('[data-testid="timeline-slider"]', "0")
+    await poll("the first version again", shown, t => t === "")
     // Play: it moves forward through every version to the end, each a prefix of the way there.
     await alice.page.selectOption('[data-testid="timeline-speed"]', "8")
     await alice.page.click('[data-testid="timeline-play"]')
@@ -688,12 +711,12 @@ describe("timeline", () => {
         seen.add(t)
         return t
       },
-      t => t === "first = 1\nsecond = 2",
+      t => t === final,
       20_000,
     )
-    assert.ok([...seen].some(t => t.length > 0 && t.length < "first = 1\nsecond = 2".length), "an intermediate version was shown")
+    assert.ok([...seen].some(t => t.length > 0 && t.length < final.length), "an intermediate version was shown")
     await alice.page.click('[data-testid="timeline-close"]')
-    await waitForText(alice.page, "first = 1\nsecond = 2")
+    await waitForText(alice.page, final)
     assert.deepEqual(alice.errors, [])
   })
 })

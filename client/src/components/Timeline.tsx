@@ -122,7 +122,7 @@ export function Timeline({ roomId, token, handle, onClose }: { roomId: string; t
         <span className="timeline-where" data-testid="timeline-where">
           {where}
         </span>
-        <button type="button" className="button" disabled={text === null} onClick={() => text !== null && void navigator.clipboard.writeText(text)}>
+        <button type="button" className="button" data-testid="timeline-copy" disabled={text === null} onClick={() => text !== null && void navigator.clipboard.writeText(text)}>
           Copy code
         </button>
         <button type="button" className="button" data-testid="timeline-link" disabled={!hash} onClick={() => void navigator.clipboard.writeText(link)}>
