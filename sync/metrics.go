@@ -36,6 +36,7 @@ type Metrics struct {
 	Reclaims           atomic.Int64 // forced GC + C heap trims
 	Compactions        atomic.Int64 // idle rooms reloaded from their saved form
 	QuickSaves         atomic.Int64 // snapshots appended to the last full save (crdt.Doc.QuickSave)
+	TextWarms          atomic.Int64 // texts walked right after a large paste (warmTextAfterPaste)
 	RoomsAsleep        atomic.Int64 // loaded rooms whose document sleeps (compact.go)
 	RoomSleeps         atomic.Int64
 	RoomWakes          atomic.Int64
@@ -104,6 +105,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_rooms_asleep", "Loaded rooms whose automerge document sleeps (dropped while idle, reloaded from its saved form at the next message).", "gauge", m.RoomsAsleep.Load())
 	g("pairpad_room_sleeps_total", "Idle rooms whose document was put to sleep.", "counter", m.RoomSleeps.Load())
 	g("pairpad_room_wakes_total", "Sleeping documents loaded again for a message or request.", "counter", m.RoomWakes.Load())
+	g("pairpad_text_warms_total", "Room texts walked right after applying a large paste, so that GET /text finds them cached.", "counter", m.TextWarms.Load())
 	g("pairpad_quick_saves_total", "Snapshots of large live documents stored as their last full save plus the changes since, without walking the document.", "counter", m.QuickSaves.Load())
 	g("pairpad_compactions_total", "Idle rooms whose document was reloaded from its compact saved form.", "counter", m.Compactions.Load())
 	g("pairpad_broker_published_total", "Changes and ephemeral messages published to other instances.", "counter", m.BrokerOut.Load())

@@ -17,9 +17,9 @@ import (
 
 // A large live room is snapshotted without walking its document (issue 16,
 // goal 4): the stored form is its last full save followed by the changes
-// since, holding every keystroke, with no text copy (GET /text of the live
-// room answers from memory); the last leave stores it compacted, with its
-// text copy.
+// since, holding every keystroke, with no text copy unless the room had its
+// text cached (GET /text of the live room answers from memory); the last
+// leave stores it compacted, with its text copy.
 func TestLargeLiveRoomSavesQuickly(t *testing.T) {
 	t.Parallel()
 	ts, store, room, c := quickSavingRoom(t)
@@ -57,8 +57,11 @@ func TestLargeLiveRoomSavesQuickly(t *testing.T) {
 	if got, _ := doc.Text(); got != want {
 		t.Fatalf("quick snapshot's text differs: %d chars, want %d", len(got), len(want))
 	}
-	if _, err := store.LoadText(ctx, room); !errors.Is(err, pairsync.ErrNoText) {
-		t.Fatalf("text copy of a quick snapshot: %v, want ErrNoText", err)
+	// The paste was walked (warmTextAfterPaste): a snapshot taken before
+	// the last keystrokes arrived could store that cached text; the one
+	// holding every keystroke stores none, or the text it holds.
+	if text, err := store.LoadText(ctx, room); !errors.Is(err, pairsync.ErrNoText) && (err != nil || text != want) {
+		t.Fatalf("text copy of a quick snapshot: %d chars (want %d), %v; want ErrNoText or its text", len(text), len(want), err)
 	}
 	if text, err := ts.hub.Text(ctx, room); err != nil || text != want {
 		t.Fatalf("GET text of the live room: %d chars, %v", len(text), err)

@@ -2,6 +2,8 @@ package sync_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pairpad/pairpad/persistence"
@@ -52,5 +54,49 @@ func TestTextNeverLoadsADocument(t *testing.T) {
 	}
 	if _, err := ts.hub.Text(ctx, "4NMNnkgVmzWmE6DDJbJhxRNqMCeF"); err == nil {
 		t.Fatal("text of an unknown room: no error")
+	}
+}
+
+// A large paste is followed by a walk of the room's text, and so is the
+// change after it (automerge's first walks after a paste are the slow
+// ones), so GET /text finds it cached; other keystrokes walk nothing.
+func TestLargePasteWarmsTheText(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, pairsync.Config{}, persistence.NewMemory())
+	room := ts.createRoom("go")
+	c := ts.dial(room, wireclient.ClientOptions{})
+	defer c.Close()
+	m := ts.hub.Metrics()
+	splice := func(pos int, s string) {
+		t.Helper()
+		if err := c.Splice(pos, 0, s); err != nil {
+			t.Fatal(err)
+		}
+		want := c.Text()
+		eventually(t, "the server has the change", func() bool {
+			text, err := ts.hub.Text(context.Background(), room)
+			return err == nil && text == want
+		})
+	}
+	// The room counts a warm after the batch that answered GET /text, so
+	// the count is polled; a count that should stay is checked again after
+	// a later change has gone through the room.
+	warms := func(want int64, after string) {
+		t.Helper()
+		eventually(t, fmt.Sprintf("%d text warms after %s", want, after), func() bool { return m.TextWarms.Load() == want })
+	}
+	for i := 0; i < 20; i++ {
+		splice(i, "k")
+	}
+	warms(0, "keystrokes")
+	splice(10, strings.Repeat("func f() { return }\n", 4000)) // 80,000 bytes
+	warms(1, "the paste")
+	splice(0, "x")
+	warms(2, "the first keystroke after the paste")
+	splice(1, "y")
+	warms(2, "another keystroke")
+	splice(2, "z")
+	if n := m.TextWarms.Load(); n != 2 {
+		t.Fatalf("%d text warms after more keystrokes, want 2", n)
 	}
 }

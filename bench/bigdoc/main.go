@@ -78,6 +78,19 @@ func main() {
 	}
 	textCalls(*base, ids[0], *pid, "loaded")
 	textCalls(*base, ids[0], *pid, "loaded, again")
+	// Keystrokes: the text changed since the last walk, not by a paste
+	// (the first change after a paste is the one automerge walks slowly).
+	for _, what := range []string{"loaded, first keystroke after the pastes", "loaded, next keystroke"} {
+		if err := clients[0].Splice(0, 0, "x"); err != nil {
+			fail(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		if err := clients[0].WaitSynced(wctx); err != nil {
+			fail(err)
+		}
+		cancel()
+		textCalls(*base, ids[0], *pid, what)
+	}
 	deadline := time.Now().Add(*idle)
 	for time.Now().Before(deadline) {
 		time.Sleep(min(10*time.Second, time.Until(deadline)))
