@@ -320,9 +320,15 @@ func TestHistoryEndpoints(t *testing.T) {
 		t.Fatalf("history of the loaded room differs from the stored one:\n%s\n%s", a, b)
 	}
 	_, m := f.do(t, "GET", "/metrics", "")
-	for _, name := range []string{"pairpad_history_builds_total", "pairpad_history_loads_total", "pairpad_history_cache_hits_total"} {
+	for _, name := range []string{"pairpad_history_builds_total", "pairpad_history_rehashes_total", "pairpad_history_cache_hits_total"} {
 		if !regexp.MustCompile(`(?m)^` + name + ` [1-9]`).Match(m) {
 			t.Fatalf("metric %s not counted:\n%s", name, m)
+		}
+	}
+	// Both builds rebuilt the change hashes in Go: automerge loaded nothing.
+	for _, name := range []string{"pairpad_history_loads_total", "pairpad_history_rehash_failures_total"} {
+		if !regexp.MustCompile(`(?m)^` + name + ` 0$`).Match(m) {
+			t.Fatalf("metric %s counted:\n%s", name, m)
 		}
 	}
 }

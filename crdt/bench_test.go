@@ -18,7 +18,7 @@ type benchPatch struct {
 	ins      string
 }
 
-func loadBenchTrace(b *testing.B, name string) (patches []benchPatch, end string) {
+func loadBenchTrace(b testing.TB, name string) (patches []benchPatch, end string) {
 	b.Helper()
 	dir := os.Getenv("PAIRPAD_TRACES")
 	if dir == "" {
@@ -60,7 +60,7 @@ func loadBenchTrace(b *testing.B, name string) (patches []benchPatch, end string
 var builtDocs = map[string][]byte{}
 
 // traceDoc returns the saved document built from trace name (cached).
-func traceDoc(b *testing.B, name string) []byte {
+func traceDoc(b testing.TB, name string) []byte {
 	b.Helper()
 	if data, ok := builtDocs[name]; ok {
 		return data

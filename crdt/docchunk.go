@@ -103,11 +103,12 @@ type docChunk struct {
 	// maxRows bounds changes and operations: run-length encoding lets a few
 	// bytes claim 2^60 rows, while a real document spends at least a value
 	// byte or a changing delta on nearly every one
-	maxRows int
-	actors  [][]byte
-	heads   [][32]byte
-	changes []rawChange
-	opCols  map[uint64][]byte // decoded on demand by eachOp
+	maxRows    int
+	actors     [][]byte
+	heads      [][32]byte
+	changes    []rawChange
+	changeCols map[uint64][]byte
+	opCols     map[uint64][]byte // decoded on demand by eachOp
 }
 
 func (c *docChunk) actorHex(i int32) string {
@@ -174,7 +175,7 @@ func decodeDocChunk(data []byte) (*docChunk, error) {
 	if out.changes, err = decodeChanges(changeCols, len(out.actors), out.maxRows); err != nil {
 		return nil, err
 	}
-	out.opCols = opCols
+	out.changeCols, out.opCols = changeCols, opCols
 	return out, nil
 }
 

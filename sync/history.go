@@ -9,18 +9,25 @@ import (
 	"sync/atomic"
 
 	"github.com/pairpad/pairpad/crdt"
+	"go.uber.org/zap"
 )
 
 // History (README "History"): the history endpoints read a crdt.History,
 // built from the room's saved document and its change hashes.
 //
-//   - A loaded room answers in its own goroutine (evHistory): its cached
-//     saved form and its changes' hashes; the decoding runs outside it.
-//   - A room that is not loaded is read from the store into a temporary
-//     document. At most Config.HistoryLoads such loads run at once (others
-//     wait for a slot, or give up with their request), and each counts in
-//     the memory budget (MaxMemory) like a loaded room while it exists: over
-//     the budget the request gets ErrOverloaded (503).
+//   - A loaded room answers in its own goroutine (evHistory) with its
+//     cached saved form; the change hashes are rebuilt from it and the
+//     history decoded outside that goroutine (crdt.SavedChangeHashes).
+//   - A room that is not loaded is read from the store: its stored
+//     document's hashes are rebuilt the same way, without automerge.
+//   - Should Go not rebuild the hashes (a format feature it does not encode,
+//     e.g. marks: crdt.ErrRehash), automerge lists them: the loaded room
+//     walks its changes (evHistoryHashes), a stored one is loaded into a
+//     temporary document.
+//   - At most Config.HistoryLoads rebuilds or loads of stored rooms run at
+//     once (others wait for a slot, or give up with their request), and each
+//     counts in the memory budget (MaxMemory) like a loaded room while it
+//     runs: over the budget the request gets ErrOverloaded (503).
 //   - Built histories are cached by room and heads (historyCacheSize rooms):
 //     asking again while nothing changed costs nothing, and a loaded room
 //     that has not changed is not asked for its hashes again.
@@ -76,6 +83,8 @@ func (c *historyCache) put(id, key string, h *crdt.History) {
 // HistoryMetrics counts the history endpoints' work.
 type HistoryMetrics struct {
 	Builds      atomic.Int64 // histories decoded
+	Rehashes    atomic.Int64 // change hashes rebuilt from a saved document in Go
+	RehashFails atomic.Int64 // documents whose hashes Go could not rebuild (automerge asked instead)
 	CacheHits   atomic.Int64
 	Loads       atomic.Int64 // temporary documents loaded for rooms not in memory
 	LoadsActive atomic.Int64
@@ -84,6 +93,8 @@ type HistoryMetrics struct {
 
 func (m *HistoryMetrics) writePrometheus(g func(name, help, typ string, v int64)) {
 	g("pairpad_history_builds_total", "Room histories decoded for the history endpoints.", "counter", m.Builds.Load())
+	g("pairpad_history_rehashes_total", "Room histories whose change hashes were rebuilt from the saved document in Go, without automerge walking or loading it.", "counter", m.Rehashes.Load())
+	g("pairpad_history_rehash_failures_total", "Room histories whose change hashes Go could not rebuild (automerge listed them instead).", "counter", m.RehashFails.Load())
 	g("pairpad_history_cache_hits_total", "History requests answered from the cached history of unchanged heads.", "counter", m.CacheHits.Load())
 	g("pairpad_history_loads_total", "Rooms not in memory loaded into a temporary document for the history endpoints.", "counter", m.Loads.Load())
 	g("pairpad_history_loads_active", "Temporary documents loaded for the history endpoints now (at most HISTORY_LOADS).", "gauge", m.LoadsActive.Load())
@@ -115,19 +126,29 @@ type historyReply struct {
 // History returns the room's history at its current heads.
 func (h *Hub) History(ctx context.Context, id string) (*crdt.History, error) {
 	cachedKey, cached := h.histories.get(id)
-	var rep historyReply
-	_, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) {
-		var err error
-		rep, err = r.askHistory(ctx, cachedKey)
-		return nil, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if live {
+	kind := evHistory
+	for {
+		var rep historyReply
+		_, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) {
+			var err error
+			rep, err = r.askHistory(ctx, cachedKey, kind)
+			return nil, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !live {
+			break
+		}
 		if rep.src == nil {
 			h.metrics.History.CacheHits.Add(1)
 			return cached, nil
+		}
+		if rep.src.Hashes == nil {
+			if !h.rehash(id, rep.src) {
+				kind = evHistoryHashes // automerge lists them
+				continue
+			}
 		}
 		return h.buildHistory(id, rep.key, *rep.src)
 	}
@@ -144,6 +165,22 @@ func (h *Hub) History(ctx context.Context, id string) (*crdt.History, error) {
 		}
 	}
 	return h.historyFromStore(ctx, id, key, rec)
+}
+
+// savedChangeHashes is crdt.SavedChangeHashes (tests make it fail).
+var savedChangeHashes = crdt.SavedChangeHashes
+
+// rehash fills src.Hashes from src.Saved in Go; false if it could not.
+func (h *Hub) rehash(id string, src *crdt.HistorySource) bool {
+	hashes, err := savedChangeHashes(src.Saved)
+	if err != nil {
+		h.metrics.History.RehashFails.Add(1)
+		h.log.Info("change hashes not rebuilt in Go; asking automerge", zap.String("room", id), zap.Error(err))
+		return false
+	}
+	h.metrics.History.Rehashes.Add(1)
+	src.Hashes = hashes
+	return true
 }
 
 func (h *Hub) buildHistory(id, key string, src crdt.HistorySource) (*crdt.History, error) {
@@ -175,6 +212,12 @@ func (h *Hub) historyFromStore(ctx context.Context, id, key string, rec RoomReco
 	}
 	h.memTotal.Add(mem)
 	defer h.memTotal.Add(-mem)
+	if key != "" { // one document chunk: rebuild its hashes, no load
+		src := crdt.HistorySource{Saved: rec.Data}
+		if h.rehash(id, &src) {
+			return h.buildHistory(id, key, src)
+		}
+	}
 	h.metrics.History.Loads.Add(1)
 	h.metrics.History.LoadsActive.Add(1)
 	defer h.metrics.History.LoadsActive.Add(-1)
@@ -198,10 +241,10 @@ var errNotLoaded = errors.New("room document not loaded")
 
 // askHistory asks the room for its history source unless its heads are
 // still have (then the reply has no source).
-func (r *room) askHistory(ctx context.Context, have string) (historyReply, error) {
+func (r *room) askHistory(ctx context.Context, have string, kind eventKind) (historyReply, error) {
 	reply := make(chan snapshotReply, 1)
 	select {
-	case r.inbox <- event{kind: evHistory, reply: reply, have: have}:
+	case r.inbox <- event{kind: kind, reply: reply, have: have}:
 	case <-r.done:
 		return historyReply{}, errRoomGone
 	case <-ctx.Done():
@@ -231,7 +274,13 @@ func (r *room) handleHistory(ev event) {
 		ev.reply <- snapshotReply{hist: historyReply{key: key}}
 		return
 	}
-	src, err := r.doc.HistorySource()
+	var src crdt.HistorySource
+	var err error
+	if ev.kind == evHistoryHashes {
+		src, err = r.doc.HistorySource()
+	} else {
+		src.Saved, err = r.doc.Save() // cached while nothing changes
+	}
 	if err != nil {
 		ev.reply <- snapshotReply{err: err}
 		return

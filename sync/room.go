@@ -44,10 +44,11 @@ const (
 	evFrame
 	evSnapshot
 	evText
-	evLink      // a link's role changed or it was revoked (links.go)
-	evHistory   // history source for the history endpoints (history.go)
-	evPeople    // the room's connections, for owners (people.go)
-	evGossipSub // a peer subscribed to storage ids (msg.Add): send the heads known (gossip.go)
+	evLink          // a link's role changed or it was revoked (links.go)
+	evHistory       // history source for the history endpoints (history.go): the saved form
+	evHistoryHashes // the same with automerge's change hashes (when Go could not rebuild them)
+	evPeople        // the room's connections, for owners (people.go)
+	evGossipSub     // a peer subscribed to storage ids (msg.Add): send the heads known (gossip.go)
 )
 
 type snapshotReply struct {
@@ -436,7 +437,7 @@ func (r *room) handle(ev event) {
 		ev.reply <- snapshotReply{data: []byte(text), err: err}
 	case evLink:
 		r.applyLink(*ev.link)
-	case evHistory:
+	case evHistory, evHistoryHashes:
 		r.handleHistory(ev)
 	case evGossipSub:
 		r.sendKnownHeads(ev.peer, ev.msg.Add)
