@@ -348,7 +348,7 @@ func (c *docChunk) lamport(a, b opID) int {
 	return bytes.Compare(c.actors[a.actor], c.actors[b.actor])
 }
 
-// hashChanges encodes each change and hashes it, dependencies first.
+// hashChanges encodes each change and hashes it, in the chunk's order.
 func (c *docChunk) hashChanges(t *opTable) ([]automerge.ChangeHash, error) {
 	n := len(c.changes)
 	// Each change's operations: its actor's, counters in (previous maxOp, maxOp].
@@ -385,31 +385,17 @@ func (c *docChunk) hashChanges(t *opTable) ([]automerge.ChangeHash, error) {
 	if err != nil {
 		return nil, err
 	}
+	// automerge saves changes after their dependencies; a chunk that does
+	// not is left to automerge.
 	hashes := make([]automerge.ChangeHash, n)
-	done := make([]uint8, n) // 0 not yet, 1 in progress, 2 hashed
 	var enc changeEncoder
-	var visit func(i int) error
-	visit = func(i int) error {
-		switch done[i] {
-		case 2:
-			return nil
-		case 1:
-			return fmt.Errorf("%w: dependency cycle", errChunk)
-		}
-		done[i] = 1
-		for _, d := range c.changes[i].deps {
-			if err := visit(int(d)); err != nil {
-				return err
+	for i, ch := range c.changes {
+		for _, d := range ch.deps {
+			if int(d) >= i {
+				return nil, fmt.Errorf("%w: change %d saved before its dependency %d", ErrRehash, i, d)
 			}
 		}
 		hashes[i] = enc.hash(c, i, t.ops, opsOf[i], extra[i], hashes)
-		done[i] = 2
-		return nil
-	}
-	for i := range c.changes {
-		if err := visit(i); err != nil {
-			return nil, err
-		}
 	}
 	// The heads the chunk stores are the changes nothing depends on.
 	dependedOn := make([]bool, n)
