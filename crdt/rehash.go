@@ -82,18 +82,22 @@ const (
 	keyElem        // a sequence element (elem)
 )
 
-// fullOp is one operation with everything its change chunk encodes.
+// fullOp is one operation with everything its change chunk encodes. It
+// holds no pointers (a million of them are not for the GC to scan): its
+// key string, value bytes and predecessors are ranges of opTable's slices.
 type fullOp struct {
 	id      opID
 	obj     opID // actor -1: the root
-	kind    uint8
-	keyStr  string
 	elem    opID
-	insert  bool
-	action  uint64
 	meta    uint64 // value metadata: length << 4 | type
-	raw     []byte
-	pred    []opID
+	action  uint64
+	keyStr  int32 // into opTable.keys
+	rawOff  uint32
+	rawLen  uint32
+	predOff uint32 // into opTable.preds
+	predLen uint32
+	kind    uint8
+	insert  bool
 	deleted bool // a deletion rebuilt from successors
 }
 
@@ -148,6 +152,14 @@ func (c *docChunk) extras() ([][]byte, error) {
 type opTable struct {
 	ops     []fullOp
 	byActor [][]int32
+	keys    []string // map keys
+	raw     []byte   // the value column
+	preds   []opID
+}
+
+func (t *opTable) pred(op *fullOp) []opID { return t.preds[op.predOff : op.predOff+op.predLen] }
+func (t *opTable) value(op *fullOp) []byte {
+	return t.raw[op.rawOff : op.rawOff+op.rawLen]
 }
 
 // fullOps decodes every operation and rebuilds deletions and predecessors.
@@ -180,7 +192,8 @@ func (c *docChunk) fullOps() (*opTable, error) {
 			return nil, fmt.Errorf("%w: too many successors", errChunk)
 		}
 	}
-	t := &opTable{byActor: make([][]int32, len(c.actors)), ops: make([]fullOp, 0, rows+int(nSucc))}
+	t := &opTable{byActor: make([][]int32, len(c.actors)), ops: make([]fullOp, 0, rows+int(nSucc)), raw: valRaw}
+	keyIndex := map[string]int32{}
 	// succOf: operation from names target as a successor.
 	type succOf struct {
 		target opID
@@ -220,7 +233,13 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		}
 		switch {
 		case ksOK:
-			op.kind, op.keyStr = keyProp, ks
+			k, ok := keyIndex[ks]
+			if !ok {
+				k = int32(len(t.keys))
+				keyIndex[ks] = k
+				t.keys = append(t.keys, ks)
+			}
+			op.kind, op.keyStr = keyProp, k
 		case !kaOK && kcOK && kc == 0:
 			op.kind = keyHead
 		case kaOK && kcOK && ka < nActors:
@@ -233,7 +252,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		if l > uint64(len(valRaw)-rawOff) {
 			return nil, fmt.Errorf("%w: value past the end", errChunk)
 		}
-		op.raw = valRaw[rawOff : rawOff+int(l)]
+		op.rawOff, op.rawLen = uint32(rawOff), uint32(l)
 		rawOff += int(l)
 		if ns > uint64(c.maxRows) {
 			return nil, fmt.Errorf("%w: too many successors", errChunk)
@@ -264,12 +283,14 @@ func (c *docChunk) fullOps() (*opTable, error) {
 	}
 	// A successor that is an operation: that operation's predecessor.
 	// Any other is a deletion, which automerge stores only as successors.
+	type predOf struct{ target, from int32 }
+	var over []predOf
 	dels := make([]succOf, 0, len(succs))
 	for _, s := range succs {
 		g := t.byActor[s.target.actor]
 		k, found := slices.BinarySearchFunc(g, s.target.ctr, func(i int32, ctr uint64) int { return cmpU64(t.ops[i].id.ctr, ctr) })
 		if found {
-			t.ops[g[k]].pred = append(t.ops[g[k]].pred, t.ops[s.from].id)
+			over = append(over, predOf{g[k], s.from})
 		} else {
 			dels = append(dels, s)
 		}
@@ -280,22 +301,30 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		}
 		return cmpU64(a.target.ctr, b.target.ctr)
 	})
-	preds := make([]opID, len(dels))
+	slices.SortStableFunc(over, func(a, b predOf) int { return int(a.target - b.target) })
+	t.preds = make([]opID, 0, len(dels)+len(over))
 	real := len(t.ops)
 	for k := 0; k < len(dels); {
 		first := t.ops[dels[k].from]
-		d := fullOp{id: dels[k].target, obj: first.obj, action: actDel, deleted: true}
+		d := fullOp{id: dels[k].target, obj: first.obj, action: actDel, deleted: true, predOff: uint32(len(t.preds))}
 		if first.insert {
 			d.kind, d.elem = keyElem, first.id
 		} else {
 			d.kind, d.keyStr, d.elem = first.kind, first.keyStr, first.elem
 		}
-		start := k
 		for ; k < len(dels) && dels[k].target == d.id; k++ {
-			preds[k] = t.ops[dels[k].from].id
+			t.preds = append(t.preds, t.ops[dels[k].from].id)
 		}
-		d.pred = preds[start:k:k]
+		d.predLen = uint32(len(t.preds)) - d.predOff
 		t.ops = append(t.ops, d)
+	}
+	for k := 0; k < len(over); {
+		op := &t.ops[over[k].target]
+		op.predOff = uint32(len(t.preds))
+		for target := over[k].target; k < len(over) && over[k].target == target; k++ {
+			t.preds = append(t.preds, t.ops[over[k].from].id)
+		}
+		op.predLen = uint32(len(t.preds)) - op.predOff
 	}
 	// Each actor's deletions (in counter order) merged into its operations.
 	for a := range t.byActor {
@@ -310,7 +339,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		}
 	}
 	for i := range t.ops {
-		if p := t.ops[i].pred; len(p) > 1 {
+		if p := t.pred(&t.ops[i]); len(p) > 1 {
 			slices.SortFunc(p, c.lamport)
 		}
 	}
@@ -395,7 +424,7 @@ func (c *docChunk) hashChanges(t *opTable) ([]automerge.ChangeHash, error) {
 				return nil, fmt.Errorf("%w: change %d saved before its dependency %d", ErrRehash, i, d)
 			}
 		}
-		hashes[i] = enc.hash(c, i, t.ops, opsOf[i], extra[i], hashes)
+		hashes[i] = enc.hash(c, i, t, opsOf[i], extra[i], hashes)
 	}
 	// The heads the chunk stores are the changes nothing depends on.
 	dependedOn := make([]bool, n)
@@ -444,7 +473,8 @@ type changeEncoder struct {
 	others                               []int32
 }
 
-func (e *changeEncoder) hash(c *docChunk, i int, all []fullOp, ops []int32, extra []byte, hashes []automerge.ChangeHash) automerge.ChangeHash {
+func (e *changeEncoder) hash(c *docChunk, i int, t *opTable, ops []int32, extra []byte, hashes []automerge.ChangeHash) automerge.ChangeHash {
+	all := t.ops
 	ch := c.changes[i]
 	// Actor indexes: the change's actor, then the others it names, by bytes.
 	if e.local == nil {
@@ -467,7 +497,7 @@ func (e *changeEncoder) hash(c *docChunk, i int, all []fullOp, ops []int32, extr
 		if op.kind == keyElem {
 			note(op.elem.actor)
 		}
-		for _, p := range op.pred {
+		for _, p := range t.pred(op) {
 			note(p.actor)
 		}
 	}
@@ -495,7 +525,7 @@ func (e *changeEncoder) hash(c *docChunk, i int, all []fullOp, ops []int32, extr
 		}
 		switch op.kind {
 		case keyProp:
-			e.keyS.str(op.keyStr)
+			e.keyS.str(t.keys[op.keyStr])
 			e.keyA.null()
 			e.keyC.null()
 		case keyHead:
@@ -510,9 +540,10 @@ func (e *changeEncoder) hash(c *docChunk, i int, all []fullOp, ops []int32, extr
 		e.insert.add(op.insert)
 		e.action.uint(op.action)
 		e.meta.uint(op.meta)
-		e.raw = append(e.raw, op.raw...)
-		e.predN.uint(uint64(len(op.pred)))
-		for _, p := range op.pred {
+		e.raw = append(e.raw, t.value(op)...)
+		pred := t.pred(op)
+		e.predN.uint(uint64(len(pred)))
+		for _, p := range pred {
 			e.predA.uint(e.local[p.actor])
 			e.predC.value(int64(p.ctr))
 		}
