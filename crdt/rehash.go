@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/automerge/automerge-go"
@@ -86,11 +87,11 @@ const (
 // holds no pointers (a million of them are not for the GC to scan): its
 // key string, value bytes and predecessors are ranges of opTable's slices.
 type fullOp struct {
-	id      opID
-	obj     opID // actor -1: the root
-	elem    opID
+	id      cid
+	obj     cid // actor -1: the root
+	elem    cid
 	meta    uint64 // value metadata: length << 4 | type
-	action  uint64
+	action  uint32
 	keyStr  int32 // into opTable.keys
 	rawOff  uint32
 	rawLen  uint32
@@ -154,10 +155,22 @@ type opTable struct {
 	byActor [][]int32
 	keys    []string // map keys
 	raw     []byte   // the value column
-	preds   []opID
+	preds   []cid
 }
 
-func (t *opTable) pred(op *fullOp) []opID { return t.preds[op.predOff : op.predOff+op.predLen] }
+// cid is an operation id in 8 bytes (counters past 2^32 are left to
+// automerge: ErrRehash).
+type cid struct {
+	ctr   uint32
+	actor int32
+}
+
+// toCID converts an operation id; false when its counter does not fit.
+func toCID(ctr uint64, actor int32) (cid, bool) {
+	return cid{ctr: uint32(ctr), actor: actor}, ctr <= math.MaxUint32
+}
+
+func (t *opTable) pred(op *fullOp) []cid { return t.preds[op.predOff : op.predOff+op.predLen] }
 func (t *opTable) value(op *fullOp) []byte {
 	return t.raw[op.rawOff : op.rawOff+op.rawLen]
 }
@@ -196,7 +209,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 	keyIndex := map[string]int32{}
 	// succOf: operation from names target as a successor.
 	type succOf struct {
-		target opID
+		target cid
 		from   int32
 	}
 	succs := make([]succOf, 0, nSucc)
@@ -223,13 +236,18 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		if !iaOK || ia >= nActors || ic <= 0 {
 			return nil, fmt.Errorf("%w: operation without a valid id", errChunk)
 		}
-		op.id = opID{ctr: uint64(ic), actor: int32(ia)}
-		op.obj = opID{actor: -1}
+		var fits bool
+		if op.id, fits = toCID(uint64(ic), int32(ia)); !fits {
+			return nil, fmt.Errorf("%w: counter past 2^32", ErrRehash)
+		}
+		op.obj = cid{actor: -1}
 		if oaOK {
 			if oa >= nActors {
 				return nil, fmt.Errorf("%w: actor index out of range", errChunk)
 			}
-			op.obj = opID{ctr: oc, actor: int32(oa)}
+			if op.obj, fits = toCID(oc, int32(oa)); !fits {
+				return nil, fmt.Errorf("%w: counter past 2^32", ErrRehash)
+			}
 		}
 		switch {
 		case ksOK:
@@ -242,12 +260,15 @@ func (c *docChunk) fullOps() (*opTable, error) {
 			op.kind, op.keyStr = keyProp, k
 		case !kaOK && kcOK && kc == 0:
 			op.kind = keyHead
-		case kaOK && kcOK && ka < nActors:
-			op.kind, op.elem = keyElem, opID{ctr: uint64(kc), actor: int32(ka)}
+		case kaOK && kcOK && ka < nActors && kc > 0 && kc <= math.MaxUint32:
+			op.kind, op.elem = keyElem, cid{ctr: uint32(kc), actor: int32(ka)}
 		default:
 			return nil, fmt.Errorf("%w: operation without a valid key", errChunk)
 		}
-		op.action, op.meta = act, meta
+		if act > math.MaxUint32 {
+			return nil, fmt.Errorf("%w: unknown action %d", ErrRehash, act)
+		}
+		op.action, op.meta = uint32(act), meta
 		l := meta >> 4
 		if l > uint64(len(valRaw)-rawOff) {
 			return nil, fmt.Errorf("%w: value past the end", errChunk)
@@ -267,12 +288,16 @@ func (c *docChunk) fullOps() (*opTable, error) {
 			if !saOK || sa >= nActors || sc <= 0 {
 				return nil, fmt.Errorf("%w: bad successor", errChunk)
 			}
-			succs = append(succs, succOf{opID{ctr: uint64(sc), actor: int32(sa)}, from})
+			id, fits := toCID(uint64(sc), int32(sa))
+			if !fits {
+				return nil, fmt.Errorf("%w: counter past 2^32", ErrRehash)
+			}
+			succs = append(succs, succOf{id, from})
 		}
 		t.byActor[op.id.actor] = append(t.byActor[op.id.actor], from)
 		t.ops = append(t.ops, op)
 	}
-	byCtr := func(a, b int32) int { return cmpU64(t.ops[a].id.ctr, t.ops[b].id.ctr) }
+	byCtr := func(a, b int32) int { return cmpU64(uint64(t.ops[a].id.ctr), uint64(t.ops[b].id.ctr)) }
 	for _, g := range t.byActor {
 		slices.SortFunc(g, byCtr)
 		for k := 1; k < len(g); k++ {
@@ -288,7 +313,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 	dels := make([]succOf, 0, len(succs))
 	for _, s := range succs {
 		g := t.byActor[s.target.actor]
-		k, found := slices.BinarySearchFunc(g, s.target.ctr, func(i int32, ctr uint64) int { return cmpU64(t.ops[i].id.ctr, ctr) })
+		k, found := slices.BinarySearchFunc(g, uint64(s.target.ctr), func(i int32, ctr uint64) int { return cmpU64(uint64(t.ops[i].id.ctr), ctr) })
 		if found {
 			over = append(over, predOf{g[k], s.from})
 		} else {
@@ -299,14 +324,14 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		if a.target.actor != b.target.actor {
 			return int(a.target.actor - b.target.actor)
 		}
-		return cmpU64(a.target.ctr, b.target.ctr)
+		return cmpU64(uint64(a.target.ctr), uint64(b.target.ctr))
 	})
 	slices.SortStableFunc(over, func(a, b predOf) int { return int(a.target - b.target) })
-	t.preds = make([]opID, 0, len(dels)+len(over))
+	t.preds = make([]cid, 0, len(dels)+len(over))
 	real := len(t.ops)
 	for k := 0; k < len(dels); {
 		first := t.ops[dels[k].from]
-		d := fullOp{id: dels[k].target, obj: first.obj, action: actDel, deleted: true, predOff: uint32(len(t.preds))}
+		d := fullOp{id: dels[k].target, obj: first.obj, action: uint32(actDel), deleted: true, predOff: uint32(len(t.preds))}
 		if first.insert {
 			d.kind, d.elem = keyElem, first.id
 		} else {
@@ -370,8 +395,8 @@ func cmpU64(a, b uint64) int {
 }
 
 // lamport orders operation ids as automerge does: counter, then actor id.
-func (c *docChunk) lamport(a, b opID) int {
-	if x := cmpU64(a.ctr, b.ctr); x != 0 {
+func (c *docChunk) lamport(a, b cid) int {
+	if x := cmpU64(uint64(a.ctr), uint64(b.ctr)); x != 0 {
 		return x
 	}
 	return bytes.Compare(c.actors[a.actor], c.actors[b.actor])
@@ -395,12 +420,12 @@ func (c *docChunk) hashChanges(t *opTable) ([]automerge.ChangeHash, error) {
 				return nil, fmt.Errorf("%w: actor %d's changes are not numbered 1..n", ErrRehash, a)
 			}
 			end := 0
-			for end < len(g) && t.ops[g[end]].id.ctr <= ch.maxOp {
+			for end < len(g) && uint64(t.ops[g[end]].id.ctr) <= ch.maxOp {
 				end++
 			}
 			opsOf[i], g = g[:end], g[end:]
 			for j, op := range opsOf[i] {
-				if t.ops[op].id.ctr != ch.maxOp-uint64(len(opsOf[i])-1-j) {
+				if uint64(t.ops[op].id.ctr) != ch.maxOp-uint64(len(opsOf[i])-1-j) {
 					return nil, fmt.Errorf("%w: change %d's operations are not consecutive", ErrRehash, i)
 				}
 			}
@@ -521,7 +546,7 @@ func (e *changeEncoder) hash(c *docChunk, i int, t *opTable, ops []int32, extra 
 			e.objC.null()
 		} else {
 			e.objA.uint(e.local[op.obj.actor])
-			e.objC.uint(op.obj.ctr)
+			e.objC.uint(uint64(op.obj.ctr))
 		}
 		switch op.kind {
 		case keyProp:
@@ -538,7 +563,7 @@ func (e *changeEncoder) hash(c *docChunk, i int, t *opTable, ops []int32, extra 
 			e.keyC.value(int64(op.elem.ctr))
 		}
 		e.insert.add(op.insert)
-		e.action.uint(op.action)
+		e.action.uint(uint64(op.action))
 		e.meta.uint(op.meta)
 		e.raw = append(e.raw, t.value(op)...)
 		pred := t.pred(op)
