@@ -285,16 +285,34 @@ func decodeChanges(cols map[uint64][]byte, actors, maxRows int) ([]rawChange, er
 
 // eachOp decodes the operations in document order, calling visit with each
 // (the op and its succ slice are reused: copy what you keep).
+// opColumns are the decoders of the operation columns.
+type opColumns struct {
+	objA, objC, keyA, idA, action, valMeta, succ, succA *rle[uint64]
+	keyS                                                *rle[string]
+	keyC, idC, succC                                    *delta
+	ins                                                 *boolCol
+	valRaw                                              []byte
+}
+
+func (c *docChunk) opColumns() opColumns {
+	cols := c.opCols
+	return opColumns{
+		objA: newUintRLE(cols[ocObjActor]), objC: newUintRLE(cols[ocObjCtr]),
+		keyA: newUintRLE(cols[ocKeyActor]), keyC: newDelta(cols[ocKeyCtr]), keyS: newStrRLE(cols[ocKeyStr]),
+		idA: newUintRLE(cols[ocIDActor]), idC: newDelta(cols[ocIDCtr]),
+		ins:     newBoolCol(cols[ocInsert]),
+		action:  newUintRLE(cols[ocAction]),
+		valMeta: newUintRLE(cols[ocValMeta]), valRaw: cols[ocValRaw],
+		succ: newUintRLE(cols[ocSucc]), succA: newUintRLE(cols[ocSuccActor]), succC: newDelta(cols[ocSuccCtr]),
+	}
+}
+
 func (c *docChunk) eachOp(visit func(op *rawOp)) error {
-	cols, actors := c.opCols, len(c.actors)
-	objA, objC := newUintRLE(cols[ocObjActor]), newUintRLE(cols[ocObjCtr])
-	keyA, keyC, keyS := newUintRLE(cols[ocKeyActor]), newDelta(cols[ocKeyCtr]), newStrRLE(cols[ocKeyStr])
-	idA, idC := newUintRLE(cols[ocIDActor]), newDelta(cols[ocIDCtr])
-	ins := newBoolCol(cols[ocInsert])
-	action := newUintRLE(cols[ocAction])
-	valMeta, valRaw := newUintRLE(cols[ocValMeta]), cols[ocValRaw]
-	succ := newUintRLE(cols[ocSucc])
-	succA, succC := newUintRLE(cols[ocSuccActor]), newDelta(cols[ocSuccCtr])
+	actors := len(c.actors)
+	oc := c.opColumns()
+	objA, objC, keyA, keyC, keyS := oc.objA, oc.objC, oc.keyA, oc.keyC, oc.keyS
+	idA, idC, ins, action := oc.idA, oc.idC, oc.ins, oc.action
+	valMeta, valRaw, succ, succA, succC := oc.valMeta, oc.valRaw, oc.succ, oc.succA, oc.succC
 	actorOf := func(v uint64, ok bool) (int32, error) {
 		if !ok {
 			return -1, nil

@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -178,14 +179,10 @@ func (t *opTable) value(op *fullOp) []byte {
 // fullOps decodes every operation and rebuilds deletions and predecessors.
 func (c *docChunk) fullOps() (*opTable, error) {
 	cols := c.opCols
-	objA, objC := newUintRLE(cols[ocObjActor]), newUintRLE(cols[ocObjCtr])
-	keyA, keyC, keyS := newUintRLE(cols[ocKeyActor]), newDelta(cols[ocKeyCtr]), newStrRLE(cols[ocKeyStr])
-	idA, idC := newUintRLE(cols[ocIDActor]), newDelta(cols[ocIDCtr])
-	ins := newBoolCol(cols[ocInsert])
-	action := newUintRLE(cols[ocAction])
-	valMeta, valRaw := newUintRLE(cols[ocValMeta]), cols[ocValRaw]
-	succ := newUintRLE(cols[ocSucc])
-	succA, succC := newUintRLE(cols[ocSuccActor]), newDelta(cols[ocSuccCtr])
+	oc := c.opColumns()
+	objA, objC, keyA, keyC, keyS := oc.objA, oc.objC, oc.keyA, oc.keyC, oc.keyS
+	idA, idC, ins, action := oc.idA, oc.idC, oc.ins, oc.action
+	valMeta, valRaw, succ, succA, succC := oc.valMeta, oc.valRaw, oc.succ, oc.succA, oc.succC
 	nActors := uint64(len(c.actors))
 
 	// Count the rows and successors first: the table is allocated once.
@@ -297,7 +294,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		t.byActor[op.id.actor] = append(t.byActor[op.id.actor], from)
 		t.ops = append(t.ops, op)
 	}
-	byCtr := func(a, b int32) int { return cmpU64(uint64(t.ops[a].id.ctr), uint64(t.ops[b].id.ctr)) }
+	byCtr := func(a, b int32) int { return cmp.Compare(uint64(t.ops[a].id.ctr), uint64(t.ops[b].id.ctr)) }
 	for _, g := range t.byActor {
 		slices.SortFunc(g, byCtr)
 		for k := 1; k < len(g); k++ {
@@ -313,7 +310,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 	dels := make([]succOf, 0, len(succs))
 	for _, s := range succs {
 		g := t.byActor[s.target.actor]
-		k, found := slices.BinarySearchFunc(g, uint64(s.target.ctr), func(i int32, ctr uint64) int { return cmpU64(uint64(t.ops[i].id.ctr), ctr) })
+		k, found := slices.BinarySearchFunc(g, uint64(s.target.ctr), func(i int32, ctr uint64) int { return cmp.Compare(uint64(t.ops[i].id.ctr), ctr) })
 		if found {
 			over = append(over, predOf{g[k], s.from})
 		} else {
@@ -324,7 +321,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		if a.target.actor != b.target.actor {
 			return int(a.target.actor - b.target.actor)
 		}
-		return cmpU64(uint64(a.target.ctr), uint64(b.target.ctr))
+		return cmp.Compare(uint64(a.target.ctr), uint64(b.target.ctr))
 	})
 	slices.SortStableFunc(over, func(a, b predOf) int { return int(a.target - b.target) })
 	t.preds = make([]cid, 0, len(dels)+len(over))
@@ -384,19 +381,9 @@ func mergeByCtr(t *opTable, a, b []int32) []int32 {
 	return append(append(out, a...), b...)
 }
 
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // lamport orders operation ids as automerge does: counter, then actor id.
 func (c *docChunk) lamport(a, b cid) int {
-	if x := cmpU64(uint64(a.ctr), uint64(b.ctr)); x != 0 {
+	if x := cmp.Compare(uint64(a.ctr), uint64(b.ctr)); x != 0 {
 		return x
 	}
 	return bytes.Compare(c.actors[a.actor], c.actors[b.actor])
@@ -412,7 +399,7 @@ func (c *docChunk) hashChanges(t *opTable) ([]automerge.ChangeHash, error) {
 		byActor[ch.actor] = append(byActor[ch.actor], i)
 	}
 	for a, idx := range byActor {
-		slices.SortFunc(idx, func(x, y int) int { return cmpU64(c.changes[x].seq, c.changes[y].seq) })
+		slices.SortFunc(idx, func(x, y int) int { return cmp.Compare(c.changes[x].seq, c.changes[y].seq) })
 		g := t.byActor[a]
 		for k, i := range idx {
 			ch := c.changes[i]
@@ -722,16 +709,20 @@ func (r *rleEnc) null() {
 	case 1, 2:
 		r.count++
 		return
-	case 3:
+	}
+	r.flushValues()
+	r.state, r.count = 2, 1
+}
+
+// flushValues writes a pending lone value, run or literal run.
+func (r *rleEnc) flushValues() {
+	switch r.state {
+	case 3, 5:
 		r.literal = append(r.literal, r.cur)
 		r.flushLiteral()
 	case 4:
 		r.flushRun(r.cur, r.count)
-	case 5:
-		r.literal = append(r.literal, r.cur)
-		r.flushLiteral()
 	}
-	r.state, r.count = 2, 1
 }
 
 func (r *rleEnc) value(v rleVal) {
@@ -767,18 +758,10 @@ func (r *rleEnc) value(v rleVal) {
 }
 
 func (r *rleEnc) finish() []byte {
-	switch r.state {
-	case 2:
+	if r.state == 2 {
 		r.flushNulls()
-	case 3:
-		r.literal = append(r.literal, r.cur)
-		r.flushLiteral()
-	case 4:
-		r.flushRun(r.cur, r.count)
-	case 5:
-		r.literal = append(r.literal, r.cur)
-		r.flushLiteral()
 	}
+	r.flushValues()
 	r.state = 0
 	return r.out.Bytes()
 }

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/pairpad/pairpad/crdt"
@@ -50,7 +51,7 @@ func TestHistoryHashesWithoutAndWithAutomerge(t *testing.T) {
 	restore := pairsync.FailRehash()
 	defer restore()
 	ts.hub.ForgetHistories()
-	if got := historyOf(t, ts.hub, room); !equalStrings(got, live) {
+	if got := historyOf(t, ts.hub, room); !slices.Equal(got, live) {
 		t.Fatalf("live, hashes from automerge:\n%v\nwant\n%v", got, live)
 	}
 	if m.RehashFails.Load() != 1 {
@@ -59,7 +60,7 @@ func TestHistoryHashesWithoutAndWithAutomerge(t *testing.T) {
 	c.Close()
 	eventually(t, "room unloaded", func() bool { return !ts.hub.Status(room).Loaded })
 	ts.hub.ForgetHistories()
-	if got := historyOf(t, ts.hub, room); !equalStrings(got, live) {
+	if got := historyOf(t, ts.hub, room); !slices.Equal(got, live) {
 		t.Fatalf("stored, loaded by automerge:\n%v\nwant\n%v", got, live)
 	}
 	if m.Loads.Load() != 1 || m.RehashFails.Load() != 2 {
@@ -67,24 +68,12 @@ func TestHistoryHashesWithoutAndWithAutomerge(t *testing.T) {
 	}
 	restore()
 	ts.hub.ForgetHistories()
-	if got := historyOf(t, ts.hub, room); !equalStrings(got, live) {
+	if got := historyOf(t, ts.hub, room); !slices.Equal(got, live) {
 		t.Fatalf("stored, rebuilt in Go:\n%v\nwant\n%v", got, live)
 	}
 	if m.Rehashes.Load() != 2 || m.Loads.Load() != 1 {
 		t.Fatalf("stored: rehashes %d, loads %d; want 2, 1", m.Rehashes.Load(), m.Loads.Load())
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func waitServerText(t *testing.T, ts *testServer, room, want string) {
