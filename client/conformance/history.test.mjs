@@ -177,6 +177,12 @@ test("history, text at heads, diff, blame and graph equal Automerge JS's view of
   const dot = await (await fetch(`${server.base}${base}/graph?format=dot`)).text()
   assert.match(dot, /^digraph history \{\n[\s\S]*\}\n$/)
   assert.equal((dot.match(/ -> /g) ?? []).length, g.edges.length)
+
+  // The change hashes of the stock clients' changes (Automerge JS) were
+  // rebuilt in Go from the saved document; automerge was never asked.
+  const metrics = await (await fetch(`${server.base}/metrics`)).text()
+  assert.match(metrics, /^pairpad_history_rehashes_total [1-9]/m)
+  assert.match(metrics, /^pairpad_history_rehash_failures_total 0$/m)
 })
 
 test("import then export keeps every change hash", async () => {
