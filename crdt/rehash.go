@@ -100,7 +100,6 @@ type fullOp struct {
 	predLen uint32
 	kind    uint8
 	insert  bool
-	deleted bool // a deletion rebuilt from successors
 }
 
 // SavedChangeHashes returns the hash of every change of saved (one document
@@ -328,7 +327,7 @@ func (c *docChunk) fullOps() (*opTable, error) {
 	real := len(t.ops)
 	for k := 0; k < len(dels); {
 		first := t.ops[dels[k].from]
-		d := fullOp{id: dels[k].target, obj: first.obj, action: uint32(actDel), deleted: true, predOff: uint32(len(t.preds))}
+		d := fullOp{id: dels[k].target, obj: first.obj, action: uint32(actDel), predOff: uint32(len(t.preds))}
 		if first.insert {
 			d.kind, d.elem = keyElem, first.id
 		} else {
@@ -348,17 +347,16 @@ func (c *docChunk) fullOps() (*opTable, error) {
 		}
 		op.predLen = uint32(len(t.preds)) - op.predOff
 	}
-	// Each actor's deletions (in counter order) merged into its operations.
-	for a := range t.byActor {
+	// Each actor's deletions (appended by actor, then counter) merged into
+	// its operations.
+	for i := real; i < len(t.ops); {
+		a, j := t.ops[i].id.actor, i
 		var mine []int32
-		for i := real; i < len(t.ops); i++ {
-			if t.ops[i].id.actor == int32(a) {
-				mine = append(mine, int32(i))
-			}
+		for ; j < len(t.ops) && t.ops[j].id.actor == a; j++ {
+			mine = append(mine, int32(j))
 		}
-		if len(mine) > 0 {
-			t.byActor[a] = mergeByCtr(t, t.byActor[a], mine)
-		}
+		t.byActor[a] = mergeByCtr(t, t.byActor[a], mine)
+		i = j
 	}
 	for i := range t.ops {
 		if p := t.pred(&t.ops[i]); len(p) > 1 {

@@ -33,16 +33,15 @@ import (
 // when the result would fit (delete first, then paste).
 const keystrokeSlack = 4 << 10
 
-// admitSize reports whether the peer's message may be applied; when not,
-// the peer has been closed.
-func (r *room) admitSize(p *peer, info crdt.SyncInfo) bool {
+// admitSize reports whether the peer's message may be applied, and by how
+// many bytes at most it may grow the document; when not, the peer has been
+// closed.
+func (r *room) admitSize(p *peer, info crdt.SyncInfo) (grow int64, ok bool) {
 	limit := r.hub.cfg.MaxDocBytes
-	r.large = false
 	if info.Changes == 0 {
-		return true
+		return 0, true
 	}
-	grow := info.GrowthBound(2 * limit)
-	r.large = grow >= warmTextAfter
+	grow = info.GrowthBound(2 * limit)
 	defer func() { r.noteSize(r.sizeUpper) }()
 	if grow > keystrokeSlack && r.hub.overBudget(grow*MemoryPerDocByte) {
 		r.hub.metrics.LoadsRefused.Add(1)
@@ -50,27 +49,27 @@ func (r *room) admitSize(p *peer, info crdt.SyncInfo) bool {
 			zap.Int64("change_bytes_max", grow), zap.Int64("max_memory", r.hub.cfg.MaxMemory))
 		p.kick(CloseOverloaded)
 		r.removePeer(p)
-		return false
+		return grow, false
 	}
 	if r.sizeKnown && r.sizeUpper+grow <= limit {
 		r.sizeUpper += grow
-		return true
+		return grow, true
 	}
 	size, err := r.doc.SizeBytes()
 	if err != nil {
-		return true // automerge will judge the message
+		return grow, true // automerge will judge the message
 	}
 	r.sizeUpper, r.sizeKnown = int64(size), true
 	if r.sizeUpper+grow <= limit || (grow <= keystrokeSlack && r.sizeUpper <= limit+keystrokeSlack) {
 		r.sizeUpper += grow
-		return true
+		return grow, true
 	}
 	r.hub.metrics.DocTooLarge.Add(1)
 	p.log.Warn("change refused: it could take the document over MAX_DOC_BYTES",
 		zap.Int("size", size), zap.Int64("change_bytes_max", grow), zap.Int64("limit", limit))
 	p.kick(CloseDocTooLarge)
 	r.removePeer(p)
-	return false
+	return grow, false
 }
 
 // warmTextAfter: a change that may add this many bytes or more is a paste
@@ -87,6 +86,17 @@ const warmTextAfter = 32 << 10
 // two changes reach the others a little later, and GET /text, which would
 // otherwise pay for the walks, answers from the cache as soon as the sender
 // knows the server has its change.
+// noteApplied records that a peer's change of at most grow bytes was
+// applied: a large paste, or the first change after one, asks for a walk.
+func (r *room) noteApplied(grow int64) {
+	switch {
+	case grow >= warmTextAfter:
+		r.warmText, r.warmNext = true, true
+	case r.warmNext:
+		r.warmText, r.warmNext = true, false
+	}
+}
+
 func (r *room) warmTextAfterPaste() {
 	if !r.warmText {
 		return

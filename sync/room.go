@@ -101,10 +101,9 @@ type room struct {
 	// document size cap (docsize.go): an upper bound of the size, if known
 	sizeUpper int64
 	sizeKnown bool
-	// large: the message admitSize passed last may grow the document by
-	// warmTextAfter or more; warmText: walk the text after this batch;
-	// warmNext: walk it after the next change too (docsize.go).
-	large, warmText, warmNext bool
+	// warmText: walk the text after this batch; warmNext: walk it after
+	// the next change too (docsize.go, noteApplied).
+	warmText, warmNext bool
 	// creatable: opened through /sync, where a client may create the
 	// document (set before run starts); absent: it is not stored yet (the
 	// room holds an empty document until a peer's first changes create it).
@@ -544,7 +543,8 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		return
 	}
 	r.pairingOnFirstSync(p, ps)
-	if !r.admitSize(p, info) {
+	grow, ok := r.admitSize(p, info)
+	if !ok {
 		return
 	}
 	fast := ps.wantsFastJoin(r.doc, info)
@@ -556,11 +556,7 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	}
 	r.gossipHeads(p, info.Heads)
 	if changed {
-		if r.large {
-			r.warmText, r.warmNext = true, true
-		} else if r.warmNext {
-			r.warmText, r.warmNext = true, false
-		}
+		r.noteApplied(grow)
 		r.markDirty()
 		r.publishChanges(before)
 		if r.absent {
