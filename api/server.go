@@ -336,6 +336,10 @@ func (s *Server) getSnapshot(c *gin.Context) {
 	c.Data(http.StatusOK, "application/octet-stream", data)
 }
 
+// HeadsHeader names the heads of the version GET /rooms/{id}/text answers:
+// hex change hashes separated by commas.
+const HeadsHeader = "X-Pairpad-Heads"
+
 // getText never loads a document (Hub.Text): a loaded room answers from
 // memory, any other from the text copy stored with its last save.
 func (s *Server) getText(c *gin.Context) {
@@ -347,12 +351,16 @@ func (s *Server) getText(c *gin.Context) {
 	if !ok {
 		return
 	}
-	text, err := s.hub.Text(c.Request.Context(), id)
+	text, heads, err := s.hub.TextHeads(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	// The version the text is: a browser shows it before its own copy of
+	// the document has loaded and makes the edits typed meanwhile at these
+	// heads (client/src/editor/preview.ts).
+	c.Header(HeadsHeader, strings.Join(heads, ","))
 	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(text))
 }
 

@@ -208,7 +208,19 @@ func TestSnapshotTextAndWebSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.waitText(t, room.RoomID, "fmt.Println(\"héllo\")")
-	resp, b := f.do(t, "GET", "/rooms/"+room.RoomID+"/snapshot", "")
+	// /text names the version it is: the heads the client has.
+	if err := c.WaitSynced(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := f.do(t, "GET", "/rooms/"+room.RoomID+"/text", "")
+	var want []string
+	for _, h := range c.Heads() {
+		want = append(want, crdt.HashString(h))
+	}
+	if got := resp.Header.Get(api.HeadsHeader); resp.StatusCode != 200 || got != strings.Join(want, ",") || len(got) != 64 {
+		t.Fatalf("text heads header %q (status %d), want %v", got, resp.StatusCode, want)
+	}
+	resp, b = f.do(t, "GET", "/rooms/"+room.RoomID+"/snapshot", "")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("snapshot: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

@@ -3,6 +3,7 @@ package crdt
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 )
 
@@ -46,3 +47,16 @@ func SavedHeads(saved []byte) ([][]byte, error) {
 // whose heads are known (from SavedHeads): a room that is still loading can
 // serve a fresh peer from the stored bytes.
 func SnapshotMessage(heads [][]byte, saved []byte) []byte { return encodeV2Snapshot(heads, saved) }
+
+// SavedHeadsHex is SavedHeads spelled as hex change hashes.
+func SavedHeadsHex(saved []byte) ([]string, error) {
+	raw, err := SavedHeads(saved)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(raw))
+	for i, h := range raw {
+		out[i] = hex.EncodeToString(h)
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
@@ -111,14 +112,35 @@ func (m *Memory) Save(ctx context.Context, id string, data []byte, language, tex
 func (m *Memory) LoadText(_ context.Context, id string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	rec, err := m.textCopyLocked(id)
+	return rec.Text, err
+}
+
+// LoadTextHeads implements sync.Store.
+func (m *Memory) LoadTextHeads(_ context.Context, id string) (string, []string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, err := m.textCopyLocked(id)
+	if err != nil {
+		return "", nil, err
+	}
+	heads, err := crdt.SavedHeadsHex(rec.Data)
+	if err != nil {
+		return "", nil, pairsync.ErrNoText
+	}
+	return rec.Text, heads, nil
+}
+
+// textCopyLocked returns the record whose text copy is current.
+func (m *Memory) textCopyLocked(id string) (pairsync.RoomRecord, error) {
 	rec, ok := m.rooms[id]
 	if !ok {
-		return "", pairsync.ErrNotFound
+		return pairsync.RoomRecord{}, pairsync.ErrNotFound
 	}
 	if len(m.log[id]) > 0 || rec.Text == pairsync.NoText { // newer than the copy (see GormStore.LoadText)
-		return "", pairsync.ErrNoText
+		return pairsync.RoomRecord{}, pairsync.ErrNoText
 	}
-	return rec.Text, nil
+	return rec, nil
 }
 
 // Loads counts Load calls (documents read), for tests.

@@ -22,6 +22,7 @@ import (
 	gormlogger "gorm.io/gorm/logger"
 
 	"github.com/pairpad/pairpad/internal/lang"
+	"github.com/pairpad/pairpad/crdt"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
@@ -240,27 +241,50 @@ func (s *GormStore) Save(ctx context.Context, id string, data []byte, language, 
 
 // LoadText implements sync.Store.
 func (s *GormStore) LoadText(ctx context.Context, id string) (string, error) {
-	var row Room
-	err := s.db.WithContext(ctx).Select("id", "text").Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", pairsync.ErrNotFound
-	}
+	row, err := s.textCopy(ctx, id, "id", "text")
 	if err != nil {
 		return "", err
 	}
+	return *row.Text, nil
+}
+
+// LoadTextHeads implements sync.Store: the text copy and the document it
+// was written with come from one row read.
+func (s *GormStore) LoadTextHeads(ctx context.Context, id string) (string, []string, error) {
+	row, err := s.textCopy(ctx, id, "id", "text", "data")
+	if err != nil {
+		return "", nil, err
+	}
+	heads, err := crdt.SavedHeadsHex(row.Data)
+	if err != nil {
+		return "", nil, pairsync.ErrNoText // not one document chunk: the caller loads it
+	}
+	return *row.Text, heads, nil
+}
+
+// textCopy reads the columns of a room whose text copy is current.
+func (s *GormStore) textCopy(ctx context.Context, id string, columns ...any) (Room, error) {
+	var row Room
+	err := s.db.WithContext(ctx).Select(columns[0], columns[1:]...).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, pairsync.ErrNotFound
+	}
+	if err != nil {
+		return row, err
+	}
 	if row.Text == nil {
-		return "", pairsync.ErrNoText
+		return row, pairsync.ErrNoText
 	}
 	// Change-log entries (appended between snapshots) are newer than the
 	// copy: the caller reads the document until the next snapshot.
 	var logged int64
 	if err := s.db.WithContext(ctx).Model(&LogEntry{}).Where("room_id = ?", id).Limit(1).Count(&logged).Error; err != nil {
-		return "", err
+		return row, err
 	}
 	if logged > 0 {
-		return "", pairsync.ErrNoText
+		return row, pairsync.ErrNoText
 	}
-	return *row.Text, nil
+	return row, nil
 }
 
 // Ping implements sync.Store.

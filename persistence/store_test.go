@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,28 @@ func TestStoreContract(t *testing.T) {
 			}
 			if meta, err := s.Meta(ctx, id); err != nil || meta.TextChars != 12 {
 				t.Fatalf("meta text chars after save: %+v %v", meta, err)
+			}
+			// Not a document chunk: no heads to read, so no copy to answer with.
+			if _, _, err := s.LoadTextHeads(ctx, id); !errors.Is(err, pairsync.ErrNoText) {
+				t.Fatalf("text heads of a non-document: %v, want ErrNoText", err)
+			}
+			doc, err := crdt.New("rust")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := doc.Splice(0, 0, "fn main() {}"); err != nil {
+				t.Fatal(err)
+			}
+			saved, err := doc.Save()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Save(ctx, id, saved, "rust", "fn main() {}", 2); err != nil {
+				t.Fatal(err)
+			}
+			text, heads, err := s.LoadTextHeads(ctx, id)
+			if want := []string{crdt.HashString(doc.Heads()[0])}; err != nil || text != "fn main() {}" || !slices.Equal(heads, want) {
+				t.Fatalf("text heads: %q %v %v, want %v", text, heads, err, want)
 			}
 			if _, err := s.Save(ctx, crdt.NewDocumentID(), []byte("x"), "go", "", 1); !errors.Is(err, pairsync.ErrNotFound) {
 				t.Fatalf("save unknown: got %v, want ErrNotFound", err)

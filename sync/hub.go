@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/automerge/automerge-go"
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
@@ -369,15 +370,53 @@ func (h *Hub) Text(ctx context.Context, id string) (string, error) {
 	if !errors.Is(err, ErrNoText) {
 		return text, err
 	}
+	text, _, err = h.loadStoredText(ctx, id)
+	return text, err
+}
+
+// TextHeads is Text with the heads of the version it returns (hex change
+// hashes, as automerge sorts them): a browser shows the text at once and
+// makes the edits typed meanwhile at those heads (changeAt) once its own
+// copy of the document has loaded. Like Text, it never loads a room.
+func (h *Hub) TextHeads(ctx context.Context, id string) (string, []string, error) {
+	var heads []string
+	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) {
+		rep, err := r.askReply(ctx, evText)
+		heads = rep.heads
+		return rep.data, err
+	})
+	if live || err != nil {
+		return string(data), heads, err
+	}
+	text, heads, err := h.store.LoadTextHeads(ctx, id)
+	if !errors.Is(err, ErrNoText) {
+		return text, heads, err
+	}
+	return h.loadStoredText(ctx, id)
+}
+
+// loadStoredText reads an unloaded room's text and heads from its stored
+// document (a temporary load): when there is no current text copy.
+func (h *Hub) loadStoredText(ctx context.Context, id string) (string, []string, error) {
 	rec, err := h.store.Load(ctx, id)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	doc, err := crdt.Load(rec.Data)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return doc.Text()
+	text, err := doc.Text()
+	return text, hexHeads(doc.Heads()), err
+}
+
+// hexHeads spells heads as hex strings.
+func hexHeads(heads []automerge.ChangeHash) []string {
+	out := make([]string, len(heads))
+	for i, h := range heads {
+		out[i] = crdt.HashString(h)
+	}
+	return out
 }
 
 // attach returns the loaded room for id, loading it if needed, and counts

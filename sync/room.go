@@ -52,9 +52,10 @@ const (
 )
 
 type snapshotReply struct {
-	data []byte
-	hist historyReply
-	err  error
+	data  []byte
+	hist  historyReply
+	heads []string // evText: the heads of the text in data (hex)
+	err   error
 }
 
 // room is one loaded document. Everything below "owned by run" is touched
@@ -172,21 +173,27 @@ func (r *room) snapshot(ctx context.Context) ([]byte, error) {
 
 // ask has the room's goroutine answer a snapshot or text request.
 func (r *room) ask(ctx context.Context, kind eventKind) ([]byte, error) {
+	rep, err := r.askReply(ctx, kind)
+	return rep.data, err
+}
+
+// askReply is ask, answering the room's whole reply.
+func (r *room) askReply(ctx context.Context, kind eventKind) (snapshotReply, error) {
 	reply := make(chan snapshotReply, 1)
 	select {
 	case r.inbox <- event{kind: kind, reply: reply}:
 	case <-r.done:
-		return nil, errRoomGone
+		return snapshotReply{}, errRoomGone
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return snapshotReply{}, ctx.Err()
 	}
 	select {
 	case rep := <-reply:
-		return rep.data, rep.err
+		return rep, rep.err
 	case <-r.done:
-		return nil, errRoomGone
+		return snapshotReply{}, errRoomGone
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return snapshotReply{}, ctx.Err()
 	}
 }
 
@@ -433,7 +440,7 @@ func (r *room) handle(ev event) {
 		ev.reply <- snapshotReply{data: data, err: err}
 	case evText:
 		text, err := r.doc.Text()
-		ev.reply <- snapshotReply{data: []byte(text), err: err}
+		ev.reply <- snapshotReply{data: []byte(text), heads: hexHeads(r.doc.Heads()), err: err}
 	case evLink:
 		r.applyLink(*ev.link)
 	case evHistory, evHistoryHashes:

@@ -75,6 +75,10 @@ type Store interface {
 	// text copies, or has change-log entries newer than its snapshot: the
 	// caller then reads the document); ErrNotFound if unknown.
 	LoadText(ctx context.Context, id string) (string, error)
+	// LoadTextHeads is LoadText with the heads of the stored document the
+	// copy was written with (hex, as crdt.SavedHeads reads them); ErrNoText
+	// also when the stored document is not one plain document chunk.
+	LoadTextHeads(ctx context.Context, id string) (string, []string, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store.

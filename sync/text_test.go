@@ -3,9 +3,13 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/automerge/automerge-go"
+
+	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
 	"github.com/pairpad/pairpad/sync/wireclient"
@@ -34,6 +38,15 @@ func TestTextNeverLoadsADocument(t *testing.T) {
 		text, err := ts.hub.Text(ctx, room)
 		return err == nil && text == "package main\n"
 	})
+	// With the heads of that text: the client's, once it is synced.
+	if err := c.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := hexHeads(c.Heads())
+	text, heads, err := ts.hub.TextHeads(ctx, room)
+	if err != nil || text != "package main\n" || !slices.Equal(heads, want) {
+		t.Fatalf("live text heads: %q %v %v, want %v", text, heads, err, want)
+	}
 	c.Close()
 	eventually(t, "room unloaded", func() bool { return !ts.hub.Status(room).Loaded })
 	if got := storedText(t, store, room); got != "package main\n" {
@@ -46,6 +59,11 @@ func TestTextNeverLoadsADocument(t *testing.T) {
 			t.Fatalf("text of an unloaded room: %q %v", text, err)
 		}
 	}
+	// Unloaded: the stored copy, with the heads of the document stored with it.
+	text, heads, err = ts.hub.TextHeads(ctx, room)
+	if err != nil || text != "package main\n" || !slices.Equal(heads, want) {
+		t.Fatalf("stored text heads: %q %v %v, want %v", text, heads, err, want)
+	}
 	if ts.hub.Status(room).Loaded || ts.hub.Metrics().RoomsLoaded.Load() != 0 {
 		t.Fatal("GET text loaded the room")
 	}
@@ -55,6 +73,14 @@ func TestTextNeverLoadsADocument(t *testing.T) {
 	if _, err := ts.hub.Text(ctx, "4NMNnkgVmzWmE6DDJbJhxRNqMCeF"); err == nil {
 		t.Fatal("text of an unknown room: no error")
 	}
+}
+
+func hexHeads(heads []automerge.ChangeHash) []string {
+	out := make([]string, len(heads))
+	for i, h := range heads {
+		out[i] = crdt.HashString(h)
+	}
+	return out
 }
 
 // A large paste is followed by a walk of the room's text, and so is the
