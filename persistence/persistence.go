@@ -21,8 +21,8 @@ import (
 	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
 
-	"github.com/pairpad/pairpad/internal/lang"
 	"github.com/pairpad/pairpad/crdt"
+	"github.com/pairpad/pairpad/internal/lang"
 	pairsync "github.com/pairpad/pairpad/sync"
 )
 
