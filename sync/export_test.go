@@ -12,3 +12,11 @@ func FailRehash() (restore func()) {
 	savedChangeHashes = func([]byte) ([]automerge.ChangeHash, error) { return nil, crdt.ErrRehash }
 	return func() { savedChangeHashes = crdt.SavedChangeHashes }
 }
+
+// HoldLoads makes every document load of h wait until release is called;
+// call it before the hub loads any room.
+func (h *Hub) HoldLoads() (release func()) {
+	g := make(chan struct{})
+	h.loadGate = g
+	return func() { close(g) }
+}

@@ -189,6 +189,10 @@ type Hub struct {
 	metrics *Metrics
 	peerID  string
 
+	// loadGate, set by tests only (export_test.go), holds every document
+	// load until it is closed.
+	loadGate chan struct{}
+
 	mu      stdsync.Mutex
 	rooms   map[string]*room
 	closing map[string]*room // rooms saving on their way out
@@ -313,7 +317,8 @@ func (h *Hub) Status(id string) RoomStatus {
 
 // askLive asks the loaded room for id through ask. When the room is not
 // loaded, or unloads meanwhile, it waits for a final save in flight and
-// reports live false: the caller then reads the store, which has it.
+// reports live false: the caller then reads the store, which has it; so
+// does a room still loading its document that answers errRoomLoading.
 func (h *Hub) askLive(ctx context.Context, id string, ask func(*room) ([]byte, error)) (data []byte, live bool, err error) {
 	h.mu.Lock()
 	r := h.rooms[id]
@@ -326,6 +331,9 @@ func (h *Hub) askLive(ctx context.Context, id string, ask func(*room) ([]byte, e
 		data, err := ask(r)
 		if err == nil {
 			return data, true, nil
+		}
+		if errors.Is(err, errRoomLoading) {
+			return nil, false, nil // the stored version is the room's
 		}
 		if !errors.Is(err, errRoomGone) {
 			return nil, false, err

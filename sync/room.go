@@ -314,6 +314,10 @@ func touchesDoc(ev event) bool {
 
 var errStopped = errors.New("room stopped while loading")
 
+// errRoomLoading answers a text request while the document loads: the
+// stored version is current, read it from the store (Hub.Text).
+var errRoomLoading = errors.New("room is loading its document")
+
 // load reads the room from the store, then loads the document in the
 // background: automerge-go needs seconds for a long history (1.5 s for the
 // 40,000-change rustcode trace). Meanwhile peers can join, ephemeral
@@ -342,6 +346,9 @@ func (r *room) load() error {
 	}
 	loaded := make(chan loadResult, 1)
 	go func() {
+		if g := r.hub.loadGate; g != nil {
+			<-g
+		}
 		doc, err := crdt.Load(rec.Data)
 		loaded <- loadResult{doc, err}
 	}()
@@ -375,6 +382,10 @@ func (r *room) handleWhileLoading(ev event, saved []byte, early *earlyJoins) boo
 		r.addPeer(ev.peer)
 	case ev.kind == evSnapshot:
 		ev.reply <- snapshotReply{data: saved}
+	case ev.kind == evText:
+		// Nothing has changed since the stored version: its text copy is
+		// the answer, without waiting seconds for the load and a text walk.
+		ev.reply <- snapshotReply{err: errRoomLoading}
 	case ev.kind == evLink:
 		r.applyLink(*ev.link)
 	case ev.kind == evFrame && ev.msg.Type == wire.TypeEphemeral:

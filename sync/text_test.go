@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/automerge/automerge-go"
 
@@ -72,6 +73,50 @@ func TestTextNeverLoadsADocument(t *testing.T) {
 	}
 	if _, err := ts.hub.Text(ctx, "4NMNnkgVmzWmE6DDJbJhxRNqMCeF"); err == nil {
 		t.Fatal("text of an unknown room: no error")
+	}
+}
+
+// While a room loads its document (seconds for a long one), GET /text
+// answers from the stored copy at once, with the stored version's heads,
+// instead of waiting for the load and a walk of the text.
+func TestTextWhileRoomLoads(t *testing.T) {
+	t.Parallel()
+	store := persistence.NewMemory()
+	ts := newTestServer(t, pairsync.Config{}, store)
+	release := ts.hub.HoldLoads()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	room := ts.createRoom("go")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, want, err := ts.hub.TextHeads(ctx, room) // stored: the room is not loaded
+	if err != nil || len(want) != 1 {
+		t.Fatalf("stored heads %v %v", want, err)
+	}
+	// A fresh peer makes the room load (held) and is served the stored bytes.
+	c := ts.dial(room, wireclient.ClientOptions{AdvertiseV2: true})
+	if !ts.hub.Status(room).Loaded {
+		t.Fatal("the room is not loading")
+	}
+	text, heads, err := ts.hub.TextHeads(ctx, room)
+	if err != nil || text != "" || !slices.Equal(heads, want) {
+		t.Fatalf("text while loading: %q %v %v, want heads %v", text, heads, err, want)
+	}
+	release()
+	released = true
+	if err := c.Splice(0, 0, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	text, heads, err = ts.hub.TextHeads(ctx, room)
+	if err != nil || text != "x" || !slices.Equal(heads, hexHeads(c.Heads())) {
+		t.Fatalf("live text after the load: %q %v %v", text, heads, err)
 	}
 }
 
