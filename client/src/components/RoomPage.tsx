@@ -12,6 +12,9 @@ import { adoptTokenFromLocation, forgetToken } from "../lib/tokens"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
 import { CodeEditor } from "../editor/CodeEditor"
+import { PreviewEditor } from "../editor/PreviewEditor"
+import { PreviewEdits, waitForHeads, type EditorHandover } from "../editor/preview"
+import { originOf } from "../editor/origin"
 import { ConnectionBadge } from "./ConnectionBadge"
 import { PeerList } from "./PeerList"
 import { LanguageSelect } from "./LanguageSelect"
@@ -30,6 +33,21 @@ import { DriveBar, DriveToggle } from "./DriveBar"
 import { NotesPanel, NotesToggle } from "./NotesPanel"
 import { suggestionsCleared } from "../features/suggestions/suggestionsSlice"
 
+/**
+ * Rooms of at least this many characters open with their plain text first: Automerge
+ * 2.2 needs about 0.3 s to load 50,000 characters in the browser, 2-4 s for 600,000.
+ */
+const PREVIEW_MIN_CHARS = 50_000
+/** The longest the document's first sync message waits for the preview (ms). */
+const PREVIEW_WAIT_MS = 2_000
+
+declare global {
+  interface Window {
+    /** end-to-end tests: the room page waits for this before the document replaces the preview */
+    __pairpadHoldOpen?: Promise<unknown>
+  }
+}
+
 function firstLine(text: string): string {
   return (text.split("\n").find(l => l.trim()) ?? "").trim().slice(0, 80)
 }
@@ -47,6 +65,10 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   const prefs = useAppSelector(selectPreferences)
   const [session, setSession] = useState<RoomSession | null>(null)
   const [handle, setHandle] = useState<DocHandle<RoomDoc> | null>(null)
+  // A long room's text, editable while its document loads (editor/preview.ts).
+  const [preview, setPreview] = useState<PreviewEdits | null>(null)
+  const [handover, setHandover] = useState<EditorHandover | null>(null)
+  const previewPainted = useRef<() => void>(() => undefined)
   const [attempt, setAttempt] = useState(0)
   const [editingName, setEditingName] = useState(false)
   const [blameOn, setBlameOn] = useState(false)
@@ -65,7 +87,30 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
     const ac = new AbortController()
     setSession(s)
     setHandle(null)
+    setPreview(null)
+    setHandover(null)
     let notFound = false
+    let opened = false
+    let shown: PreviewEdits | null = null
+    // A long room opens with the server's plain text, editable at once (editor/preview.ts):
+    // the server's first sync message waits until that text is on screen, because loading
+    // the document takes the page's only thread for seconds. A short room (or an older
+    // server, which sends no version, or no answer within PREVIEW_WAIT_MS) opens as before.
+    let painted: () => void = () => undefined
+    const previewGate = new Promise<void>(resolve => {
+      painted = resolve
+      setTimeout(resolve, PREVIEW_WAIT_MS)
+    })
+    previewPainted.current = painted
+    s.adapter.holdMessagesUntil(previewGate)
+    api
+      .text(roomId, token, ac.signal)
+      .then(({ text, heads }) => {
+        if (!heads.length || text.length < PREVIEW_MIN_CHARS || opened || notFound || ac.signal.aborted) return painted()
+        shown = new PreviewEdits(text, heads)
+        setPreview(shown)
+      })
+      .catch(() => painted()) // offline, or refused: the document opens as before
     api
       .getRoom(roomId, ac.signal, token)
       .then(info => {
@@ -87,8 +132,24 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
         // Unreachable: carry on with the local copy if this browser has one.
       })
     s.open(ac.signal)
-      .then(h => {
-        if (notFound) return
+      .then(async h => {
+        await window.__pairpadHoldOpen // tests: keep the preview up until they release it
+        if (notFound || ac.signal.aborted) return
+        // The preview's version must be in the document before its edits can be made there.
+        while (shown && !(await waitForHeads(h, shown.heads, 10_000, ac.signal))) {
+          if (ac.signal.aborted) return
+        }
+        if (notFound || ac.signal.aborted) return
+        opened = true
+        if (shown) {
+          // Hand the preview's edits and caret over to the document, then swap editors.
+          try {
+            setHandover(shown.commit(h, ["content"], originOf))
+          } catch (e) {
+            dispatch(noticeShown(`What you typed while the room loaded could not be kept: ${e instanceof Error ? e.message : String(e)}`))
+          }
+          setPreview(null)
+        }
         const doc = h.doc()
         dispatch(roomReady({ id: roomId, language: doc.language, length: doc.content.length }))
         rememberRoom(browserStore(), { id: roomId, language: s.language(), visitedAt: Date.now(), preview: firstLine(doc.content) })
@@ -266,10 +327,13 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
             <CodeEditor
               session={session}
               handle={handle}
+              handover={handover}
               modalOpen={needName}
               blameOn={blameOn}
               sinceLeft={room.sinceLeft}
             />
+          ) : preview && room.phase !== "error" ? (
+            <PreviewEditor edits={preview} modalOpen={needName} onPainted={previewPainted.current} />
           ) : room.phase === "error" ? (
             <div className="center-page">
               <div className="card narrow" role="alert" data-testid="room-error">

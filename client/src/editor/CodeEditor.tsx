@@ -29,6 +29,7 @@ import { noticeShown } from "../features/room/roomSlice"
 import { blame } from "./blame"
 import { useBlame } from "./useBlame"
 import { setSinceLeft, sinceLeftHighlight } from "./sinceLeft"
+import type { EditorHandover } from "./preview"
 import type { Range } from "../lib/sinceLeft"
 
 interface Props {
@@ -40,6 +41,8 @@ interface Props {
   blameOn?: boolean
   /** text inserted while the person was away, highlighted until this becomes null */
   sinceLeft?: Range[] | null
+  /** caret and scroll of the preview this editor replaces (editor/preview.ts) */
+  handover?: EditorHandover | null
 }
 
 /** Viewers get a read-only editor (issue 15); reconfigured live when the role changes. */
@@ -48,7 +51,7 @@ const readOnlyExtensions = (readOnly: boolean) =>
   readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []
 
 /** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
-export function CodeEditor({ session, handle, modalOpen = false, blameOn = false, sinceLeft = null }: Props) {
+export function CodeEditor({ session, handle, modalOpen = false, blameOn = false, sinceLeft = null, handover = null }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const store = useAppStore()
@@ -127,10 +130,13 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
         },
       })
 
+    const content = handle.doc().content
+    const clamp = (n: number) => Math.max(0, Math.min(content.length, n))
     const view = new EditorView({
       parent: host.current!,
       state: EditorState.create({
-        doc: handle.doc().content,
+        doc: content,
+        selection: handover ? { anchor: clamp(handover.anchor), head: clamp(handover.head) } : undefined,
         extensions: [
           baseExtensions(initial.room.language, dark),
           readOnlyCompartment.of(readOnlyExtensions(selectReadOnly(initial))),
@@ -161,6 +167,7 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
       }),
     })
     viewRef.current = view
+    if (handover) view.scrollDOM.scrollTop = handover.scrollTop
     let lastPeers = selectPeersWithCursor(store.getState())
     const unsubscribeStore = store.subscribe(() => {
       const peers = selectPeersWithCursor(store.getState())

@@ -324,6 +324,16 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
       } while (after)
       return all
     },
+    /**
+     * The room's current text and the version it is (heads: hex change hashes, from the
+     * X-Pairpad-Heads header; empty from a server that does not send it).
+     */
+    async text(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<{ text: string; heads: string[] }> {
+      const { res, text } = await send(fetchImpl, `/rooms/${encodeURIComponent(id)}/text`, { method: "GET", signal, headers: authHeaders(token) })
+      const raw = res.headers.get("X-Pairpad-Heads") ?? ""
+      const heads = raw.split(",").filter(h => /^[0-9a-f]{64}$/.test(h))
+      return { text, heads }
+    },
     /** The room's text at a version (heads: hex change hashes). */
     async textAt(id: string, token: string | null | undefined, heads: string[], signal?: AbortSignal): Promise<string> {
       const q = encodeURIComponent(heads.join(","))

@@ -103,6 +103,8 @@ export class RoomSocketAdapter extends NetworkAdapter {
   private readonly readyPromise = new Promise<void>(r => (this.readyResolve = r))
   private unsubscribeOnline: (() => void) | null = null
   private report: StatusReport = { status: "connecting", attempt: 0, nextRetryAt: null, lastCloseCode: null }
+  /** messages received while held (holdMessagesUntil), in order */
+  private held: Message[] | null = null
 
   constructor(url: string, options: SocketAdapterOptions = {}) {
     super()
@@ -248,6 +250,23 @@ export class RoomSocketAdapter extends NetworkAdapter {
     this.socket.send(encoded.buffer.slice(encoded.byteOffset, encoded.byteOffset + encoded.byteLength) as ArrayBuffer)
   }
 
+  /**
+   * Keeps the server's messages from automerge-repo until `until` settles, then delivers
+   * them in order. A long room's first sync message makes Automerge load the whole
+   * document on the page's only thread (seconds for 600,000 characters): the room page
+   * shows the server's plain text first (editor/preview.ts), then lets the load start.
+   */
+  holdMessagesUntil(until: Promise<unknown>) {
+    const held: Message[] = []
+    this.held = held
+    const release = () => {
+      if (this.held !== held) return
+      this.held = null
+      for (const m of held) this.emit("message", m)
+    }
+    until.then(release, release)
+  }
+
   private onMessage: Listener = ev => {
     const data = ev.data
     if (!(data instanceof ArrayBuffer) || data.byteLength === 0) return
@@ -269,6 +288,8 @@ export class RoomSocketAdapter extends NetworkAdapter {
     } else if (message.type === "error") {
       // The server closes after an error frame; onClose handles the retry.
       console.warn("pairpad: server error:", message.message)
+    } else if (this.held) {
+      this.held.push(message as Message)
     } else {
       this.emit("message", message as Message)
     }

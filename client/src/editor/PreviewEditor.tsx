@@ -1,0 +1,85 @@
+import { useEffect, useRef } from "react"
+import { Compartment, EditorState } from "@codemirror/state"
+import { EditorView } from "@codemirror/view"
+import { useAppSelector } from "../app/hooks"
+import { selectLanguage, selectReadOnly } from "../app/selectors"
+import { useDarkTheme } from "../components/useTheme"
+import { baseExtensions, languageCompartment, languageExtensions, themeCompartment, themeExtension } from "./setup"
+import type { PreviewEdits } from "./preview"
+
+const readOnlyCompartment = new Compartment()
+const readOnlyExtensions = (readOnly: boolean) => (readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : [])
+
+declare global {
+  interface Window {
+    /** the preview editor while a long room's document loads (tests, devtools) */
+    __pairpadPreview?: { view: EditorView; edits: PreviewEdits }
+  }
+}
+
+/**
+ * The room's text as the server sent it, editable at once while the document loads
+ * (editor/preview.ts). Everything typed here is recorded in `edits`; the room page makes
+ * those edits in the document and swaps in the live editor when the document is ready.
+ */
+export function PreviewEditor({ edits, modalOpen = false, onPainted }: { edits: PreviewEdits; modalOpen?: boolean; onPainted?: () => void }) {
+  const host = useRef<HTMLDivElement>(null)
+  const viewRef = useRef<EditorView | null>(null)
+  const language = useAppSelector(selectLanguage)
+  const readOnly = useAppSelector(selectReadOnly)
+  const dark = useDarkTheme()
+
+  useEffect(() => {
+    const view = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc: edits.text,
+        extensions: [
+          baseExtensions(language, dark),
+          readOnlyCompartment.of(readOnlyExtensions(readOnly)),
+          // Once frozen (the document has taken the edits over), refuse anything more
+          // rather than drop it: the live editor replaces this one within a frame.
+          EditorState.transactionFilter.of(tr => (tr.docChanged && edits.isFrozen ? [] : tr)),
+          EditorView.updateListener.of(u => u.transactions.forEach(tr => edits.record(tr))),
+          EditorView.contentAttributes.of({ "aria-label": "Code editor", "data-testid": "editor", "data-preview": "true" }),
+        ],
+      }),
+    })
+    viewRef.current = view
+    edits.view = view
+    window.__pairpadPreview = { view, edits }
+    // After the next paint: the text is on screen, the document may start loading.
+    const frame = requestAnimationFrame(() => setTimeout(() => onPainted?.(), 0))
+    return () => {
+      cancelAnimationFrame(frame)
+      onPainted?.()
+      if (window.__pairpadPreview?.view === view) delete window.__pairpadPreview
+      view.destroy()
+      viewRef.current = null
+    }
+    // One view per preview; language, theme and role reconfigure it below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [edits])
+
+  useEffect(() => {
+    if (!modalOpen) viewRef.current?.focus()
+  }, [modalOpen, edits])
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: languageCompartment.reconfigure(languageExtensions(language)) })
+  }, [language])
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: themeCompartment.reconfigure(themeExtension(dark)) })
+  }, [dark])
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: readOnlyCompartment.reconfigure(readOnlyExtensions(readOnly)) })
+  }, [readOnly])
+
+  return (
+    <>
+      <div className="editor-host" ref={host} data-language={language} data-readonly={readOnly ? "true" : "false"} data-testid="editor-preview" />
+      <div className="preview-note" role="status" data-testid="preview-note">
+        {readOnly ? "Loading the room's history…" : "Loading the room's history… you can already type."}
+      </div>
+    </>
+  )
+}
