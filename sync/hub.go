@@ -189,6 +189,8 @@ type Hub struct {
 	metrics *Metrics
 	peerID  string
 
+	pings pingSet // connections to keep alive (pings.go)
+
 	// loadGate, set by tests only (export_test.go), holds every document
 	// load until it is closed.
 	loadGate chan struct{}
@@ -246,9 +248,10 @@ func NewHub(cfg Config, store Store, log *zap.Logger) *Hub {
 		go h.clog.run()
 	}
 	h.subscribeLinks()
-	h.wg.Add(2)
+	h.wg.Add(3)
 	go h.flusher()
 	go h.reclaimer()
+	go h.pinger()
 	return h
 }
 

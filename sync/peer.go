@@ -28,8 +28,10 @@ type peer struct {
 	qmu     stdsync.Mutex
 	q       [][]byte
 	writing bool
-	pingMu  stdsync.Mutex
-	pinger  *time.Timer
+	pingDue bool // a ping is to be written (pings.go)
+	// pingIdx and lastPing belong to the hub's pingSet (under its lock).
+	pingIdx  int
+	lastPing int64
 	// queued: bytes in the queue (Config.MaxPeerQueueBytes bounds it)
 	queued atomic.Int64
 
@@ -114,6 +116,7 @@ func newPeer(h *Hub, conn Transport, grant Grant, log *zap.Logger) *peer {
 		log:     log,
 		kicked:  make(chan struct{}),
 		written: make(chan struct{}),
+		pingIdx: -1,
 	}
 }
 
@@ -152,42 +155,6 @@ func (p *peer) startWriterLocked() {
 	}
 }
 
-// startPings arms the keep-alive ping timer; it re-arms itself until the
-// peer is kicked.
-func (p *peer) startPings() {
-	cfg := p.hub.cfg
-	var tick func()
-	tick = func() {
-		select {
-		case <-p.kicked:
-			return
-		default:
-		}
-		if err := p.conn.WritePing(time.Now().Add(cfg.WriteWait)); err != nil {
-			p.kick(CloseGoingAway)
-			_ = p.conn.Close()
-			return
-		}
-		p.pingMu.Lock()
-		if p.pinger != nil {
-			p.pinger.Reset(cfg.PingPeriod)
-		}
-		p.pingMu.Unlock()
-	}
-	p.pingMu.Lock()
-	p.pinger = time.AfterFunc(cfg.PingPeriod, tick)
-	p.pingMu.Unlock()
-}
-
-func (p *peer) stopPings() {
-	p.pingMu.Lock()
-	if p.pinger != nil {
-		p.pinger.Stop()
-		p.pinger = nil
-	}
-	p.pingMu.Unlock()
-}
-
 // drain writes queued frames until the queue is empty, then ends, or, if
 // the peer was kicked, writes the close and ends for good (closeConn).
 func (p *peer) drain() {
@@ -197,6 +164,32 @@ func (p *peer) drain() {
 		p.qmu.Lock()
 		frames := p.q
 		p.q = nil
+		ping := p.pingDue
+		p.pingDue = false
+		if ping {
+			select {
+			case <-p.kicked:
+				ping = false // the close is next, and no frame after it
+			default:
+			}
+		}
+		if ping {
+			p.qmu.Unlock()
+			if err := p.conn.WritePing(time.Now().Add(cfg.WriteWait)); err != nil {
+				p.log.Debug("ping failed", zap.Error(err))
+				for _, f := range frames {
+					p.dequeued(f)
+				}
+				p.kick(CloseGoingAway)
+				_ = p.conn.Close() // unblock the reader
+				p.writerDone()
+				return
+			}
+			if len(frames) == 0 {
+				continue // frames queued meanwhile, the close, or the end
+			}
+			p.qmu.Lock()
+		}
 		if len(frames) == 0 {
 			select {
 			case <-p.kicked:
