@@ -411,11 +411,18 @@ func (s *Server) serveRoomWS(c *gin.Context, id string, g pairsync.Grant) {
 	}
 	// The connection is hijacked: serve it on a fresh goroutine and let the
 	// HTTP handler's goroutine (and its deep stack) end. The request's
-	// context is cancelled when this handler returns, so the connection gets
-	// its values (the grant) without its cancellation; the hub's Shutdown
-	// ends it with the server.
-	ctx := pairsync.WithGrant(context.WithoutCancel(c.Request.Context()), g)
-	go s.hub.ServeConn(ctx, conn, id, s.log.WithLazy(zap.String("room", id), zap.String("remote", c.ClientIP())))
+	// context is cancelled when this handler returns, so the connection
+	// gets a context of its own with the grant; the hub's Shutdown ends it
+	// with the server.
+	//
+	// Nothing of the request is kept for the connection's life: not its
+	// context chain (the HTTP server's per-connection and per-request
+	// contexts, ~0.7 KB), nor the request line and headers that the room id
+	// and the address would otherwise be substrings of.
+	id = strings.Clone(id)
+	g.Room = id
+	ctx := pairsync.WithGrant(context.Background(), g)
+	go s.hub.ServeConn(ctx, conn, id, s.log.WithLazy(zap.String("room", id), zap.String("remote", strings.Clone(c.ClientIP()))))
 }
 
 func (s *Server) autocomplete(c *gin.Context) {

@@ -26,8 +26,10 @@ func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string,
 	p := newPeer(h, conn, grantFor(ctx, roomID), log)
 	p.startPings()
 	defer p.finish()
-	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
-	defer stop()
+	if ctx.Done() != nil { // (a connection the API serves is ended by Shutdown instead)
+		stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
+		defer stop()
+	}
 	if exp := p.grant.ExpiresAt; !exp.IsZero() {
 		expire := time.AfterFunc(time.Until(exp), func() { p.kick(CloseUnauthorized) })
 		defer expire.Stop()
