@@ -419,10 +419,10 @@ func (s *Server) serveRoomWS(c *gin.Context, id string, g pairsync.Grant) {
 	// context chain (the HTTP server's per-connection and per-request
 	// contexts, ~0.7 KB), nor the request line and headers that the room id
 	// and the address would otherwise be substrings of.
-	id = strings.Clone(id)
-	g.Room = id
+	room := strings.Clone(id)
+	g.Room = room
 	ctx := pairsync.WithGrant(context.Background(), g)
-	go s.hub.ServeConn(ctx, conn, id, s.log.WithLazy(zap.String("room", id), zap.String("remote", strings.Clone(c.ClientIP()))))
+	go s.hub.ServeConn(ctx, conn, room, s.log.WithLazy(zap.String("room", room), zap.String("remote", strings.Clone(c.ClientIP()))))
 }
 
 func (s *Server) autocomplete(c *gin.Context) {
