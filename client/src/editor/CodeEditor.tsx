@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef } from "react"
-import { Compartment, EditorState } from "@codemirror/state"
+import { EditorState } from "@codemirror/state"
 import { EditorView } from "@codemirror/view"
 import { startCompletion } from "@codemirror/autocomplete"
 import { automergeBinding } from "./automergeBinding"
@@ -8,7 +8,8 @@ import type { DocHandle } from "@automerge/automerge-repo"
 import { useAppSelector, useAppStore } from "../app/hooks"
 import { selectLanguage, selectPeersWithCursor, selectReadOnly } from "../app/selectors"
 import type { RoomDoc, RoomSession } from "../app/roomSession"
-import { baseExtensions, languageCompartment, languageExtensions, themeCompartment, themeExtension } from "./setup"
+import { baseExtensions } from "./setup"
+import { readOnlyCompartment, readOnlyExtensions, useViewSettings } from "./viewSettings"
 import { remoteCursors, remoteCursorsField, setRemoteCursors } from "./remoteCursors"
 import { computeRemoteCursors, sameCursors } from "../features/presence/remoteCursorModel"
 import { ghostAccepted, ghostField, ghostText, setGhost } from "./ghostText"
@@ -45,10 +46,6 @@ interface Props {
   handover?: EditorHandover | null
 }
 
-/** Viewers get a read-only editor (issue 15); reconfigured live when the role changes. */
-const readOnlyCompartment = new Compartment()
-const readOnlyExtensions = (readOnly: boolean) =>
-  readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []
 
 /** The room's CodeMirror editor, bound to the doc's `content` by automergeBinding (modelled on automerge-codemirror). */
 export function CodeEditor({ session, handle, modalOpen = false, blameOn = false, sinceLeft = null, handover = null }: Props) {
@@ -192,22 +189,7 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
     // The view is created once per handle; language and theme changes reconfigure it below.
   }, [handle, session, store])
 
-  // Focus the editor when it appears and when a dialog closes, never while one is open.
-  useEffect(() => {
-    if (!modalOpen) viewRef.current?.focus()
-  }, [modalOpen, handle])
-
-  useEffect(() => {
-    viewRef.current?.dispatch({ effects: languageCompartment.reconfigure(languageExtensions(language)) })
-  }, [language])
-
-  useEffect(() => {
-    viewRef.current?.dispatch({ effects: themeCompartment.reconfigure(themeExtension(dark)) })
-  }, [dark])
-
-  useEffect(() => {
-    viewRef.current?.dispatch({ effects: readOnlyCompartment.reconfigure(readOnlyExtensions(readOnly)) })
-  }, [readOnly])
+  useViewSettings(viewRef, { language, dark, readOnly }, modalOpen, handle)
 
   useEffect(() => {
     viewRef.current?.dispatch({ effects: setSinceLeft.of(sinceLeft) })

@@ -1,14 +1,12 @@
 import { useEffect, useRef } from "react"
-import { Compartment, EditorState } from "@codemirror/state"
+import { EditorState } from "@codemirror/state"
 import { EditorView } from "@codemirror/view"
 import { useAppSelector } from "../app/hooks"
 import { selectLanguage, selectReadOnly } from "../app/selectors"
 import { useDarkTheme } from "../components/useTheme"
-import { baseExtensions, languageCompartment, languageExtensions, themeCompartment, themeExtension } from "./setup"
+import { baseExtensions } from "./setup"
+import { readOnlyCompartment, readOnlyExtensions, useViewSettings } from "./viewSettings"
 import type { PreviewEdits } from "./preview"
-
-const readOnlyCompartment = new Compartment()
-const readOnlyExtensions = (readOnly: boolean) => (readOnly ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : [])
 
 declare global {
   interface Window {
@@ -61,18 +59,7 @@ export function PreviewEditor({ edits, modalOpen = false, onPainted }: { edits: 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [edits])
 
-  useEffect(() => {
-    if (!modalOpen) viewRef.current?.focus()
-  }, [modalOpen, edits])
-  useEffect(() => {
-    viewRef.current?.dispatch({ effects: languageCompartment.reconfigure(languageExtensions(language)) })
-  }, [language])
-  useEffect(() => {
-    viewRef.current?.dispatch({ effects: themeCompartment.reconfigure(themeExtension(dark)) })
-  }, [dark])
-  useEffect(() => {
-    viewRef.current?.dispatch({ effects: readOnlyCompartment.reconfigure(readOnlyExtensions(readOnly)) })
-  }, [readOnly])
+  useViewSettings(viewRef, { language, dark, readOnly }, modalOpen, edits)
 
   return (
     <>
