@@ -1,3 +1,4 @@
+import "./lib/parseSlices" // first: before CodeMirror reads navigator.scheduling (see there)
 import { StrictMode } from "react"
 import { createRoot } from "react-dom/client"
 import { Provider } from "react-redux"
