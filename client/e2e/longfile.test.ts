@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test"
 import assert from "node:assert/strict"
 import type { Browser, Page } from "playwright-core"
-import { createRoom, launchBrowser, newPerson, openRoom, ownerFetch, poll, roomUrl, startServer, waitConnected, waitForText, type Person, type ServerHandle } from "./harness"
+import { createRoom, createRoomFull, launchBrowser, newPerson, openRoom, ownerFetch, poll, roomUrl, startServer, waitConnected, waitForText, type Person, type ServerHandle } from "./harness"
 
 let server: ServerHandle
 let browser: Browser
@@ -53,16 +53,22 @@ after(async () => {
   await server?.stop()
 })
 
+/** Alice opens `room` and pastes 60,000 characters into it. */
+async function fillLongRoom(room: string) {
+  const alice = await person("Alice")
+  await openRoom(alice, server.url, room)
+  const line = (i: number) => `export const v${i} = ${i} // ${"x".repeat(40)}\n`
+  let base = ""
+  for (let i = 0; base.length < 60_000; i++) base += line(i)
+  await alice.page.evaluate(text => window.__pairpad!.view.dispatch({ changes: { from: 0, insert: text } }), base)
+  await poll("the server holds the long text", () => serverText(room), t => t === base, 20_000)
+  return { alice, base }
+}
+
 describe("long rooms open with their text first", () => {
   test("edits typed while the document loads are merged with a partner's concurrent ones", async () => {
     const room = await createRoom(server.url, "typescript")
-    const alice = await person("Alice")
-    await openRoom(alice, server.url, room)
-    const line = (i: number) => `export const v${i} = ${i} // ${"x".repeat(40)}\n`
-    let base = ""
-    for (let i = 0; base.length < 60_000; i++) base += line(i)
-    await alice.page.evaluate(text => window.__pairpad!.view.dispatch({ changes: { from: 0, insert: text } }), base)
-    await poll("the server holds the long text", () => serverText(room), t => t === base, 20_000)
+    const { alice, base } = await fillLongRoom(room)
 
     const bob = await person("Bob")
     await holdOpen(bob.page)
@@ -101,6 +107,24 @@ describe("long rooms open with their text first", () => {
     assert.equal(await bob.page.evaluate(() => window.__pairpad!.view.state.selection.main.head), 5 + at + 3)
     await bob.page.keyboard.type("!")
     await waitForText(alice.page, "ALICE" + base.slice(0, at) + "BOB!" + base.slice(at), 10_000)
+  })
+
+  test("a viewer's preview is read-only", async () => {
+    const made = await createRoomFull(server.url, "typescript")
+    const { base } = await fillLongRoom(made.room_id)
+    const viewer = made.links.find(l => l.role === "viewer")!
+    const vic = await person("Vic")
+    await holdOpen(vic.page)
+    await vic.page.goto(`${server.url}/room/${made.room_id}#token=${encodeURIComponent(viewer.token)}`)
+    await poll("the viewer's preview shows the text", () => previewText(vic.page), t => t === base, 15_000)
+    await vic.page.waitForSelector('[data-testid="editor-preview"][data-readonly="true"]', { timeout: 10_000 })
+    assert.doesNotMatch((await vic.page.getByTestId("preview-note").textContent()) ?? "", /you can already type/)
+    await vic.page.evaluate(() => window.__pairpadPreview!.view.focus())
+    await vic.page.keyboard.type("nope")
+    assert.equal(await previewText(vic.page), base, "typing changed a viewer's preview")
+    await vic.page.evaluate(() => (window as unknown as { __releaseOpen: () => void }).__releaseOpen())
+    await vic.page.waitForFunction(() => !!window.__pairpad, null, { timeout: 20_000 })
+    assert.equal(await vic.page.evaluate(() => window.__pairpad!.text()), base)
   })
 
   test("a short room opens without a preview", async () => {

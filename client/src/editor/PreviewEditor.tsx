@@ -24,7 +24,8 @@ export function PreviewEditor({ edits, modalOpen = false, onPainted }: { edits: 
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const language = useAppSelector(selectLanguage)
-  const readOnly = useAppSelector(selectReadOnly)
+  // Read-only until GET /rooms/{id} has said who we are: a viewer's edits would be refused.
+  const readOnly = useAppSelector(s => selectReadOnly(s) || !s.room.info)
   const dark = useDarkTheme()
 
   useEffect(() => {
