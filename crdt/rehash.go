@@ -42,17 +42,11 @@ import (
 // ErrRehash: the document's change hashes could not be rebuilt in Go.
 var ErrRehash = errors.New("change hashes not rebuilt from the document chunk")
 
-// Change operation columns (id << 4 | type).
+// Change operation columns (id << 4 | type): a change chunk gives the
+// object, key, insert, action and value columns the ids the document's
+// operation columns have (docchunk.go) and has predecessors where the
+// document has successors.
 const (
-	chObjActor  = 0<<4 | 1
-	chObjCtr    = 0<<4 | 2
-	chKeyActor  = 1<<4 | 1
-	chKeyCtr    = 1<<4 | 3
-	chKeyStr    = 1<<4 | 5
-	chInsert    = 3<<4 | 4
-	chAction    = 4<<4 | 2
-	chValMeta   = 5<<4 | 6
-	chValRaw    = 5<<4 | 7
 	chPred      = 7<<4 | 0
 	chPredActor = 7<<4 | 1
 	chPredCtr   = 7<<4 | 3
@@ -584,10 +578,10 @@ func (e *changeEncoder) hash(c *docChunk, i int, t *opTable, ops []int32, extra 
 		data []byte
 	}
 	cols := [...]col{
-		{chObjActor, e.objA.finish()}, {chObjCtr, e.objC.finish()},
-		{chKeyActor, e.keyA.finish()}, {chKeyCtr, e.keyC.finish()}, {chKeyStr, e.keyS.finish()},
-		{chInsert, e.insert.finish()}, {chAction, e.action.finish()},
-		{chValMeta, e.meta.finish()}, {chValRaw, e.raw},
+		{ocObjActor, e.objA.finish()}, {ocObjCtr, e.objC.finish()},
+		{ocKeyActor, e.keyA.finish()}, {ocKeyCtr, e.keyC.finish()}, {ocKeyStr, e.keyS.finish()},
+		{ocInsert, e.insert.finish()}, {ocAction, e.action.finish()},
+		{ocValMeta, e.meta.finish()}, {ocValRaw, e.raw},
 		{chPred, e.predN.finish()}, {chPredActor, e.predA.finish()}, {chPredCtr, e.predC.finish()},
 	}
 	nonEmpty := 0
