@@ -20,10 +20,7 @@ func twoWriters(t testing.TB, seed int64, steps int) (*Doc, map[automerge.Change
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Load(saveTB(t, a))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := copyTB(t, a)
 	counts := map[automerge.ChangeHash][2]int{}
 	rng := rand.New(rand.NewSource(seed))
 	alphabet := []rune("abcdefghé€\n 𝄞")
@@ -327,6 +324,16 @@ func FuzzParseHeads(f *testing.F) {
 			}
 		}
 	})
+}
+
+// copyTB is another replica of d: a load of its saved form.
+func copyTB(t testing.TB, d *Doc) *Doc {
+	t.Helper()
+	c, err := Load(saveTB(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func saveTB(t testing.TB, d *Doc) []byte {

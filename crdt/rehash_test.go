@@ -68,14 +68,7 @@ func TestSavedChangeHashesRoomDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Load(saveTB(t, a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Load(saveTB(t, a))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, c := copyTB(t, a), copyTB(t, a)
 	for i, d := range []*Doc{a, b, c} {
 		if err := d.SetPerson(d.live().ActorID(), fmt.Sprintf("person %d", i), "#e5484d"); err != nil {
 			t.Fatal(err)
