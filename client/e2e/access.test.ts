@@ -11,7 +11,6 @@ import {
   createRoomFull,
   editorText,
   launchBrowser,
-  newPerson,
   openRoom,
   ownerFetch,
   placeCaret,
@@ -19,19 +18,13 @@ import {
   roomUrl,
   startServer,
   waitForText,
-  type Person,
   type ServerHandle,
+  castOf,
 } from "./harness"
 
 let server: ServerHandle
 let browser: Browser
-const people: Person[] = []
-
-async function person(name: string) {
-  const p = await newPerson(browser, name)
-  people.push(p)
-  return p
-}
+const { people, person } = castOf(() => browser)
 
 before(async () => {
   server = await startServer({ name: "access" })

@@ -258,6 +258,21 @@ export async function newPerson(
   return { context, page, name, errors }
 }
 
+/**
+ * The people a test file opens, each a context of `browser()` (called when a person is
+ * made, so the browser may be launched in a `before` hook), remembered in `people` for
+ * closing and for checking page errors.
+ */
+export function castOf(browser: () => Browser) {
+  const people: Person[] = []
+  const person = async (name: string, prefs: Parameters<typeof newPerson>[2] = {}): Promise<Person> => {
+    const p = await newPerson(browser(), name, prefs)
+    people.push(p)
+    return p
+  }
+  return { people, person }
+}
+
 export interface CreatedRoom {
   room_id: string
   url: string

@@ -7,17 +7,11 @@
 import { after, before, describe, test } from "node:test"
 import assert from "node:assert/strict"
 import type { Browser, Page } from "playwright-core"
-import { createRoom, createRoomFull, launchBrowser, newPerson, openRoom, ownerFetch, poll, roomUrl, startServer, waitConnected, waitForText, type Person, type ServerHandle } from "./harness"
+import { castOf, createRoom, createRoomFull, launchBrowser, openRoom, ownerFetch, poll, roomUrl, startServer, waitConnected, waitForText, type ServerHandle } from "./harness"
 
 let server: ServerHandle
 let browser: Browser
-const people: Person[] = []
-
-async function person(name: string) {
-  const p = await newPerson(browser, name)
-  people.push(p)
-  return p
-}
+const { people, person } = castOf(() => browser)
 
 /** Keeps the room page on its preview until `release` (window.__pairpadHoldOpen). */
 async function holdOpen(page: Page) {

@@ -17,7 +17,6 @@ import {
   editorText,
   launchBrowser,
   metric,
-  newPerson,
   openRoom,
   ownerFetch,
   placeCaret,
@@ -26,19 +25,13 @@ import {
   startServer,
   waitConnected,
   waitForText,
-  type Person,
   type ServerHandle,
+  castOf,
 } from "./harness"
 
 let server: ServerHandle
 let browser: Browser
-const people: Person[] = []
-
-async function person(name: string, prefs: Parameters<typeof newPerson>[2] = {}) {
-  const p = await newPerson(browser, name, prefs)
-  people.push(p)
-  return p
-}
+const { people, person } = castOf(() => browser)
 
 before(async () => {
   // A short DRIVE_GRACE: the navigator's forced edit below is refused without a wait.

@@ -14,7 +14,6 @@ import {
   createRoom,
   editorText,
   launchBrowser,
-  newPerson,
   openRoom,
   ownerFetch,
   ownerToken,
@@ -25,19 +24,13 @@ import {
   startServer,
   waitConnected,
   waitForText,
-  type Person,
   type ServerHandle,
+  castOf,
 } from "./harness"
 
 let server: ServerHandle
 let browser: Browser
-const people: Person[] = []
-
-async function person(name: string, prefs: Parameters<typeof newPerson>[2] = {}) {
-  const p = await newPerson(browser, name, prefs)
-  people.push(p)
-  return p
-}
+const { people, person } = castOf(() => browser)
 
 async function closeAll() {
   for (const p of people.splice(0)) await p.context.close().catch(() => undefined)
