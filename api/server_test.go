@@ -213,10 +213,7 @@ func TestSnapshotTextAndWebSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, b := f.do(t, "GET", "/rooms/"+room.RoomID+"/text", "")
-	var want []string
-	for _, h := range c.Heads() {
-		want = append(want, crdt.HashString(h))
-	}
+	want := crdt.HashStrings(c.Heads())
 	if got := resp.Header.Get(api.HeadsHeader); resp.StatusCode != 200 || got != strings.Join(want, ",") || len(got) != 64 {
 		t.Fatalf("text heads header %q (status %d), want %v", got, resp.StatusCode, want)
 	}

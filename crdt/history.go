@@ -799,6 +799,15 @@ func clip(s string) string {
 // HashString is the hex form of a change hash.
 func HashString(h automerge.ChangeHash) string { return hex.EncodeToString(h[:]) }
 
+// HashStrings is HashString of each hash, in order.
+func HashStrings(hs []automerge.ChangeHash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = HashString(h)
+	}
+	return out
+}
+
 // sortHashes orders hashes bytewise (as automerge lists heads).
 func sortHashes(hs []automerge.ChangeHash) {
 	sort.Slice(hs, func(i, j int) bool { return bytes.Compare(hs[i][:], hs[j][:]) < 0 })

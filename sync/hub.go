@@ -22,7 +22,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/automerge/automerge-go"
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
@@ -418,16 +417,7 @@ func (h *Hub) loadStoredText(ctx context.Context, id string) (string, []string, 
 		return "", nil, err
 	}
 	text, err := doc.Text()
-	return text, hexHeads(doc.Heads()), err
-}
-
-// hexHeads spells heads as hex strings.
-func hexHeads(heads []automerge.ChangeHash) []string {
-	out := make([]string, len(heads))
-	for i, h := range heads {
-		out[i] = crdt.HashString(h)
-	}
-	return out
+	return text, crdt.HashStrings(doc.Heads()), err
 }
 
 // attach returns the loaded room for id, loading it if needed, and counts

@@ -451,7 +451,7 @@ func (r *room) handle(ev event) {
 		ev.reply <- snapshotReply{data: data, err: err}
 	case evText:
 		text, err := r.doc.Text()
-		ev.reply <- snapshotReply{data: []byte(text), heads: hexHeads(r.doc.Heads()), err: err}
+		ev.reply <- snapshotReply{data: []byte(text), heads: crdt.HashStrings(r.doc.Heads()), err: err}
 	case evLink:
 		r.applyLink(*ev.link)
 	case evHistory, evHistoryHashes:

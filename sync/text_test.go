@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/automerge/automerge-go"
-
 	"github.com/pairpad/pairpad/crdt"
 	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
@@ -43,7 +41,7 @@ func TestTextNeverLoadsADocument(t *testing.T) {
 	if err := c.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := hexHeads(c.Heads())
+	want := crdt.HashStrings(c.Heads())
 	text, heads, err := ts.hub.TextHeads(ctx, room)
 	if err != nil || text != "package main\n" || !slices.Equal(heads, want) {
 		t.Fatalf("live text heads: %q %v %v, want %v", text, heads, err, want)
@@ -115,17 +113,9 @@ func TestTextWhileRoomLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, heads, err = ts.hub.TextHeads(ctx, room)
-	if err != nil || text != "x" || !slices.Equal(heads, hexHeads(c.Heads())) {
+	if err != nil || text != "x" || !slices.Equal(heads, crdt.HashStrings(c.Heads())) {
 		t.Fatalf("live text after the load: %q %v %v", text, heads, err)
 	}
-}
-
-func hexHeads(heads []automerge.ChangeHash) []string {
-	out := make([]string, len(heads))
-	for i, h := range heads {
-		out[i] = crdt.HashString(h)
-	}
-	return out
 }
 
 // A large paste is followed by a walk of the room's text, and so is the
