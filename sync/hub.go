@@ -372,15 +372,7 @@ func (h *Hub) Snapshot(ctx context.Context, id string) ([]byte, error) {
 // answers. Rooms saved before text copies existed are read from their
 // stored document (once: their next save stores the copy).
 func (h *Hub) Text(ctx context.Context, id string) (string, error) {
-	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) { return r.ask(ctx, evText) })
-	if live || err != nil {
-		return string(data), err
-	}
-	text, err := h.store.LoadText(ctx, id)
-	if !errors.Is(err, ErrNoText) {
-		return text, err
-	}
-	text, _, err = h.loadStoredText(ctx, id)
+	text, _, err := h.text(ctx, id, false)
 	return text, err
 }
 
@@ -389,6 +381,12 @@ func (h *Hub) Text(ctx context.Context, id string) (string, error) {
 // makes the edits typed meanwhile at those heads (changeAt) once its own
 // copy of the document has loaded. Like Text, it never loads a room.
 func (h *Hub) TextHeads(ctx context.Context, id string) (string, []string, error) {
+	return h.text(ctx, id, true)
+}
+
+// text answers Text and, with withHeads, TextHeads (a stored room's heads
+// come from its stored document: one more column read).
+func (h *Hub) text(ctx context.Context, id string, withHeads bool) (string, []string, error) {
 	var heads []string
 	data, live, err := h.askLive(ctx, id, func(r *room) ([]byte, error) {
 		rep, err := r.askReply(ctx, evText)
@@ -398,7 +396,12 @@ func (h *Hub) TextHeads(ctx context.Context, id string) (string, []string, error
 	if live || err != nil {
 		return string(data), heads, err
 	}
-	text, heads, err := h.store.LoadTextHeads(ctx, id)
+	var text string
+	if withHeads {
+		text, heads, err = h.store.LoadTextHeads(ctx, id)
+	} else {
+		text, err = h.store.LoadText(ctx, id)
+	}
 	if !errors.Is(err, ErrNoText) {
 		return text, heads, err
 	}
