@@ -68,7 +68,6 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
   // A long room's text, editable while its document loads (editor/preview.ts).
   const [preview, setPreview] = useState<PreviewEdits | null>(null)
   const [handover, setHandover] = useState<EditorHandover | null>(null)
-  const previewPainted = useRef<() => void>(() => undefined)
   const [attempt, setAttempt] = useState(0)
   const [editingName, setEditingName] = useState(false)
   const [blameOn, setBlameOn] = useState(false)
@@ -101,13 +100,12 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
       painted = resolve
       setTimeout(resolve, PREVIEW_WAIT_MS)
     })
-    previewPainted.current = painted
     s.adapter.holdMessagesUntil(previewGate)
     api
       .text(roomId, token, ac.signal)
       .then(({ text, heads }) => {
         if (!heads.length || text.length < PREVIEW_MIN_CHARS || opened || notFound || ac.signal.aborted) return painted()
-        shown = new PreviewEdits(text, heads)
+        shown = new PreviewEdits(text, heads, painted)
         setPreview(shown)
       })
       .catch(() => painted()) // offline, or refused: the document opens as before
@@ -333,7 +331,7 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
               sinceLeft={room.sinceLeft}
             />
           ) : preview && room.phase !== "error" ? (
-            <PreviewEditor edits={preview} modalOpen={needName} onPainted={previewPainted.current} />
+            <PreviewEditor edits={preview} modalOpen={needName} />
           ) : room.phase === "error" ? (
             <div className="center-page">
               <div className="card narrow" role="alert" data-testid="room-error">

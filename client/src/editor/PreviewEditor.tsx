@@ -20,7 +20,7 @@ declare global {
  * (editor/preview.ts). Everything typed here is recorded in `edits`; the room page makes
  * those edits in the document and swaps in the live editor when the document is ready.
  */
-export function PreviewEditor({ edits, modalOpen = false, onPainted }: { edits: PreviewEdits; modalOpen?: boolean; onPainted?: () => void }) {
+export function PreviewEditor({ edits, modalOpen = false }: { edits: PreviewEdits; modalOpen?: boolean }) {
   const host = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | null>(null)
   const language = useAppSelector(selectLanguage)
@@ -48,10 +48,10 @@ export function PreviewEditor({ edits, modalOpen = false, onPainted }: { edits: 
     edits.view = view
     window.__pairpadPreview = { view, edits }
     // After the next paint: the text is on screen, the document may start loading.
-    const frame = requestAnimationFrame(() => setTimeout(() => onPainted?.(), 0))
+    const frame = requestAnimationFrame(() => setTimeout(edits.painted, 0))
     return () => {
       cancelAnimationFrame(frame)
-      onPainted?.()
+      edits.painted()
       if (window.__pairpadPreview?.view === view) delete window.__pairpadPreview
       view.destroy()
       viewRef.current = null

@@ -36,6 +36,8 @@ export class PreviewEdits {
     readonly text: string,
     /** its version: hex change hashes */
     readonly heads: readonly string[],
+    /** the preview editor calls this once the text is on screen (and when it goes) */
+    readonly painted: () => void = () => undefined,
   ) {}
 
   get isFrozen(): boolean {
