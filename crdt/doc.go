@@ -244,6 +244,15 @@ func HeadsKeyOf(heads [][]byte) string {
 	return b.String()
 }
 
+// HeadsKeyOfHashes is HeadsKey for heads as automerge returns them.
+func HeadsKeyOfHashes(heads []automerge.ChangeHash) string {
+	var b bytes.Buffer
+	for _, h := range heads {
+		b.Write(h[:])
+	}
+	return b.String()
+}
+
 // Text returns the content field (empty if absent or not text).
 func (d *Doc) Text() (string, error) {
 	if d.textOK {
@@ -329,7 +338,7 @@ func (ps *PeerState) MoveTo(d *Doc) (*PeerState, error) {
 		if err != nil {
 			return err
 		}
-		out = d.register(&PeerState{ss: ss})
+		out = d.register(&PeerState{ss: ss, ack: ps.ack}) // same hashes: the ack applies there
 		return nil
 	})
 	return out, err
@@ -341,6 +350,8 @@ type PeerState struct {
 	ss *automerge.SyncState
 	// saved: the state's saved form while its document sleeps (ss nil)
 	saved []byte
+	// ack: the peer's latest acknowledgement, not applied yet (DeferAck)
+	ack []byte
 }
 
 // savedState is the state's saved form.
@@ -428,6 +439,24 @@ func (d *Doc) SnapshotMessage() (msg []byte, heads string, err error) {
 		raw[i] = hs[i][:]
 	}
 	return encodeV2Snapshot(raw, saved), HeadsKeyOf(raw), nil
+}
+
+// DeferAck records msg, the peer's acknowledgement of heads we announced
+// to it (a v1 message with no changes and no need; the caller vouches for
+// the heads), instead of applying it now, and reports whether it did. Only
+// the latest deferred acknowledgement is kept and applied, the next time
+// the peer's state is used: automerge keeps nothing of an acknowledgement
+// but the peer's heads, have and need, which the latest one replaces, so
+// applying it alone leaves the state as applying each would (but for
+// whether our heads were last announced, which costs at most one
+// heads-only message). It spares a viewer's acknowledgement of every
+// keystroke a call into automerge.
+func (d *Doc) DeferAck(ps *PeerState, msg []byte, info SyncInfo) bool {
+	if info.Version != 1 || info.Changes != 0 || info.Need != 0 || len(info.Heads) == 0 {
+		return false
+	}
+	ps.ack = append(ps.ack[:0], msg...)
+	return true
 }
 
 // Generate returns the next sync message for the peer, if any.

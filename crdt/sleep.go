@@ -106,6 +106,14 @@ func (d *Doc) syncState(ps *PeerState) *automerge.SyncState {
 		}
 		ps.ss, ps.saved = ss, nil
 	}
+	if ps.ack != nil {
+		// A deferred acknowledgement (DeferAck) first. It was inspected
+		// when it came; should automerge refuse it anyway, the state only
+		// knows less of the peer, and the next message resends more.
+		ack := ps.ack
+		ps.ack = nil
+		_, _ = ps.ss.ReceiveMessage(ack)
+	}
 	return ps.ss
 }
 
