@@ -95,7 +95,21 @@ func (p *peer) changeSubscriptions(msg wire.Message) (added []string) {
 		added = append(added, id)
 	}
 	p.subs.Store(&next)
+	p.countSubscriber(len(next) > 0)
 	return added
+}
+
+// countSubscriber keeps Hub.subscribers: whether the connection now has a
+// subscription. Only the connection's reader (and its finish) calls it.
+func (p *peer) countSubscriber(now bool) {
+	if now != p.subscriber {
+		p.subscriber = now
+		if now {
+			p.hub.subscribers.Add(1)
+		} else {
+			p.hub.subscribers.Add(-1)
+		}
+	}
 }
 
 // gossipHeads runs in the room goroutine after a sync message from p was
@@ -118,6 +132,9 @@ func (r *room) gossipHeads(p *peer, heads [][]byte) {
 	}
 	rh := remoteHeads{heads: enc, at: float64(time.Now().UnixMilli())}
 	r.remoteHeads[id] = rh
+	if r.hub.subscribers.Load() == 0 {
+		return // (a lecture room's viewers announce new heads with every acknowledgement)
+	}
 	for q := range r.peers {
 		if q != p && q.subscribedTo(id) {
 			// After the batch's sync messages (generate): a peer that

@@ -189,6 +189,9 @@ type Hub struct {
 	peerID  string
 
 	pings pingSet // connections to keep alive (pings.go)
+	// subscribers counts connections with a remote-heads subscription
+	// (gossip.go): while there are none, rooms skip looking for them.
+	subscribers atomic.Int64
 
 	// loadGate, set by tests only (export_test.go), holds every document
 	// load until it is closed.

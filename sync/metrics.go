@@ -25,6 +25,9 @@ type Metrics struct {
 	DirtyRooms         atomic.Int64
 	FastJoins          atomic.Int64
 	EarlyFastJoins     atomic.Int64 // served from stored bytes while the room loads
+	AcksDeferred       atomic.Int64 // pure acknowledgements kept to apply later (peerSync.deferAck)
+	CatchUps           atomic.Int64 // catch-up messages sent (room.answer)
+	CatchUpsBuilt      atomic.Int64 // catch-up messages built (one per base and batch, shared by the peers at it)
 	SlowConsumers      atomic.Int64
 	WritesRefused      atomic.Int64 // sync messages with changes from peers that may not write (closed 4403)
 	RoleNotices        atomic.Int64 // live role changes told to peers
@@ -93,6 +96,9 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	g("pairpad_frames_dropped_total", "Frames dropped (wrong sender, duplicate ephemeral, unknown type).", "counter", m.FramesDropped.Load())
 	g("pairpad_fast_joins_total", "Fresh peers served the whole document as one v2 message.", "counter", m.FastJoins.Load())
 	g("pairpad_fast_joins_while_loading_total", "Fast joins served from the stored document while the room was still loading.", "counter", m.EarlyFastJoins.Load())
+	g("pairpad_sync_acks_deferred_total", "Peers' pure acknowledgements taken without a call into automerge (the latest is applied when the peer's sync state is next used).", "counter", m.AcksDeferred.Load())
+	g("pairpad_sync_catchups_sent_total", "Catch-up sync messages sent: the changes since heads a peer acknowledged, built once for all peers at them (no Generate per peer).", "counter", m.CatchUps.Load())
+	g("pairpad_sync_catchups_built_total", "Catch-up sync messages built (each is sent to every peer due it in the same batch).", "counter", m.CatchUpsBuilt.Load())
 	g("pairpad_slow_consumers_total", "Peers closed because they did not read fast enough.", "counter", m.SlowConsumers.Load())
 	g("pairpad_writes_refused_total", "Sync messages carrying changes from peers whose role cannot write (closed with 4403, nothing applied).", "counter", m.WritesRefused.Load())
 	g("pairpad_role_notices_total", "Live role changes sent to connected peers.", "counter", m.RoleNotices.Load())

@@ -51,6 +51,8 @@ type peer struct {
 	// storage ids it subscribed to (replaced whole by its reader).
 	storageID string
 	subs      atomic.Pointer[map[string]struct{}]
+	// subscriber: subs is not empty, as counted in Hub.subscribers
+	subscriber bool
 }
 
 // enqueue queues a frame without blocking; false when the queue is full:
@@ -270,6 +272,7 @@ func (p *peer) finish() {
 		}
 	}
 	_ = p.conn.Close()
+	p.countSubscriber(false)
 }
 
 // readMessage reads and decodes one frame. A non-zero code means the

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"slices"
 	"time"
 
 	"github.com/pairpad/pairpad/crdt"
@@ -36,6 +37,13 @@ type peerSync struct {
 	role Role
 	// pairingSent: the peer has been told the driver-mode state (drive.go).
 	pairingSent bool
+	// settled: the heads (HeadsKey form) the peer last acknowledged it
+	// holds, while we know what it holds: "" after automerge generated for
+	// it or anything but an acknowledgement came from it. inFlight: the
+	// heads of the catch-up messages sent to it since (room.generate),
+	// oldest first; it holds the last of them once they arrive.
+	settled  string
+	inFlight []string
 }
 
 // newPeerSync starts the room's view of a peer; state is nil until the
@@ -64,6 +72,7 @@ func (ps *peerSync) wantsFastJoin(doc *crdt.Doc, info crdt.SyncInfo) bool {
 func (ps *peerSync) receive(doc *crdt.Doc, msg []byte, info crdt.SyncInfo) (changed bool, heads string, err error) {
 	ps.fresh = false
 	ps.fastJoinAt = time.Time{}
+	ps.settled, ps.inFlight = "", ps.inFlight[:0]
 	return doc.ReceiveInspected(ps.state, msg, info)
 }
 
@@ -96,6 +105,61 @@ func (ps *peerSync) isPureAck(info crdt.SyncInfo, changed bool, heads string) bo
 	return theirs == ps.sentHeads && theirs == heads
 }
 
+// maxInFlight bounds the catch-up messages sent to a peer that has not
+// acknowledged any of them; beyond it, automerge generates for the peer.
+const maxInFlight = 32
+
+// deferAck takes the peer's message without applying it (crdt.Doc.DeferAck)
+// when it is a pure acknowledgement of heads we sent it: the last we
+// announced, or those of a catch-up message still in flight. It needs no
+// answer: whatever it lacks was sent already or is due (gen).
+func (ps *peerSync) deferAck(doc *crdt.Doc, msg []byte, info crdt.SyncInfo) bool {
+	if ps.fresh || !ps.fastJoinAt.IsZero() || ps.state == nil || info.Changes != 0 || info.Need != 0 {
+		return false
+	}
+	theirs := crdt.HeadsKeyOf(info.Heads)
+	rest := ps.inFlight
+	if theirs != ps.sentHeads {
+		i := slices.Index(ps.inFlight, theirs)
+		if i < 0 {
+			return false
+		}
+		rest = ps.inFlight[i+1:]
+	} else {
+		rest = nil
+	}
+	if !doc.DeferAck(ps.state, msg, info) {
+		return false
+	}
+	ps.settled = theirs
+	ps.inFlight = append(ps.inFlight[:0], rest...)
+	return true
+}
+
+// catchUpBase is the heads the peer holds once what was sent to it
+// arrives, when known (see room.generate); "" when not.
+func (ps *peerSync) catchUpBase() string {
+	if ps.settled == "" || !ps.fastJoinAt.IsZero() || ps.state == nil || len(ps.inFlight) >= maxInFlight {
+		return ""
+	}
+	if n := len(ps.inFlight); n > 0 {
+		return ps.inFlight[n-1]
+	}
+	return ps.settled
+}
+
+// sentCatchUp records a catch-up message announcing heads sent to the peer.
+func (ps *peerSync) sentCatchUp(heads string) {
+	ps.gen, ps.sentHeads = false, heads
+	ps.inFlight = append(ps.inFlight, heads)
+}
+
+// sent records that automerge generated a message announcing heads for
+// the peer: what it holds is automerge's business until it acknowledges.
+func (ps *peerSync) sent(heads string) {
+	ps.gen, ps.sentHeads, ps.settled, ps.inFlight = false, heads, "", ps.inFlight[:0]
+}
+
 // generate returns the sync message due for the peer, if any, and records
 // the heads it announces (the document's, as automerge puts them in it).
 func (ps *peerSync) generate(doc *crdt.Doc) ([]byte, bool, error) {
@@ -108,7 +172,7 @@ func (ps *peerSync) generate(doc *crdt.Doc) ([]byte, bool, error) {
 	}
 	data, ok, err := doc.Generate(ps.state)
 	if ok && err == nil {
-		ps.sentHeads = doc.HeadsKey()
+		ps.sent(doc.HeadsKey())
 	}
 	return data, ok, err
 }

@@ -134,3 +134,99 @@ func TestIsPureAck(t *testing.T) {
 		})
 	}
 }
+
+// ackOf is a pure acknowledgement of heads (HeadsKey form).
+func ackOf(t *testing.T, heads string) ([]byte, crdt.SyncInfo) {
+	t.Helper()
+	m := append([]byte{0x42, byte(len(heads) / 32)}, heads...)
+	m = append(m, 0, 0, 0) // no need, no have, no changes
+	info, err := crdt.InspectSync(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, info
+}
+
+// The room's record of what a peer holds (settled, in flight), from which
+// it sends catch-up messages instead of generating (room.answer).
+func TestCatchUpBookkeeping(t *testing.T) {
+	t.Parallel()
+	doc, err := crdt.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := []string{doc.HeadsKey()}
+	for i := 0; i < 3; i++ {
+		if err := doc.Splice(i, 0, "x"); err != nil {
+			t.Fatal(err)
+		}
+		heads = append(heads, doc.HeadsKey())
+	}
+	ps := newPeerSync(doc)
+	defer_ := func(h string) bool {
+		t.Helper()
+		m, info := ackOf(t, h)
+		return ps.deferAck(doc, m, info)
+	}
+	if defer_(heads[0]) {
+		t.Fatal("a fresh peer's acknowledgement was deferred")
+	}
+	ps.fresh = false
+	ps.sent(heads[0]) // automerge generated for it
+	if ps.catchUpBase() != "" {
+		t.Fatal("a base known before any acknowledgement")
+	}
+	if defer_(heads[1]) {
+		t.Fatal("an acknowledgement of heads never sent was deferred")
+	}
+	if !defer_(heads[0]) || ps.catchUpBase() != heads[0] {
+		t.Fatal("the acknowledgement of what automerge sent did not settle the peer")
+	}
+	ps.sentCatchUp(heads[1])
+	ps.sentCatchUp(heads[2])
+	if ps.catchUpBase() != heads[2] {
+		t.Fatal("the base is not the last catch-up in flight")
+	}
+	if !defer_(heads[1]) || ps.settled != heads[1] || len(ps.inFlight) != 1 || ps.catchUpBase() != heads[2] {
+		t.Fatalf("acknowledging the first catch-up: settled %x, in flight %d", ps.settled, len(ps.inFlight))
+	}
+	if defer_(heads[0]) {
+		t.Fatal("an acknowledgement of heads older than the last one was deferred")
+	}
+	if !defer_(heads[2]) || len(ps.inFlight) != 0 || ps.catchUpBase() != heads[2] {
+		t.Fatal("acknowledging the last catch-up did not settle the peer there")
+	}
+	for i := 0; i < maxInFlight; i++ {
+		ps.sentCatchUp(heads[3])
+	}
+	if ps.catchUpBase() != "" {
+		t.Fatal("catch-ups kept coming to a peer that acknowledges none")
+	}
+	ps.sent(heads[3])
+	if ps.catchUpBase() != "" || ps.settled != "" {
+		t.Fatal("after automerge generated, the base is still taken as known")
+	}
+	if !defer_(heads[3]) || ps.catchUpBase() != heads[3] {
+		t.Fatal("not settled again by its acknowledgement")
+	}
+	// Any other message: applied, and the base is unknown again.
+	c := crdt.Empty()
+	cs := c.NewPeerState()
+	if err := c.Splice(0, 0, "z"); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := c.Generate(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := crdt.InspectSync(m)
+	if ps.deferAck(doc, m, info) {
+		t.Fatal("a message with changes was deferred")
+	}
+	if _, _, err := ps.receive(doc, m, info); err != nil {
+		t.Fatal(err)
+	}
+	if ps.catchUpBase() != "" {
+		t.Fatal("the base survived a message that was not an acknowledgement")
+	}
+}

@@ -86,9 +86,14 @@ type room struct {
 	dirtyFlag atomic.Bool  // unsaved changes: dirty or a save in flight
 
 	// owned by run
-	doc         *crdt.Doc
-	version     int64
-	peers       map[*peer]*peerSync
+	doc     *crdt.Doc
+	version int64
+	peers   map[*peer]*peerSync
+	// due: the peers whose gen was set since the last generate (in a
+	// lecture room one acknowledgement must not cost a walk over 1,000)
+	due []*peer
+	// catchUps: catch-up messages built in this batch, by base (answer)
+	catchUps    map[string]catchUp
 	byID        map[string]*peer
 	ephemeral   map[string]*ephemeralSeen // de-duplication by sender (ephemeral.go)
 	remoteHeads map[string]remoteHeads    // last heads per storage id, for gossip (gossip.go)
@@ -535,7 +540,7 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	// that the peer knows them, so batching two messages of one peer
 	// could leave its last changes unacknowledged.
 	if ps.gen {
-		r.generateFor(p, ps)
+		r.answer(p, ps)
 		if r.peers[p] == nil {
 			return
 		}
@@ -565,6 +570,11 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 	if !ok {
 		return
 	}
+	if !r.absent && ps.deferAck(r.doc, msg.Data, info) {
+		r.hub.metrics.AcksDeferred.Add(1)
+		r.gossipHeads(p, info.Heads)
+		return // nothing changed, nothing due
+	}
 	fast := ps.wantsFastJoin(r.doc, info)
 	before := r.headsBeforeReceive(info)
 	changed, heads, err := ps.receive(r.doc, msg.Data, info)
@@ -591,9 +601,18 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		p.log.Error("fast join failed; falling back to v1", zap.Error(err))
 	}
 	if ps.isPureAck(info, changed, heads) {
+		ps.settled = heads
 		return
 	}
-	ps.gen = true
+	r.setDue(p, ps)
+}
+
+// setDue marks a sync message as maybe due for p (generate decides).
+func (r *room) setDue(p *peer, ps *peerSync) {
+	if !ps.gen {
+		ps.gen = true
+		r.due = append(r.due, p)
+	}
 }
 
 // created: a peer's first changes made an absent document; it is stored
@@ -633,8 +652,8 @@ func (r *room) forwardEphemeral(from *peer, msg wire.Message) bool {
 
 func (r *room) markDirty() {
 	r.markDirtyOnly()
-	for _, ps := range r.peers {
-		ps.gen = true
+	for p, ps := range r.peers {
+		r.setDue(p, ps)
 	}
 }
 
@@ -646,30 +665,89 @@ func (r *room) clearDirty() {
 	r.dirtyFlag.Store(r.dirty || r.saving)
 }
 
-// generate sends every peer the sync message that is due, if any.
+// generate sends every peer the sync message that is due, if any. A peer
+// whose holdings we know (it acknowledged heads, plus catch-up messages sent
+// since: peerSync.catchUpBase) is due the changes since those: one
+// catch-up message (crdt.Doc.CatchUpMessage), built once for all peers at
+// the same base and sent to each, so that a lecture room's 1,000 viewers do
+// not cost a Generate each per keystroke. Their automerge states are not
+// told: their acknowledgements are deferred (peerSync.deferAck) and the
+// latest brings a state up to date when automerge next generates for it.
+// Other peers get what automerge generates for them.
 func (r *room) generate() {
-	for p, ps := range r.peers {
-		if ps.gen {
-			r.generateFor(p, ps)
-		}
+	due := r.due
+	r.due = nil
+	for i, p := range due {
+		due[i] = nil
+		if ps := r.peers[p]; ps != nil && ps.gen {
+			r.answer(p, ps)
+		} // else left, or answered meanwhile (handleSync)
 	}
+	if r.due == nil {
+		r.due = due[:0] // reuse the array (nothing was marked due meanwhile)
+	}
+	clear(r.catchUps)
 	if len(r.gossipOut) > 0 {
 		r.flushGossip()
 	}
 }
 
-func (r *room) generateFor(p *peer, ps *peerSync) {
+// catchUp is a catch-up message from some base to heads.
+type catchUp struct {
+	heads string
+	data  []byte // nil: it could not be built
+}
+
+// answer sends p the sync message due for it, if any: a catch-up message
+// when its base is known, else what automerge generates.
+func (r *room) answer(p *peer, ps *peerSync) {
+	base := ps.catchUpBase()
+	if base == "" {
+		r.generateFor(p, ps)
+		return
+	}
+	heads := r.doc.HeadsKey()
+	if base == heads {
+		ps.gen = false // it holds them, or will once what is in flight arrives
+		return
+	}
+	cu, ok := r.catchUps[base]
+	if !ok || cu.heads != heads {
+		r.hub.metrics.CatchUpsBuilt.Add(1)
+		data, err := r.doc.CatchUpMessage(base)
+		if err != nil {
+			r.log.Error("catch-up message", zap.Error(err))
+			data = nil
+		}
+		cu = catchUp{heads: heads, data: data}
+		if r.catchUps == nil {
+			r.catchUps = map[string]catchUp{}
+		}
+		r.catchUps[base] = cu
+	}
+	if cu.data == nil {
+		r.generateFor(p, ps)
+		return
+	}
+	ps.sentCatchUp(heads)
+	r.hub.metrics.CatchUps.Add(1)
+	r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: cu.data})
+}
+
+// generateFor sends p the sync message due for it, if any, and returns it.
+func (r *room) generateFor(p *peer, ps *peerSync) []byte {
 	data, ok, err := ps.generate(r.doc)
 	if err != nil {
 		p.log.Error("generate sync message", zap.Error(err))
 		p.kick(CloseInternal)
 		r.removePeer(p)
-		return
+		return nil
 	}
 	if !ok {
-		return
+		return nil
 	}
 	r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+	return data
 }
 
 // send queues a frame for p; a peer whose queue is full is closed.

@@ -43,7 +43,9 @@ type Client struct {
 	ephemeralCount atomic.Uint64
 	sessionID      string
 	unavailable    atomic.Bool
-	serverHeads    string // HeadsKey form of the heads in the server's last sync message; guarded by mu
+	serverHeads    string                 // HeadsKey form of the heads in the server's last sync message; guarded by mu
+	thinHeads      []automerge.ChangeHash // Thin: the heads of the last sync message; guarded by mu
+	thinAcked      string                 // Thin: the heads last acknowledged (reader only)
 
 	BytesIn   atomic.Int64
 	FramesIn  atomic.Int64
@@ -73,6 +75,13 @@ type ClientOptions struct {
 	OnEphemeral func(m wire.Message)
 	// Header is sent with the upgrade request.
 	Header http.Header
+	// Thin: keep no document. Each sync message is only inspected: its
+	// heads become the client's (Heads), OnSync runs when it carries
+	// changes, and it is acknowledged with crdt.AckMessage, as a peer that
+	// applied it would. For load tests of many viewers, where applying every
+	// keystroke in the tool would cost more than the server's work; Text
+	// and editing are not available.
+	Thin bool
 	// Doc, when set, is the document this peer already has: Dial announces
 	// it with a sync message (not a request), as an automerge-repo peer that
 	// created a document does, and returns once the server has all of it
@@ -150,7 +159,7 @@ func (c *Client) waitLoaded(ctx context.Context) error {
 	for {
 		c.mu.Lock()
 		ch := c.changed
-		loaded := len(c.doc.Heads()) > 0
+		loaded := len(c.doc.Heads()) > 0 || len(c.thinHeads) > 0
 		c.mu.Unlock()
 		if loaded || c.unavailable.Load() {
 			return nil
@@ -229,6 +238,9 @@ func (c *Client) ChangesSince(heads []automerge.ChangeHash) ([]byte, error) {
 func (c *Client) Heads() []automerge.ChangeHash {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.opts.Thin {
+		return c.thinHeads
+	}
 	return c.doc.Heads()
 }
 
@@ -413,6 +425,13 @@ func (c *Client) reader() {
 		}
 		switch m.Type {
 		case wire.TypeSync, wire.TypeRequest:
+			if c.opts.Thin {
+				if err := c.receiveThin(m.Data); err != nil {
+					c.err.Store(&err)
+					c.conn.Close()
+				}
+				continue
+			}
 			c.mu.Lock()
 			_, heads, err := c.doc.ReceiveFromServer(c.state, m.Data)
 			if err == nil {
@@ -438,6 +457,34 @@ func (c *Client) reader() {
 			}
 		}
 	}
+}
+
+// receiveThin takes a sync message without a document (ClientOptions.Thin).
+func (c *Client) receiveThin(data []byte) error {
+	info, err := crdt.InspectSync(data)
+	if err != nil {
+		return err
+	}
+	key := crdt.HeadsKeyOf(info.Heads)
+	heads := make([]automerge.ChangeHash, len(info.Heads))
+	for i, h := range info.Heads {
+		copy(heads[i][:], h)
+	}
+	c.mu.Lock()
+	if info.Changes > 0 || len(c.thinHeads) == 0 {
+		c.thinHeads = heads
+	}
+	c.serverHeads = key
+	c.mu.Unlock()
+	c.notify()
+	if info.Changes == 0 || key == c.thinAcked {
+		return nil // heads only: nothing new to hold or to acknowledge
+	}
+	if c.opts.OnSync != nil {
+		c.opts.OnSync(c)
+	}
+	c.thinAcked = key
+	return c.write(wire.Message{Type: wire.TypeSync, SenderID: c.peerID, TargetID: c.serverID, DocumentID: c.docID, Data: crdt.AckMessage(info.Heads)})
 }
 
 func (c *Client) notify() {
