@@ -30,7 +30,7 @@ import { noticeShown } from "../features/room/roomSlice"
 import { blame } from "./blame"
 import { useBlame } from "./useBlame"
 import { setSinceLeft, sinceLeftHighlight } from "./sinceLeft"
-import type { EditorHandover } from "./preview"
+import { caretNow, type EditorHandover } from "./preview"
 import type { Range } from "../lib/sinceLeft"
 
 interface Props {
@@ -127,13 +127,15 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
         },
       })
 
-    const content = handle.doc().content
+    const doc = handle.doc()
+    const content = doc.content
     const clamp = (n: number) => Math.max(0, Math.min(content.length, n))
+    const caret = handover ? caretNow(handover, doc, ["content"]) : null
     const view = new EditorView({
       parent: host.current!,
       state: EditorState.create({
         doc: content,
-        selection: handover ? { anchor: clamp(handover.anchor), head: clamp(handover.head) } : undefined,
+        selection: caret ? { anchor: clamp(caret.anchor), head: clamp(caret.head) } : undefined,
         extensions: [
           baseExtensions(initial.room.language, dark),
           readOnlyCompartment.of(readOnlyExtensions(selectReadOnly(initial))),

@@ -16,10 +16,32 @@ import { commitLocal, patchesToChangeSet, type OriginOf } from "./automergeBindi
 
 /** What the live editor starts from when it replaces the preview. */
 export interface EditorHandover {
+  /** The caret, in the text of the document at `heads`. */
   anchor: number
   head: number
+  /** The version the caret refers to, and the text's length there (none: the document as it is). */
+  heads?: A.Heads
+  length?: number
   scrollTop: number
   focused: boolean
+}
+
+/**
+ * The handover's caret in the document as it is now: others' changes can arrive between
+ * the preview's commit and the live editor's creation, and the caret moves with them.
+ */
+export function caretNow<T>(handover: EditorHandover, doc: A.Doc<T>, textPath: readonly A.Prop[]): { anchor: number; head: number } {
+  const { anchor, head, heads, length } = handover
+  if (!heads?.length || length === undefined) return { anchor, head }
+  const now = A.getHeads(doc)
+  if (A.equals(heads, now)) return { anchor, head }
+  try {
+    const cs = patchesToChangeSet(A.diff(doc, heads, now), textPath, length)
+    if (cs) return { anchor: cs.mapPos(anchor, -1), head: cs.mapPos(head, -1) }
+  } catch {
+    // heads the document does not have (cannot happen: they were its own): keep the caret, clamped by the editor
+  }
+  return { anchor, head }
 }
 
 /**
@@ -79,22 +101,16 @@ export class PreviewEdits {
     const view = this.view
     if (!view) return null
     const sel = view.state.selection.main
-    const handover: EditorHandover = { anchor: sel.anchor, head: sel.head, scrollTop: view.scrollDOM.scrollTop, focused: view.hasFocus }
-    // The preview's text (with its edits) is the text at `at`: map the caret from there
-    // to the document as it is now.
-    const doc = handle.doc() as A.Doc<T>
-    const now = A.getHeads(doc)
-    if (!at.length || A.equals(at, now)) return handover
-    try {
-      const cs = patchesToChangeSet(A.diff(doc, at, now), textPath, view.state.doc.length)
-      if (cs) {
-        handover.anchor = cs.mapPos(handover.anchor, -1)
-        handover.head = cs.mapPos(handover.head, -1)
-      }
-    } catch {
-      // heads the document does not have (cannot happen after changeAt): keep the caret, clamped by the editor
+    // The preview's text (with its edits) is the text at `at`: the caret refers to that
+    // version; the live editor maps it to the document as it is when it opens (caretNow).
+    return {
+      anchor: sel.anchor,
+      head: sel.head,
+      heads: at.length ? at : undefined,
+      length: view.state.doc.length,
+      scrollTop: view.scrollDOM.scrollTop,
+      focused: view.hasFocus,
     }
-    return handover
   }
 }
 
