@@ -43,6 +43,10 @@ type Config struct {
 	// classroom: one room with Typists typists and Viewers viewers.
 	Typists int
 	Viewers int
+	// ThinViewers: classroom viewers after the first FullViewers keep no
+	// document (wireclient ClientOptions.Thin): the server does the same
+	// work for them, the tool a fraction of it.
+	ThinViewers bool
 
 	// Rate is keystrokes per second per typist; 0 replays at the recorded
 	// pace with pauses capped at MaxGap.
@@ -156,6 +160,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Viewers < 1 || c.Viewers > 1000 {
 		bad("viewers %d: want 1..1000", c.Viewers)
+	}
+	if c.ThinViewers && c.Scenario != ScenarioClassroom {
+		bad("-thin-viewers is for the classroom scenario, not %q", c.Scenario)
 	}
 	if c.Rate < 0 || c.Rate > 1000 {
 		bad("rate %g: want 0 (recorded pace) or up to 1000 keys/s", c.Rate)

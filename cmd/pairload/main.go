@@ -50,6 +50,7 @@ func main() {
 	fs.IntVar(&cfg.Rooms, "rooms", cfg.Rooms, "pair: rooms; idle: rooms")
 	fs.IntVar(&cfg.Typists, "typists", cfg.Typists, "classroom: typists")
 	fs.IntVar(&cfg.Viewers, "viewers", cfg.Viewers, "classroom: viewers")
+	fs.BoolVar(&cfg.ThinViewers, "thin-viewers", false, fmt.Sprintf("classroom: viewers after the first %d keep no document: they acknowledge each sync message's heads without applying it (same server work, a fraction of the tool's); latency counts them at arrival, convergence is checked on heads", fullViewers))
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "keystrokes per second per typist; 0 = the trace's recorded pace")
 	fs.DurationVar(&cfg.MaxGap, "max-gap", cfg.MaxGap, "recorded pace: longest pause kept")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "typing time")

@@ -184,6 +184,8 @@ func TestConfigValidation(t *testing.T) {
 		{"advertise value", func(c *Config) { c.AdvertiseV2 = "maybe" }, "advertise-v2"},
 		{"max time", func(c *Config) { c.MaxTime = 0 }, "max-time"},
 		{"observer url", func(c *Config) { c.ObserverURL = "http://127.0.0.1:9001" }, ""},
+		{"thin viewers in a classroom", func(c *Config) { c.Scenario = ScenarioClassroom; c.ThinViewers = true }, ""},
+		{"thin viewers elsewhere", func(c *Config) { c.ThinViewers = true }, "thin-viewers"},
 		{"observer url not loopback", func(c *Config) { c.ObserverURL = "http://10.0.0.5:8080" }, "observer-url"},
 		{"observer url for the reference", func(c *Config) { c.Target = TargetReference; c.ObserverURL = "http://127.0.0.1:9001" }, "observer-url"},
 	}

@@ -565,3 +565,54 @@ func TestReplayCommandLine(t *testing.T) {
 		t.Errorf("missing trace: exit %d, %q", code, errs)
 	}
 }
+
+// A classroom with thin viewers: every viewer, thin or full, sees every
+// keystroke, the full ones converge on the text and the thin ones on the
+// typist's heads.
+func TestClassroomWithThinViewers(t *testing.T) {
+	h := newReplayHub(t)
+	mux := http.NewServeMux()
+	mux.Handle("/ws/", h.srv.Config.Handler)
+	mux.HandleFunc("POST /rooms", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := crdt.New("go")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		data, _ := doc.Save()
+		now := time.Now().UTC()
+		id := crdt.NewDocumentID()
+		if err := h.store.Create(r.Context(), pairsync.RoomRecord{ID: id, Language: "go", Data: data, Version: 1, CreatedAt: now, UpdatedAt: now}); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"room_id":%q}`, id)
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) { h.hub.Metrics().WritePrometheus(w) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	cfg := DefaultConfig()
+	cfg.Scenario, cfg.URL = ScenarioClassroom, srv.URL
+	cfg.Typists, cfg.Viewers, cfg.ThinViewers = 1, fullViewers+6, true
+	cfg.Rate, cfg.Duration, cfg.Seed = 20, 2*time.Second, false
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := run(ctx, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ErrorCount != 0 || res.Converged == nil || !*res.Converged {
+		t.Fatalf("errors %d %v, converged %v", res.ErrorCount, res.Errors, res.Converged)
+	}
+	if res.Keystrokes < 20 || res.Lost != 0 || res.Latency == nil || res.Latency.N != res.Keystrokes*cfg.Viewers {
+		t.Fatalf("keystrokes %d, lost %d, latency %+v: want every keystroke seen by all %d viewers", res.Keystrokes, res.Lost, res.Latency, cfg.Viewers)
+	}
+	if !res.ThinViewers {
+		t.Fatal("the result does not say its viewers were thin")
+	}
+}

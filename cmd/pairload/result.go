@@ -18,6 +18,7 @@ type Result struct {
 	Rooms       int     `json:"rooms,omitempty"`
 	Typists     int     `json:"typists,omitempty"`
 	Observers   int     `json:"observers,omitempty"`
+	ThinViewers bool    `json:"thin_viewers,omitempty"`
 	Rate        float64 `json:"rate_keys_per_s"` // per typist; 0 = recorded pace
 	AdvertiseV2 bool    `json:"advertise_v2"`
 	// AdvertiseV2Join: the fresh peers of the join scenario advertised v2.
@@ -220,7 +221,11 @@ func (res *Result) WriteSummary(w io.Writer) {
 		rate = fmt.Sprintf("%g keys/s per typist", res.Rate)
 	}
 	if res.Rooms > 0 {
-		fmt.Fprintf(&b, "  rooms %d, typists/room %d, observers/room %d, %s, v2 advertised: %v\n", res.Rooms, res.Typists, res.Observers, rate, res.AdvertiseV2)
+		thin := ""
+		if res.ThinViewers {
+			thin = fmt.Sprintf(" (all but %d thin)", fullViewers)
+		}
+		fmt.Fprintf(&b, "  rooms %d, typists/room %d, observers/room %d%s, %s, v2 advertised: %v\n", res.Rooms, res.Typists, res.Observers, thin, rate, res.AdvertiseV2)
 	}
 	if res.Latency != nil {
 		l := res.Latency

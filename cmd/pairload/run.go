@@ -78,6 +78,10 @@ type room struct {
 	rt        *roomTracker
 }
 
+// fullViewers: with -thin-viewers, the first observers of a room that
+// still apply every message (and whose text is checked).
+const fullViewers = 10
+
 // openRoom creates a room with nTypists typists and nObservers observers.
 func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room, error) {
 	rm := &room{rt: newRoomTracker(nTypists)}
@@ -113,7 +117,7 @@ func (r *runner) openRoom(ctx context.Context, nTypists, nObservers int) (*room,
 	}
 	for i := 0; i < nObservers; i++ {
 		o := rm.rt.addObserver()
-		c, err := r.srv.observe(ctx, id, wireclient.ClientOptions{OnSync: func(c *wireclient.Client) {
+		c, err := r.srv.observe(ctx, id, wireclient.ClientOptions{Thin: r.cfg.ThinViewers && i >= fullViewers, OnSync: func(c *wireclient.Client) {
 			now := time.Now()
 			rm.rt.observed(o, c.Heads(), now)
 		}})

@@ -34,6 +34,7 @@ func (r *runner) stopSampler(s *memSampler) (peak, hwm int64) {
 // of several typists and many viewers).
 func (r *runner) typing(ctx context.Context, res *Result, nRooms, nTypists, nObservers int) error {
 	res.Rooms, res.Typists, res.Observers = nRooms, nTypists, nObservers
+	res.ThinViewers = r.cfg.ThinViewers
 	rooms, err := r.openRooms(ctx, nRooms, nTypists, nObservers)
 	if err != nil {
 		return err
@@ -125,7 +126,16 @@ func (r *runner) converged(rooms []*room) bool {
 				}
 			}
 		}
-		for _, c := range append(rm.typists[1:], rm.observers...) {
+		wantHeads := crdt.HeadsKeyOfHashes(rm.typists[0].Heads())
+		for i, c := range append(rm.typists[1:], rm.observers...) {
+			if r.cfg.ThinViewers && i-(len(rm.typists)-1) >= fullViewers {
+				// A thin viewer holds no text: it must report the typist's heads.
+				if got := crdt.HeadsKeyOfHashes(c.Heads()); got != wantHeads {
+					r.errorf("room %s: thin viewer %s did not reach the typist's heads", rm.id, c.PeerID())
+					ok = false
+				}
+				continue
+			}
 			if got := c.Text(); got != want {
 				r.errorf("room %s: peer %s has %d chars, typist %d", rm.id, c.PeerID(), len(got), len(want))
 				ok = false
