@@ -17,7 +17,7 @@ import (
 )
 
 // Durability (issue 10) against the real binary. Private PostgreSQL
-// clusters use ports 55441-55449 (internal/testenv uses 55440).
+// clusters use ports 25441-25449 (internal/testenv uses 25440: below the ephemeral port range, 32768 and up, so no client socket of the machine holds them).
 
 // typeBurst types n characters at the end of the document, one every pace,
 // and returns the text and when each character was sent.
@@ -132,7 +132,7 @@ func get(t *testing.T, url string) (int, string) {
 // A PostgreSQL outage: loaded rooms keep serving reads and joins from
 // memory; creating a room answers 503; after the outage nothing is lost.
 func TestDatabaseOutage(t *testing.T) {
-	pg := testenv.StartPGCluster(t, 55441)
+	pg := testenv.StartPGCluster(t, 25441)
 	p := start(t, pg.URL, "LOG_INTERVAL=200ms", "FLUSH_INTERVAL=1s", "SPILL_DIR="+filepath.Join(t.TempDir(), "spill"))
 	room := p.createRoom(t, "go")
 	a := p.dial(t, room)
@@ -192,7 +192,7 @@ func TestDatabaseOutage(t *testing.T) {
 // SIGTERM while the database is down: the server spills, logs it, exits
 // non-zero; the next start (database up) merges the spill and removes it.
 func TestSIGTERMWithDatabaseDownSpills(t *testing.T) {
-	pg := testenv.StartPGCluster(t, 55442)
+	pg := testenv.StartPGCluster(t, 25442)
 	spillDir := filepath.Join(t.TempDir(), "spill")
 	p := start(t, pg.URL, "LOG_INTERVAL=200ms", "FLUSH_INTERVAL=1h", "SHUTDOWN_TIMEOUT=3s", "SPILL_DIR="+spillDir)
 	room := p.createRoom(t, "go")

@@ -6,9 +6,9 @@ import (
 	"github.com/pairpad/pairpad/internal/testenv"
 )
 
-// Port 55440 is this package's; other tests use 55441 and up.
+// Port 25440 is this package's; other tests use 25441 and up (below the ephemeral range, 32768 and up).
 func TestPGClusterOutage(t *testing.T) {
-	c := testenv.StartPGCluster(t, 55440)
+	c := testenv.StartPGCluster(t, 25440)
 	if err := c.Ping(); err != nil {
 		t.Fatalf("started cluster does not answer: %v", err)
 	}
