@@ -122,16 +122,10 @@ func (d *Doc) CatchUpMessage(base string) ([]byte, error) {
 func AckMessage(heads [][]byte) []byte {
 	out := make([]byte, 0, 8+2*len(heads)*hashLen)
 	out = append(out, syncTypeV1)
-	out = binary.AppendUvarint(out, uint64(len(heads)))
-	for _, h := range heads {
-		out = append(out, h...)
-	}
+	out = appendHashes(out, heads)
 	out = binary.AppendUvarint(out, 0) // need
 	out = binary.AppendUvarint(out, 1) // have: the heads, empty filter
-	out = binary.AppendUvarint(out, uint64(len(heads)))
-	for _, h := range heads {
-		out = append(out, h...)
-	}
+	out = appendHashes(out, heads)
 	out = binary.AppendUvarint(out, 0)  // filter bytes
 	return binary.AppendUvarint(out, 0) // changes
 }

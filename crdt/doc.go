@@ -222,11 +222,7 @@ func (d *Doc) HeadsKey() string {
 	if d.headsOK {
 		return d.headsKey
 	}
-	var b bytes.Buffer
-	for _, h := range d.heads() {
-		b.Write(h[:])
-	}
-	d.headsKey, d.headsOK = b.String(), true
+	d.headsKey, d.headsOK = HeadsKeyOfHashes(d.heads()), true
 	return d.headsKey
 }
 

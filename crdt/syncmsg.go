@@ -113,15 +113,22 @@ func InspectSync(msg []byte) (SyncInfo, error) {
 func encodeV2Snapshot(heads [][]byte, saved []byte) []byte {
 	out := make([]byte, 0, 1+binary.MaxVarintLen64*4+len(heads)*hashLen+len(saved))
 	out = append(out, syncTypeV2)
-	out = binary.AppendUvarint(out, uint64(len(heads)))
-	for _, h := range heads {
-		out = append(out, h...)
-	}
+	out = appendHashes(out, heads)
 	out = binary.AppendUvarint(out, 0) // need
 	out = binary.AppendUvarint(out, 0) // have
 	out = binary.AppendUvarint(out, 1) // one chunk
 	out = binary.AppendUvarint(out, uint64(len(saved)))
 	out = append(out, saved...)
+	return out
+}
+
+// appendHashes appends a list of hashes as sync messages carry heads,
+// need and last-sync lists: a LEB128 count, then the 32-byte hashes.
+func appendHashes(out []byte, hashes [][]byte) []byte {
+	out = binary.AppendUvarint(out, uint64(len(hashes)))
+	for _, h := range hashes {
+		out = append(out, h...)
+	}
 	return out
 }
 

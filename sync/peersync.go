@@ -114,21 +114,19 @@ const maxInFlight = 32
 // announced, or those of a catch-up message still in flight. It needs no
 // answer: whatever it lacks was sent already or is due (gen).
 func (ps *peerSync) deferAck(doc *crdt.Doc, msg []byte, info crdt.SyncInfo) bool {
-	if ps.fresh || !ps.fastJoinAt.IsZero() || ps.state == nil || info.Changes != 0 || info.Need != 0 {
+	if ps.fresh || !ps.fastJoinAt.IsZero() || ps.state == nil {
 		return false
 	}
 	theirs := crdt.HeadsKeyOf(info.Heads)
-	rest := ps.inFlight
+	var rest []string // catch-ups still in flight after the acknowledged one
 	if theirs != ps.sentHeads {
 		i := slices.Index(ps.inFlight, theirs)
 		if i < 0 {
 			return false
 		}
 		rest = ps.inFlight[i+1:]
-	} else {
-		rest = nil
 	}
-	if !doc.DeferAck(ps.state, msg, info) {
+	if !doc.DeferAck(ps.state, msg, info) { // (it checks the message is a pure acknowledgement)
 		return false
 	}
 	ps.settled = theirs
@@ -222,8 +220,7 @@ func (e *earlyJoins) serve(r *room, ev event) bool {
 	e.served[ev.peer] = ev
 	r.hub.metrics.FastJoins.Add(1)
 	r.hub.metrics.EarlyFastJoins.Add(1)
-	r.send(ev.peer, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: ev.peer.id, DocumentID: r.id,
-		Data: crdt.SnapshotMessage(e.heads, e.saved)})
+	r.sendSync(ev.peer, crdt.SnapshotMessage(e.heads, e.saved))
 	return true
 }
 

@@ -595,7 +595,7 @@ func (r *room) handleSync(p *peer, ps *peerSync, msg wire.Message) {
 		data, err := ps.fastJoin(r.doc)
 		if err == nil {
 			r.hub.metrics.FastJoins.Add(1)
-			r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
+			r.sendSync(p, data)
 			return
 		}
 		p.log.Error("fast join failed; falling back to v1", zap.Error(err))
@@ -731,23 +731,27 @@ func (r *room) answer(p *peer, ps *peerSync) {
 	}
 	ps.sentCatchUp(heads)
 	r.hub.metrics.CatchUps.Add(1)
-	r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: cu.data})
+	r.sendSync(p, cu.data)
 }
 
-// generateFor sends p the sync message due for it, if any, and returns it.
-func (r *room) generateFor(p *peer, ps *peerSync) []byte {
+// generateFor sends p the sync message automerge generates for it, if any.
+func (r *room) generateFor(p *peer, ps *peerSync) {
 	data, ok, err := ps.generate(r.doc)
 	if err != nil {
 		p.log.Error("generate sync message", zap.Error(err))
 		p.kick(CloseInternal)
 		r.removePeer(p)
-		return nil
+		return
 	}
 	if !ok {
-		return nil
+		return
 	}
+	r.sendSync(p, data)
+}
+
+// sendSync queues the sync message data for p.
+func (r *room) sendSync(p *peer, data []byte) {
 	r.send(p, wire.Message{Type: wire.TypeSync, SenderID: r.hub.peerID, TargetID: p.id, DocumentID: r.id, Data: data})
-	return data
 }
 
 // send queues a frame for p; a peer whose queue is full is closed.

@@ -471,7 +471,7 @@ func (c *Client) receiveThin(data []byte) error {
 		copy(heads[i][:], h)
 	}
 	c.mu.Lock()
-	if info.Changes > 0 || len(c.thinHeads) == 0 {
+	if info.Changes > 0 { // a heads-only message names heads it did not bring
 		c.thinHeads = heads
 	}
 	c.serverHeads = key
