@@ -91,6 +91,30 @@ async function installLatencyProbes(sender: Page, receiver: Page) {
   })
 }
 
+/**
+ * Installed before the page loads: wall-clock times of every WebSocket frame the page
+ * sends and of every one it is handed (the first "message" listener runs when the
+ * browser dispatches the frame to the page, so a busy main thread shows as a later time).
+ */
+function wsProbe() {
+  const w = window as unknown as { __wsOut: number[]; __wsIn: number[] }
+  w.__wsOut = []
+  w.__wsIn = []
+  const now = () => performance.timeOrigin + performance.now()
+  const Orig = window.WebSocket
+  class Probed extends Orig {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols)
+      this.addEventListener("message", () => w.__wsIn.push(now()))
+    }
+    send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+      w.__wsOut.push(now())
+      super.send(data)
+    }
+  }
+  window.WebSocket = Probed
+}
+
 /** an existing room to type into instead of a new empty one: its text length and where to type */
 interface LatencyRoom {
   roomId: string
@@ -105,6 +129,8 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
     const base = existing?.baseLength ?? 0
     const alice = await newPerson(browser, "Alice")
     const bob = await newPerson(browser, "Bob")
+    await alice.page.addInitScript(wsProbe)
+    await bob.page.addInitScript(wsProbe)
     await openRoom(alice, baseUrl, room)
     await openRoom(bob, baseUrl, room)
     if (base) {
@@ -136,8 +162,16 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       const w = window as unknown as { __seen: Record<number, number>; __painted: Record<number, number> }
       return { seen: w.__seen, painted: w.__painted }
     })
+    const wsOut = await alice.page.evaluate(() => (window as unknown as { __wsOut: number[] }).__wsOut)
+    const wsIn = await bob.page.evaluate(() => (window as unknown as { __wsIn: number[] }).__wsIn)
+    const firstAfter = (xs: number[], t: number) => xs.find(x => x >= t) ?? Infinity
     const dom: number[] = []
     const paint: number[] = []
+    // where each keystroke's time went: keydown → the typist's next frame out, → the
+    // receiver's next frame in (server and wire, and the receiver's queue), → its DOM
+    const typist: number[] = []
+    const between: number[] = []
+    const receiver: number[] = []
     for (let i = 0; i < keysAt.length; i++) {
       // keystroke i made the doc base+i+1 long; a batched frame may show several at once, so
       // the time key i reached the screen is the first time the length was >= base+i+1.
@@ -147,13 +181,22 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       for (const [len, at] of Object.entries(painted)) if (Number(len) >= base + i + 1 && at < tp) tp = at
       if (Number.isFinite(t)) dom.push(t - keysAt[i])
       if (Number.isFinite(tp)) paint.push(tp - keysAt[i])
+      const out = firstAfter(wsOut, keysAt[i])
+      const got = firstAfter(wsIn, out)
+      if (Number.isFinite(t) && got <= t) {
+        typist.push(out - keysAt[i])
+        between.push(got - out)
+        receiver.push(t - got)
+      }
     }
+    const split = (xs: number[]) => ({ median: r1(pct(xs, 50)), p95: r1(pct(xs, 95)) })
     return {
       intervalMs,
       keystrokes: keysAt.length,
       typingCharsPerSecond: r1((keysAt.length / typingMs) * 1000),
       domMs: { median: r1(pct(dom, 50)), p90: r1(pct(dom, 90)), p95: r1(pct(dom, 95)), max: r1(Math.max(...dom)) },
       paintMs: { median: r1(pct(paint, 50)), p95: r1(pct(paint, 95)) },
+      splitMs: { keys: typist.length, typist: split(typist), between: split(between), receiver: split(receiver) },
     }
   } finally {
     await browser.close()
@@ -401,6 +444,11 @@ async function measureTimeline(baseUrl: string, roomId: string, endContent: stri
   }
 }
 
+function splitLine(s: { keys: number; typist: { median: number; p95: number }; between: { median: number; p95: number }; receiver: { median: number; p95: number } }) {
+  const f = (x: { median: number; p95: number }) => `median ${x.median} / p95 ${x.p95} ms`
+  return `split of ${s.keys} keys: keydown→typist's frame out ${f(s.typist)}; →receiver's frame in ${f(s.between)}; →receiver's DOM ${f(s.receiver)}`
+}
+
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true })
   const results: Record<string, unknown> = {}
@@ -417,6 +465,7 @@ async function main() {
       console.log(
         `latency (${lat.keystrokes} keys, one every ${interval} ms ≈ ${lat.typingCharsPerSecond} chars/s): keydown→peer DOM median ${lat.domMs.median} ms, p95 ${lat.domMs.p95} ms; →next frame median ${lat.paintMs.median} ms, p95 ${lat.paintMs.p95} ms`,
       )
+      console.log(`  ${splitLine(lat.splitMs)}`)
     }
     if (only.includes("longfile")) {
       const long = await buildLongRoom(server.url)
@@ -431,6 +480,7 @@ async function main() {
         console.log(
           `long file latency (${lat.keystrokes} keys in the middle, one every ${interval} ms): keydown→peer DOM median ${lat.domMs.median} ms, p90 ${lat.domMs.p90} ms, p95 ${lat.domMs.p95} ms, max ${lat.domMs.max} ms`,
         )
+        console.log(`  ${splitLine(lat.splitMs)}`)
       }
     }
     if (only.includes("timeline")) {
