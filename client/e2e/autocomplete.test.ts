@@ -178,4 +178,29 @@ describe("autocomplete ghost text", () => {
     assert.equal(count, before)
     assert.equal(await ghost(alice.page), null)
   })
+
+  test("Ctrl-Space lists the language's own completions (names in scope) next to the AI's", async () => {
+    const room = await createRoom(server.url, "typescript")
+    const alice = await newPerson(browser, "Alice", { suggestionsEnabled: false })
+    people.push(alice)
+    await openRoom(alice, server.url, room)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("const fooBarBaz = 1\nfooB")
+    await waitForText(alice.page, "const fooBarBaz = 1\nfooB")
+    await alice.page.keyboard.press("Control+Space")
+    const labels = await poll(
+      "completion popup",
+      () => alice.page.evaluate(() => [...document.querySelectorAll(".cm-tooltip-autocomplete .cm-completionLabel")].map(e => e.textContent)),
+      v => v.length > 0,
+      5000,
+    )
+    assert.ok(labels.includes("fooBarBaz"), `popup lists the name in scope: ${JSON.stringify(labels)}`)
+    // (a click, not Enter: CodeMirror ignores Enter for 75 ms after the popup opens)
+    const option = await alice.page.evaluate(
+      () => [...document.querySelectorAll(".cm-tooltip-autocomplete li")].find(li => li.querySelector(".cm-completionLabel")?.textContent === "fooBarBaz")?.id,
+    )
+    assert.ok(option, "an option to click")
+    await alice.page.click(`[id="${option}"]`)
+    await waitForText(alice.page, "const fooBarBaz = 1\nfooBarBaz")
+  })
 })

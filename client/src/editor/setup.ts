@@ -27,6 +27,10 @@ import { oneDark } from "@codemirror/theme-one-dark"
 import { languageExtension, indentUnitFor } from "./languages"
 import type { LanguageId } from "../lib/languages"
 import { aiCompletionSource } from "./suggestions"
+import { makeLanguageCompletionSource } from "./languageCompletions"
+import { parseCatchUp } from "./parseCatchUp"
+
+const completionSources = [aiCompletionSource, makeLanguageCompletionSource([aiCompletionSource])]
 
 export const languageCompartment = new Compartment()
 export const themeCompartment = new Compartment()
@@ -70,9 +74,9 @@ export function baseExtensions(language: LanguageId, dark: boolean): Extension {
     bracketMatching(),
     closeBrackets(),
     // The popup opens on Ctrl-Space only: while typing, the inline ghost text is the
-    // suggestion, and nothing pops up over the code.
-    autocompletion({ activateOnTyping: false, override: null, addToOptions: [] }),
-    EditorState.languageData.of(() => [{ autocomplete: aiCompletionSource }]),
+    // suggestion, and nothing pops up over the code. A fixed list of sources: the
+    // language's own are looked up when asked for, not on every transaction.
+    autocompletion({ activateOnTyping: false, override: completionSources, addToOptions: [] }),
     rectangularSelection(),
     crosshairCursor(),
     highlightActiveLine(),
@@ -87,6 +91,7 @@ export function baseExtensions(language: LanguageId, dark: boolean): Extension {
       indentWithTab,
     ]),
     layout,
+    parseCatchUp,
     languageCompartment.of(languageExtensions(language)),
     themeCompartment.of(themeExtension(dark)),
   ]

@@ -1,0 +1,93 @@
+/**
+ * Parses up to the part of a long document on screen promptly, in short slices.
+ *
+ * CodeMirror parses in the background from idle callbacks: a slice of 25-100 ms, then a
+ * pause of at least 100 ms, within a budget of 3 s per 30 s (renewed only while the editor
+ * has focus). Open a 600,000-character file and go to the middle, and the syntax tree
+ * still ends ~100,000 characters in a few seconds later. Until it reaches the screen,
+ * every change, typed here or arriving from a partner, parses toward it synchronously for
+ * up to 20 ms before the editor shows the change: that was most of a keystroke's cost in
+ * a long file (BENCHMARKS.md, "Long files in the browser").
+ *
+ * This plugin notices when the tree does not reach `CATCH_UP_AHEAD` characters past the
+ * viewport and moves the parse there with `ensureSyntaxTree`, `CATCH_UP_SLICE_MS` at a time,
+ * each slice its own task (a message on a MessageChannel: no timer clamping, and a
+ * WebSocket message or a key waiting in between runs first). It stops when the tree
+ * reaches the target (then one empty transaction puts the new tree in the editor's state,
+ * as `forceParsing` does; unlike it, no transaction for the slices in between), when the
+ * editor goes away, or when there is no parser.
+ */
+import { ensureSyntaxTree, language, syntaxTree, syntaxTreeAvailable } from "@codemirror/language"
+import { ViewPlugin, type EditorView, type ViewUpdate } from "@codemirror/view"
+
+export const CATCH_UP_SLICE_MS = 6
+export const CATCH_UP_AHEAD = 5_000
+
+export type Post = (fn: () => void) => void
+
+/** Runs `fn` as a task of its own, soon (a MessageChannel message). */
+export function postTask(): Post {
+  if (typeof MessageChannel === "undefined") return fn => setTimeout(fn, 0)
+  const queue: (() => void)[] = []
+  const channel = new MessageChannel()
+  channel.port1.onmessage = () => queue.shift()?.()
+  return fn => {
+    queue.push(fn)
+    channel.port2.postMessage(null)
+  }
+}
+
+type ViewLike = Pick<EditorView, "state" | "viewport" | "dispatch">
+
+/** One slice: true when the tree reaches `upto`. */
+function parseSlice(view: ViewLike, upto: number, ms: number): boolean {
+  const tree = ensureSyntaxTree(view.state, upto, ms)
+  if (!tree) return false
+  if (tree !== syntaxTree(view.state)) view.dispatch({})
+  return true
+}
+
+export class ParseCatchUp {
+  /** slices run so far (for tests and debugging) */
+  slices = 0
+  private pending = false
+  private destroyed = false
+
+  constructor(
+    private readonly view: ViewLike,
+    private readonly post: Post = postTask(),
+    private readonly force: (view: ViewLike, upto: number, ms: number) => boolean = parseSlice,
+  ) {
+    this.schedule()
+  }
+
+  update(u: Pick<ViewUpdate, "docChanged" | "viewportChanged">) {
+    if (u.docChanged || u.viewportChanged) this.schedule()
+  }
+
+  destroy() {
+    this.destroyed = true
+  }
+
+  /** where the tree should reach: a little past the bottom of the screen */
+  target(): number {
+    return Math.min(this.view.state.doc.length, this.view.viewport.to + CATCH_UP_AHEAD)
+  }
+
+  private schedule() {
+    if (this.pending || this.destroyed) return
+    const { state } = this.view
+    if (!state.facet(language) || syntaxTreeAvailable(state, this.target())) return
+    this.pending = true
+    this.post(this.step)
+  }
+
+  private step = () => {
+    this.pending = false
+    if (this.destroyed) return
+    this.slices++
+    if (!this.force(this.view, this.target(), CATCH_UP_SLICE_MS)) this.schedule()
+  }
+}
+
+export const parseCatchUp = ViewPlugin.define(view => new ParseCatchUp(view))
