@@ -9,6 +9,7 @@ import { useAppSelector, useAppStore } from "../app/hooks"
 import { selectLanguage, selectPeersWithCursor, selectReadOnly } from "../app/selectors"
 import type { RoomDoc, RoomSession } from "../app/roomSession"
 import { baseExtensions } from "./setup"
+import { parseCatchUp } from "./parseCatchUp"
 import { readOnlyCompartment, readOnlyExtensions, useViewSettings } from "./viewSettings"
 import { remoteCursors, remoteCursorsField, setRemoteCursors } from "./remoteCursors"
 import { computeRemoteCursors, sameCursors } from "../features/presence/remoteCursorModel"
@@ -138,6 +139,7 @@ export function CodeEditor({ session, handle, modalOpen = false, blameOn = false
         selection: caret ? { anchor: clamp(caret.anchor), head: clamp(caret.head) } : undefined,
         extensions: [
           baseExtensions(initial.room.language, dark),
+          parseCatchUp,
           readOnlyCompartment.of(readOnlyExtensions(selectReadOnly(initial))),
           docSizeLimit(
             () => store.getState().room.info?.max_doc_bytes ?? null,

@@ -11,8 +11,10 @@
  *
  * This plugin notices when the tree does not reach `CATCH_UP_AHEAD` characters past the
  * viewport and moves the parse there with `ensureSyntaxTree`, `CATCH_UP_SLICE_MS` at a time,
- * each slice its own task (a message on a MessageChannel: no timer clamping, and a
- * WebSocket message or a key waiting in between runs first). It stops when the tree
+ * each slice its own task (a `setTimeout`: a WebSocket message, a key or another timer
+ * waiting in between runs first; a MessageChannel loop was measured to hold the page's
+ * timers back while a long file opened). Only the live editor has it (CodeEditor), not
+ * the preview shown while the document loads. It stops when the tree
  * reaches the target (then one empty transaction puts the new tree in the editor's state,
  * as `forceParsing` does; unlike it, no transaction for the slices in between), when the
  * editor goes away, or when there is no parser.
@@ -25,17 +27,8 @@ export const CATCH_UP_AHEAD = 5_000
 
 export type Post = (fn: () => void) => void
 
-/** Runs `fn` as a task of its own, soon (a MessageChannel message). */
-export function postTask(): Post {
-  if (typeof MessageChannel === "undefined") return fn => setTimeout(fn, 0)
-  const queue: (() => void)[] = []
-  const channel = new MessageChannel()
-  channel.port1.onmessage = () => queue.shift()?.()
-  return fn => {
-    queue.push(fn)
-    channel.port2.postMessage(null)
-  }
-}
+/** Runs `fn` as a task of its own, after whatever is already waiting. */
+export const postTask: Post = fn => void setTimeout(fn, 0)
 
 type ViewLike = Pick<EditorView, "state" | "viewport" | "dispatch">
 
@@ -55,7 +48,7 @@ export class ParseCatchUp {
 
   constructor(
     private readonly view: ViewLike,
-    private readonly post: Post = postTask(),
+    private readonly post: Post = postTask,
     private readonly force: (view: ViewLike, upto: number, ms: number) => boolean = parseSlice,
   ) {
     this.schedule()

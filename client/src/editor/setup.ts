@@ -28,7 +28,6 @@ import { languageExtension, indentUnitFor } from "./languages"
 import type { LanguageId } from "../lib/languages"
 import { aiCompletionSource } from "./suggestions"
 import { makeLanguageCompletionSource } from "./languageCompletions"
-import { parseCatchUp } from "./parseCatchUp"
 
 const completionSources = [aiCompletionSource, makeLanguageCompletionSource([aiCompletionSource])]
 
@@ -91,7 +90,6 @@ export function baseExtensions(language: LanguageId, dark: boolean): Extension {
       indentWithTab,
     ]),
     layout,
-    parseCatchUp,
     languageCompartment.of(languageExtensions(language)),
     themeCompartment.of(themeExtension(dark)),
   ]
