@@ -113,6 +113,22 @@ describe("eagerThrottle", () => {
   })
 })
 
+/**
+ * Two repos on a pipe sharing one document, then fake timers: from here the clock only
+ * moves when the test says so (every flush pending from the set-up has run).
+ */
+async function syncedPair() {
+  const [na, nb] = pipe()
+  const a = new Repo({ network: [na], peerId: "a" as PeerId, sharePolicy: async () => true })
+  const b = new Repo({ network: [nb], peerId: "b" as PeerId, sharePolicy: async () => true })
+  const ha = a.create<Doc>({ content: "" })
+  const hb = await b.find<Doc>(ha.url)
+  await vi.waitFor(() => expect(hb.doc().content).toBe(""))
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] })
+  await vi.advanceTimersByTimeAsync(1000)
+  return { na, a, b, ha, hb }
+}
+
 describe("sync flush patch", () => {
   // The package's exports don't list the file, so no resolve(): the path the build patches.
   const file = fileURLToPath(new URL("../node_modules/@automerge/automerge-repo/dist/synchronizer/DocSynchronizer.js", import.meta.url))
@@ -135,16 +151,7 @@ describe("sync flush patch", () => {
 
   it("flushes a local change to the peer within 25 ms, even right after a flush", async () => {
     expect(SYNC_FLUSH_MS).toBeLessThanOrEqual(25)
-    const [na, nb] = pipe()
-    const a = new Repo({ network: [na], peerId: "a" as PeerId, sharePolicy: async () => true })
-    const b = new Repo({ network: [nb], peerId: "b" as PeerId, sharePolicy: async () => true })
-    const ha = a.create<Doc>({ content: "" })
-    const hb = await b.find<Doc>(ha.url)
-    await vi.waitFor(() => expect(hb.doc().content).toBe(""))
-
-    // From here the clock only moves when the test says so.
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] })
-    await vi.advanceTimersByTimeAsync(1000) // let every pending flush run
+    const { na, a, b, ha, hb } = await syncedPair()
     for (const text of ["x", "xy", "xyz"]) {
       const before = na.sent.filter(m => m.type === "sync").length
       ha.change(d => {
@@ -160,14 +167,7 @@ describe("sync flush patch", () => {
   })
 
   it("sends a change made after a quiet spell without waiting for any timer", async () => {
-    const [na, nb] = pipe()
-    const a = new Repo({ network: [na], peerId: "a" as PeerId, sharePolicy: async () => true })
-    const b = new Repo({ network: [nb], peerId: "b" as PeerId, sharePolicy: async () => true })
-    const ha = a.create<Doc>({ content: "" })
-    const hb = await b.find<Doc>(ha.url)
-    await vi.waitFor(() => expect(hb.doc().content).toBe(""))
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] })
-    await vi.advanceTimersByTimeAsync(1000)
+    const { na, a, b, ha, hb } = await syncedPair()
     for (const text of ["x", "xy"]) {
       const before = na.sent.filter(m => m.type === "sync").length
       ha.change(d => {
