@@ -16,7 +16,10 @@
  *     default 600,000 chars, ~6,000 lines), typing in its middle
  *
  * Env: MEASURE_KEYS (default 250), MEASURE_OPENS (default 5), MEASURE_ONLY (default
- * "latency,longfile,open"), PAIRPAD_BIN, CHROMIUM_PATH.
+ * "latency,longfile,open"), MEASURE_SETTLE_MS (a pause between opening the pages and the
+ * first key, default 0), PAIRPAD_BIN, PAIRPAD_CLIENT_DIR, CHROMIUM_PATH.
+ * Each latency case starts a fresh browser, so its first keys run cold (JIT, caches): the
+ * report also gives the figures without the first WARM_UP_KEYS keys, and the slowest keys.
  * Writes e2e/artifacts/measurements.json and screenshots under e2e/artifacts/.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs"
@@ -146,6 +149,8 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       }, existing.caret)
     }
     await installLatencyProbes(alice.page, bob.page)
+    const settle = Number(process.env.MEASURE_SETTLE_MS ?? 0)
+    if (settle > 0) await new Promise(r => setTimeout(r, settle))
     const alphabet = "abcdefghijklmnopqrstuvwxyz"
     const started = Date.now()
     for (let i = 0; i < keys; i++) {
@@ -190,6 +195,11 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       }
     }
     const split = (xs: number[]) => ({ median: r1(pct(xs, 50)), p95: r1(pct(xs, 95)) })
+    const warm = dom.slice(WARM_UP_KEYS)
+    const slowest = dom
+      .map((ms, key) => ({ key, ms: r1(ms) }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 8)
     return {
       intervalMs,
       keystrokes: keysAt.length,
@@ -197,6 +207,8 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       domMs: { median: r1(pct(dom, 50)), p90: r1(pct(dom, 90)), p95: r1(pct(dom, 95)), max: r1(Math.max(...dom)) },
       paintMs: { median: r1(pct(paint, 50)), p95: r1(pct(paint, 95)) },
       splitMs: { keys: typist.length, typist: split(typist), between: split(between), receiver: split(receiver) },
+      warmDomMs: { keys: warm.length, median: r1(pct(warm, 50)), p90: r1(pct(warm, 90)), p95: r1(pct(warm, 95)), max: r1(Math.max(...warm)) },
+      slowest,
     }
   } finally {
     await browser.close()
@@ -444,6 +456,13 @@ async function measureTimeline(baseUrl: string, roomId: string, endContent: stri
   }
 }
 
+/** keys at the start of each latency case left out of `warmDomMs` */
+const WARM_UP_KEYS = 20
+
+function warmLine(w: { keys: number; median: number; p90: number; p95: number; max: number }, slowest: { key: number; ms: number }[]) {
+  return `without the first ${WARM_UP_KEYS} keys (${w.keys}): median ${w.median} ms, p90 ${w.p90} ms, p95 ${w.p95} ms, max ${w.max} ms; slowest keys ${slowest.map(s => `#${s.key} ${s.ms} ms`).join(", ")}`
+}
+
 function splitLine(s: { keys: number; typist: { median: number; p95: number }; between: { median: number; p95: number }; receiver: { median: number; p95: number } }) {
   const f = (x: { median: number; p95: number }) => `median ${x.median} / p95 ${x.p95} ms`
   return `split of ${s.keys} keys: keydown→typist's frame out ${f(s.typist)}; →receiver's frame in ${f(s.between)}; →receiver's DOM ${f(s.receiver)}`
@@ -466,6 +485,7 @@ async function main() {
         `latency (${lat.keystrokes} keys, one every ${interval} ms ≈ ${lat.typingCharsPerSecond} chars/s): keydown→peer DOM median ${lat.domMs.median} ms, p95 ${lat.domMs.p95} ms; →next frame median ${lat.paintMs.median} ms, p95 ${lat.paintMs.p95} ms`,
       )
       console.log(`  ${splitLine(lat.splitMs)}`)
+      console.log(`  ${warmLine(lat.warmDomMs, lat.slowest)}`)
     }
     if (only.includes("longfile")) {
       const long = await buildLongRoom(server.url)
@@ -481,6 +501,7 @@ async function main() {
           `long file latency (${lat.keystrokes} keys in the middle, one every ${interval} ms): keydown→peer DOM median ${lat.domMs.median} ms, p90 ${lat.domMs.p90} ms, p95 ${lat.domMs.p95} ms, max ${lat.domMs.max} ms`,
         )
         console.log(`  ${splitLine(lat.splitMs)}`)
+        console.log(`  ${warmLine(lat.warmDomMs, lat.slowest)}`)
       }
     }
     if (only.includes("timeline")) {
