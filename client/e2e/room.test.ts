@@ -408,4 +408,51 @@ describe("two people in one room", () => {
     assert.equal(await page.locator('[data-testid="name-dialog"]').count(), 0, "not asked again")
     await closeAll()
   })
+
+  test("a line longer than the editor scrolls into view whole; typing in it leaves the content's width alone", async () => {
+    const room = await createRoom(server.url, "typescript")
+    const alice = await person("Alice")
+    await openRoom(alice, server.url, room)
+    const long = "const xs = " + "[1, 2, 3, 4, 5].map(v => v * 2), ".repeat(14) + "end"
+    await alice.page.evaluate(t => window.__pairpad!.view.dispatch({ changes: { from: 0, insert: t } }), `${long}\nshort\n`)
+    await waitForText(alice.page, `${long}\nshort\n`)
+    await placeCaret(alice.page, long.length)
+    const geometry = () =>
+      alice.page.evaluate(() => {
+        const view = window.__pairpad!.view
+        const lines = [...view.contentDOM.querySelectorAll(".cm-line")] as HTMLElement[]
+        return {
+          content: view.contentDOM.offsetWidth,
+          scroller: view.scrollDOM.clientWidth,
+          scrollable: view.scrollDOM.scrollWidth,
+          longLine: lines[0].offsetWidth,
+          longText: lines[0].scrollWidth,
+        }
+      })
+    const before = await geometry()
+    assert.ok(before.longText > before.scroller, `the line is longer than the editor: ${JSON.stringify(before)}`)
+    assert.ok(before.scrollable >= before.longText, `the scrollable width covers the line: ${JSON.stringify(before)}`)
+    assert.ok(before.longLine >= before.longText, `the line's box (its background) covers its text: ${JSON.stringify(before)}`)
+    await alice.page.keyboard.type(" more")
+    await waitForText(alice.page, t => t.startsWith(long + " more"))
+    const after = await geometry()
+    assert.equal(after.content, before.content, "typing in the longest line does not resize the content (Chromium would lay out every line again)")
+    assert.ok(after.longLine > before.longLine, "the line's box grew with it")
+    // the caret at the end of the long line is in view, and a click right of the short line lands at its end
+    const caretInView = await alice.page.evaluate(() => {
+      const view = window.__pairpad!.view
+      const at = view.coordsAtPos(view.state.selection.main.head)
+      const box = view.scrollDOM.getBoundingClientRect()
+      return !!at && at.left >= box.left && at.right <= box.right
+    })
+    assert.ok(caretInView, "the caret at the end of the long line is scrolled into view")
+    const y = await alice.page.evaluate(() => {
+      const r = window.__pairpad!.view.contentDOM.querySelectorAll(".cm-line")[1].getBoundingClientRect()
+      return r.top + r.height / 2
+    })
+    await alice.page.mouse.click(600, y)
+    const endOfShort = long.length + " more".length + 1 + "short".length
+    await poll("caret at the end of the short line", () => alice.page.evaluate(() => window.__pairpad!.view.state.selection.main.head), h => h === endOfShort, 5000)
+    await closeAll()
+  })
 })
