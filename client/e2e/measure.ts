@@ -195,6 +195,7 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       }
     }
     const split = (xs: number[]) => ({ median: r1(pct(xs, 50)), p95: r1(pct(xs, 95)) })
+    const stats = (xs: number[]) => ({ ...split(xs), p90: r1(pct(xs, 90)), max: r1(Math.max(...xs)) })
     const warm = dom.slice(WARM_UP_KEYS)
     const slowest = dom
       .map((ms, key) => ({ key, ms: r1(ms) }))
@@ -204,10 +205,10 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       intervalMs,
       keystrokes: keysAt.length,
       typingCharsPerSecond: r1((keysAt.length / typingMs) * 1000),
-      domMs: { median: r1(pct(dom, 50)), p90: r1(pct(dom, 90)), p95: r1(pct(dom, 95)), max: r1(Math.max(...dom)) },
-      paintMs: { median: r1(pct(paint, 50)), p95: r1(pct(paint, 95)) },
+      domMs: stats(dom),
+      paintMs: split(paint),
       splitMs: { keys: typist.length, typist: split(typist), between: split(between), receiver: split(receiver) },
-      warmDomMs: { keys: warm.length, median: r1(pct(warm, 50)), p90: r1(pct(warm, 90)), p95: r1(pct(warm, 95)), max: r1(Math.max(...warm)) },
+      warmDomMs: { keys: warm.length, ...stats(warm) },
       slowest,
     }
   } finally {

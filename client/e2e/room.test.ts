@@ -414,8 +414,9 @@ describe("two people in one room", () => {
     const alice = await person("Alice")
     await openRoom(alice, server.url, room)
     const long = "const xs = " + "[1, 2, 3, 4, 5].map(v => v * 2), ".repeat(14) + "end"
-    await alice.page.evaluate(t => window.__pairpad!.view.dispatch({ changes: { from: 0, insert: t } }), `${long}\nshort\n`)
-    await waitForText(alice.page, `${long}\nshort\n`)
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type(`${long}\nshort\n`)
+    await waitForText(alice.page, `${long}\nshort\n`, 30_000)
     await placeCaret(alice.page, long.length)
     const geometry = () =>
       alice.page.evaluate(() => {

@@ -2,9 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest"
 import { EditorState } from "@codemirror/state"
 import { CompletionContext, type CompletionResult } from "@codemirror/autocomplete"
 import { javascript } from "@codemirror/lang-javascript"
-import { makeLanguageCompletionSource, mergeResults } from "../src/editor/languageCompletions"
+import { languageCompletionSource, mergeResults } from "../src/editor/languageCompletions"
 import { baseExtensions } from "../src/editor/setup"
-import { aiCompletionSource } from "../src/editor/suggestions"
 
 describe("completion sources", () => {
   afterEach(() => vi.restoreAllMocks())
@@ -22,8 +21,7 @@ describe("completion sources", () => {
   it("asks the language's sources when completion is asked for, and merges them", async () => {
     const doc = "const fooBar = 1\nfoo"
     const state = EditorState.create({ doc, extensions: [javascript({ typescript: true }), baseExtensions("typescript", false)] })
-    const source = makeLanguageCompletionSource([aiCompletionSource])
-    const res = (await source(new CompletionContext(state, doc.length, true))) as CompletionResult
+    const res = (await languageCompletionSource(new CompletionContext(state, doc.length, true))) as CompletionResult
     expect(res).not.toBeNull()
     expect(res.from).toBe(doc.length - 3)
     const labels = res.options.map(o => o.label)

@@ -44,14 +44,13 @@ export function mergeResults(results: readonly (CompletionResult | null)[]): Com
   }
 }
 
-export function makeLanguageCompletionSource(skip: readonly CompletionSource[]): CompletionSource {
-  return async (ctx: CompletionContext): Promise<CompletionResult | null> => {
-    const data = ctx.state.languageDataAt<LanguageSource>("autocomplete", ctx.pos)
-    const sources = data.filter(s => !skip.includes(s as CompletionSource)).map(asSource)
-    if (!sources.length) return null
-    if (sources.length === 1) return sources[0](ctx)
-    const results = await Promise.all(sources.map(s => Promise.resolve(s(ctx)).catch(() => null)))
-    if (ctx.aborted) return null
-    return mergeResults(results)
-  }
+/** The language's sources at the caret, asked together (see above). */
+export const languageCompletionSource: CompletionSource = async (ctx: CompletionContext): Promise<CompletionResult | null> => {
+  const sources = ctx.state.languageDataAt<LanguageSource>("autocomplete", ctx.pos).map(asSource)
+  if (!sources.length) return null
+  if (sources.length === 1) return sources[0](ctx)
+  // a source that fails (synchronously or not) counts as answering nothing
+  const results = await Promise.all(sources.map(s => Promise.resolve().then(() => s(ctx)).catch(() => null)))
+  if (ctx.aborted) return null
+  return mergeResults(results)
 }

@@ -49,7 +49,6 @@ export class ParseCatchUp {
   constructor(
     private readonly view: ViewLike,
     private readonly post: Post = postTask,
-    private readonly force: (view: ViewLike, upto: number, ms: number) => boolean = parseSlice,
   ) {
     this.schedule()
   }
@@ -79,7 +78,7 @@ export class ParseCatchUp {
     this.pending = false
     if (this.destroyed) return
     this.slices++
-    if (!this.force(this.view, this.target(), CATCH_UP_SLICE_MS)) this.schedule()
+    if (!parseSlice(this.view, this.target(), CATCH_UP_SLICE_MS)) this.schedule()
   }
 }
 

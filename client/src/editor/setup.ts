@@ -27,9 +27,9 @@ import { oneDark } from "@codemirror/theme-one-dark"
 import { languageExtension, indentUnitFor } from "./languages"
 import type { LanguageId } from "../lib/languages"
 import { aiCompletionSource } from "./suggestions"
-import { makeLanguageCompletionSource } from "./languageCompletions"
+import { languageCompletionSource } from "./languageCompletions"
 
-const completionSources = [aiCompletionSource, makeLanguageCompletionSource([aiCompletionSource])]
+const completionSources = [aiCompletionSource, languageCompletionSource]
 
 export const languageCompartment = new Compartment()
 export const themeCompartment = new Compartment()
