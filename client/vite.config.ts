@@ -3,20 +3,21 @@ import { defineConfig, type Plugin } from "vite"
 import react from "@vitejs/plugin-react"
 import { fileURLToPath } from "node:url"
 import { DOC_SYNCHRONIZER_ID, patchDocSynchronizer } from "./scripts/syncFlushPatch.ts"
+import { LANGUAGE_ID, patchLanguageState } from "./scripts/parseBudgetPatch.ts"
 
 // The Go server (default 127.0.0.1:8080) serves the API; `npm run dev` proxies to it.
 const target = process.env.PAIRPAD_SERVER ?? "http://127.0.0.1:8080"
 
 /**
- * Applies scripts/syncFlushPatch.ts to automerge-repo's DocSynchronizer (see there why).
- * Fails the build when the patch no longer applies, or when no DocSynchronizer module was
- * seen at all (renamed or moved in a new automerge-repo).
+ * Applies a build patch (`patch`) to the dependency module matching `id`. Fails the build
+ * when the patch no longer applies, or when no such module was seen at all (renamed or
+ * moved in a new release of the dependency): `missing` says what that would cost.
  */
-function fasterSyncFlush(): Plugin {
+function patchModule(name: string, id: RegExp, patch: (code: string) => string, missing: string): Plugin {
   let patched = 0
   let command: "build" | "serve" = "serve"
   return {
-    name: "pairpad:automerge-repo-sync-flush",
+    name,
     enforce: "pre",
     configResolved(config) {
       command = config.command
@@ -24,10 +25,10 @@ function fasterSyncFlush(): Plugin {
     buildStart() {
       patched = 0
     },
-    transform(code, id) {
-      if (!DOC_SYNCHRONIZER_ID.test(id.split("?")[0])) return null
+    transform(code, moduleId) {
+      if (!id.test(moduleId.split("?")[0])) return null
       try {
-        code = patchDocSynchronizer(code)
+        code = patch(code)
       } catch (e) {
         this.error(e instanceof Error ? e.message : String(e))
       }
@@ -36,11 +37,28 @@ function fasterSyncFlush(): Plugin {
     },
     buildEnd(err) {
       // The dev server transforms lazily, so only a full build can tell "never seen".
-      if (command === "build" && !err && patched === 0)
-        this.error("pairpad: automerge-repo's DocSynchronizer.js was never bundled, so the sync flush patch did not apply; see scripts/syncFlushPatch.ts")
+      if (command === "build" && !err && patched === 0) this.error(missing)
     },
   }
 }
+
+/** scripts/syncFlushPatch.ts: automerge-repo's DocSynchronizer flushes sooner (see there why). */
+const fasterSyncFlush = () =>
+  patchModule(
+    "pairpad:automerge-repo-sync-flush",
+    DOC_SYNCHRONIZER_ID,
+    patchDocSynchronizer,
+    "pairpad: automerge-repo's DocSynchronizer.js was never bundled, so the sync flush patch did not apply; see scripts/syncFlushPatch.ts",
+  )
+
+/** scripts/parseBudgetPatch.ts: a change does not parse toward a screen the tree does not reach. */
+const parseBudget = () =>
+  patchModule(
+    "pairpad:codemirror-parse-budget",
+    LANGUAGE_ID,
+    patchLanguageState,
+    "pairpad: @codemirror/language's index.js was never bundled, so the parse budget patch did not apply; see scripts/parseBudgetPatch.ts",
+  )
 
 /**
  * Starts fetching Automerge's WASM with the page instead of after the main script has
@@ -88,7 +106,7 @@ export const AUTOMERGE_ALIASES = [
 ]
 
 export default defineConfig({
-  plugins: [react(), fasterSyncFlush(), preloadAutomergeWasm()],
+  plugins: [react(), fasterSyncFlush(), parseBudget(), preloadAutomergeWasm()],
   resolve: { alias: process.env.PAIRPAD_AUTOMERGE === "3" ? [] : AUTOMERGE_ALIASES },
   // Without this the dev server pre-bundles automerge's wasm loader and every
   // page dies with `WebAssembly.Exception` (measured; see client/README.md).
@@ -109,8 +127,10 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     environment: "node",
-    // Run automerge-repo through Vite's pipeline too, so the unit tests use the patched
-    // DocSynchronizer the browser gets (test/syncFlush.test.ts checks it).
-    server: { deps: { inline: [/@automerge[\\/]automerge-repo[\\/]/] } },
+    // Run automerge-repo and CodeMirror through Vite's pipeline too, so the unit tests use
+    // the patched DocSynchronizer and LanguageState the browser gets (test/syncFlush.test.ts,
+    // test/parseBudget.test.ts). All of CodeMirror and Lezer, so that there is one copy of
+    // each package (CodeMirror's facets and node types are compared by identity).
+    server: { deps: { inline: [/@automerge[\\/]automerge-repo[\\/]/, /@codemirror[\\/]/, /@lezer[\\/]/] } },
   },
 })

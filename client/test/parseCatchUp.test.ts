@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest"
-import { EditorState, type TransactionSpec } from "@codemirror/state"
-import { syntaxTree, syntaxTreeAvailable } from "@codemirror/language"
+import { ChangeSet, EditorState, type StateField, type TransactionSpec } from "@codemirror/state"
+import { Language, ensureSyntaxTree, syntaxTree, syntaxTreeAvailable } from "@codemirror/language"
 import { javascript } from "@codemirror/lang-javascript"
-import { CATCH_UP_AHEAD, ParseCatchUp } from "../src/editor/parseCatchUp"
+import { CATCH_UP_AHEAD, CATCH_UP_STEP, ParseCatchUp } from "../src/editor/parseCatchUp"
+
+/** the finished tree's length in CodeMirror's parse state (internal to @codemirror/language) */
+const treeLen = (state: EditorState): number =>
+  state.field((Language as unknown as { state: StateField<{ context: { treeLen: number } }> }).state).context.treeLen
 
 function longCode(chars: number): string {
   let text = ""
@@ -49,15 +53,49 @@ describe("parse catch-up", () => {
     expect(view.dispatches).toBe(1)
 
     // nothing to do while the tree covers the screen
-    plugin.update({ docChanged: false, viewportChanged: true })
+    const noChange = ChangeSet.empty(view.state.doc.length)
+    plugin.update({ docChanged: false, viewportChanged: true, changes: noChange })
     expect(queue).toHaveLength(0)
     // scrolling further starts again
     view.viewport = { from: 190_000, to: 195_000 }
-    plugin.update({ docChanged: false, viewportChanged: true })
+    plugin.update({ docChanged: false, viewportChanged: true, changes: noChange })
     expect(queue).toHaveLength(1)
     plugin.destroy()
     queue.shift()!()
     expect(queue).toHaveLength(0) // a destroyed plugin stops
+  })
+
+  it("moves at most CATCH_UP_STEP past the finished tree per slice, across changes", () => {
+    const view = fakeView(doc, { from: 150_000, to: 152_000 })
+    const { queue, post } = manualPost()
+    const plugin = new ParseCatchUp(view as never, post)
+    const typed = "let typed = 1\n"
+    let last = treeLen(view.state)
+    let slices = 0
+    while (queue.length) {
+      queue.shift()!()
+      const now = treeLen(view.state)
+      expect(now).toBeLessThanOrEqual(last + CATCH_UP_STEP + 100) // (a parse stops at the end of a token)
+      last = now
+      if (++slices === 5) {
+        // someone types above the screen: the catch-up carries on from where it was
+        const changes = ChangeSet.of({ from: 100, insert: typed }, view.state.doc.length)
+        view.dispatch({ changes })
+        view.viewport = { from: 150_000 + typed.length, to: 152_000 + typed.length }
+        plugin.update({ docChanged: true, viewportChanged: true, changes })
+        last = Math.max(treeLen(view.state), last + typed.length)
+      }
+    }
+    expect(slices).toBeGreaterThanOrEqual(Math.ceil((152_000 + CATCH_UP_AHEAD) / CATCH_UP_STEP))
+    expect(syntaxTreeAvailable(view.state, view.viewport.to + CATCH_UP_AHEAD)).toBe(true)
+    // the tree the catch-up built is the one a parse from scratch gives
+    const fresh = EditorState.create({ doc: view.state.doc, extensions: [javascript({ typescript: true })] })
+    const nodes = (tree: ReturnType<typeof syntaxTree>) => {
+      const out: string[] = []
+      tree.iterate({ to: view.viewport.to, enter: n => void out.push(`${n.name}@${n.from}-${n.to}`) })
+      return out
+    }
+    expect(nodes(syntaxTree(view.state))).toEqual(nodes(ensureSyntaxTree(fresh, view.viewport.to + CATCH_UP_AHEAD, 60_000)!))
   })
 
   it("does nothing without a parser or when the tree is already there", () => {
