@@ -16,8 +16,9 @@
  *     default 600,000 chars, ~6,000 lines), typing in its middle
  *
  * Env: MEASURE_KEYS (default 250), MEASURE_OPENS (default 5), MEASURE_ONLY (default
- * "latency,longfile,open"), MEASURE_SETTLE_MS (a pause between opening the pages and the
- * first key, default 0), PAIRPAD_BIN, PAIRPAD_CLIENT_DIR, CHROMIUM_PATH.
+ * "latency,longfile,open"), MEASURE_INTERVALS (ms per key, default "150,60"), MEASURE_SETTLE_MS (a pause between opening the pages and the
+ * first key, default 0), MEASURE_LONG_LANGUAGE (the long file's language, default "typescript";
+ * "plaintext" measures it without a parser), PAIRPAD_BIN, PAIRPAD_CLIENT_DIR, CHROMIUM_PATH.
  * Each latency case starts a fresh browser, so its first keys run cold (JIT, caches): the
  * report also gives the figures without the first WARM_UP_KEYS keys, and the slowest keys.
  * Writes e2e/artifacts/measurements.json and screenshots under e2e/artifacts/.
@@ -177,6 +178,8 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
     const typist: number[] = []
     const between: number[] = []
     const receiver: number[] = []
+    // the first keys one by one, split as above (a fresh browser's first keys are the slowest)
+    const firstKeys: { key: number; dom: number; typist: number; between: number; receiver: number }[] = []
     for (let i = 0; i < keysAt.length; i++) {
       // keystroke i made the doc base+i+1 long; a batched frame may show several at once, so
       // the time key i reached the screen is the first time the length was >= base+i+1.
@@ -192,6 +195,7 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
         typist.push(out - keysAt[i])
         between.push(got - out)
         receiver.push(t - got)
+        if (i < WARM_UP_KEYS) firstKeys.push({ key: i, dom: r1(t - keysAt[i]), typist: r1(out - keysAt[i]), between: r1(got - out), receiver: r1(t - got) })
       }
     }
     const split = (xs: number[]) => ({ median: r1(pct(xs, 50)), p95: r1(pct(xs, 95)) })
@@ -210,6 +214,7 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
       splitMs: { keys: typist.length, typist: split(typist), between: split(between), receiver: split(receiver) },
       warmDomMs: { keys: warm.length, ...stats(warm) },
       slowest,
+      firstKeys,
     }
   } finally {
     await browser.close()
@@ -225,7 +230,7 @@ const LONG_BYTES = Number(process.env.MEASURE_LONG_BYTES ?? 600_000)
  * BENCHMARKS.md), then checked through the server's /text.
  */
 async function buildLongRoom(baseUrl: string) {
-  const roomId = await createRoom(baseUrl, "typescript")
+  const roomId = await createRoom(baseUrl, process.env.MEASURE_LONG_LANGUAGE ?? "typescript")
   const wsUrl = baseUrl.replace(/^http/, "ws") + `/ws/${roomId}?token=${encodeURIComponent(ownerToken(roomId))}`
   const repo = new Repo({ network: [new WebSocketClientAdapter(wsUrl)], sharePolicy: async () => true })
   const handle = (await repo.find(`automerge:${roomId}` as AutomergeUrl)) as DocHandle<{ content: string }>
@@ -457,11 +462,18 @@ async function measureTimeline(baseUrl: string, roomId: string, endContent: stri
   }
 }
 
+/** typing intervals measured, ms per key (MEASURE_INTERVALS, comma-separated) */
+const INTERVALS = (process.env.MEASURE_INTERVALS ?? "150,60").split(",").map(Number)
+
 /** keys at the start of each latency case left out of `warmDomMs` */
 const WARM_UP_KEYS = 20
 
 function warmLine(w: { keys: number; median: number; p90: number; p95: number; max: number }, slowest: { key: number; ms: number }[]) {
   return `without the first ${WARM_UP_KEYS} keys (${w.keys}): median ${w.median} ms, p90 ${w.p90} ms, p95 ${w.p95} ms, max ${w.max} ms; slowest keys ${slowest.map(s => `#${s.key} ${s.ms} ms`).join(", ")}`
+}
+
+function firstKeysLine(keys: { key: number; dom: number; typist: number; between: number; receiver: number }[]) {
+  return `first keys (keydown→DOM = typist + between + receiver): ${keys.map(k => `#${k.key} ${k.dom} = ${k.typist}+${k.between}+${k.receiver}`).join(", ")}`
 }
 
 function splitLine(s: { keys: number; typist: { median: number; p95: number }; between: { median: number; p95: number }; receiver: { median: number; p95: number } }) {
@@ -479,7 +491,7 @@ async function main() {
   const server = await startServer({ name: "measure", env: { LOG_LEVEL: "warn" } })
   try {
     const only = process.env.MEASURE_ONLY ?? "latency,longfile,open"
-    for (const interval of only.includes("latency") ? [150, 60] : []) {
+    for (const interval of only.includes("latency") ? INTERVALS : []) {
       const lat = await measureLatency(server.url, interval, KEYS)
       results[`latency_${interval}ms`] = lat
       console.log(
@@ -494,7 +506,7 @@ async function main() {
       const open = await measureOpen(server.url, long.roomId, long.text, OPENS)
       results.longfileOpen = open
       console.log(`long file open, room not loaded in the server (fresh browser profile each, ${open.runs} runs): navigation→text on screen median ${open.shownMs.median} ms (min ${open.shownMs.min}, max ${open.shownMs.max}); →document loaded median ${open.coldOpenMs.median} ms (min ${open.coldOpenMs.min}, max ${open.coldOpenMs.max}); first sync frame ${open.firstSync.bytes} bytes, version byte ${open.firstSync.versionByte}`)
-      for (const interval of [150, 60]) {
+      for (const interval of INTERVALS) {
         const lat = await measureLatency(server.url, interval, KEYS, { roomId: long.roomId, baseLength: long.length, caret: Math.floor(long.length / 2) })
         long.length += lat.keystrokes // the next run opens the room with these in it
         results[`longfile_latency_${interval}ms`] = lat
@@ -503,6 +515,7 @@ async function main() {
         )
         console.log(`  ${splitLine(lat.splitMs)}`)
         console.log(`  ${warmLine(lat.warmDomMs, lat.slowest)}`)
+        console.log(`  ${firstKeysLine(lat.firstKeys)}`)
       }
     }
     if (only.includes("timeline")) {

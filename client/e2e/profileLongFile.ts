@@ -9,6 +9,7 @@
  *
  *   node --import tsx e2e/profileLongFile.ts          # receiver
  *   WHO=alice node --import tsx e2e/profileLongFile.ts
+ *   KEYS=40 EARLY_MS=1800 node --import tsx e2e/profileLongFile.ts   # first 12 keys vs the rest
  */
 import * as A from "@automerge/automerge"
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
@@ -45,11 +46,16 @@ try {
   const events: any[] = []
   cdp.on("Tracing.dataCollected", (d: any) => events.push(...d.value))
   const traceDone = new Promise<void>(r => cdp.once("Tracing.tracingComplete", () => r()))
-  await cdp.send("Tracing.start", { categories: "devtools.timeline,v8", transferMode: "ReportEvents" })
+  await cdp.send("Tracing.start", { categories: "toplevel,devtools.timeline,v8", transferMode: "ReportEvents" })
   await cdp.send("Profiler.enable")
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 })
   await cdp.send("Profiler.start")
-  for (let i = 0; i < 60; i++) {
+  // SETTLE_MS: profile this long before typing (default 0: type at once, as npm run measure
+  // does); the windows below start at the first key
+  const settle = Number(process.env.SETTLE_MS ?? 0)
+  await new Promise(r => setTimeout(r, settle))
+  const keys = Number(process.env.KEYS ?? 60)
+  for (let i = 0; i < keys; i++) {
     const t0 = Date.now()
     await alice.page.keyboard.press("abcdefghijklmnopqrstuvwxyz"[i % 26])
     const w = 150 - (Date.now() - t0)
@@ -80,6 +86,82 @@ try {
       const k = name(byId.get(cur)); if (seen.has(k)) continue; seen.add(k)
       incl.set(k, (incl.get(k) ?? 0) + t)
     }
+  }
+  // EARLY_MS: self time in the profile's first EARLY_MS against the rest, per 150 ms key
+  const early = Number(process.env.EARLY_MS ?? 0)
+  if (early > 0) {
+    const win = [new Map<string, number>(), new Map<string, number>()]
+    let at = 0
+    profile.samples.forEach((id: number, i: number) => {
+      at += dt[i] ?? 0
+      if (at < settle * 1000) return
+      const m = win[at < (settle + early) * 1000 ? 0 : 1]
+      const k = name(byId.get(id))
+      m.set(k, (m.get(k) ?? 0) + (dt[i] ?? 0))
+    })
+    const span = [early, keys * 150 + 1000 - early]
+    // the trace's events by name in the same two windows (inclusive, may nest)
+    const tw = [new Map<string, number>(), new Map<string, number>()]
+    for (const e of events) {
+      if (e.ph !== "X" || typeof e.dur !== "number" || e.ts < profile.startTime + settle * 1000) continue
+      const m = tw[e.ts < profile.startTime + (settle + early) * 1000 ? 0 : 1]
+      m.set(e.name, (m.get(e.name) ?? 0) + e.dur)
+    }
+    // the first window's long tasks on the page's main thread, with what ran inside them
+    const mains = new Set(events.filter(e => e.name === "thread_name" && e.args?.name === "CrRendererMain").map(e => e.tid))
+    const t0 = profile.startTime + settle * 1000
+    const tasks = events.filter(e => mains.has(e.tid) && String(e.name).endsWith("RunTask") && e.dur > 30_000 && e.ts >= t0 && e.ts < t0 + early * 1000)
+    for (const task of tasks.sort((a, b) => a.ts - b.ts)) {
+      const inside = new Map<string, number>()
+      for (const e of events)
+        if (e.tid === task.tid && e.ph === "X" && e.ts >= task.ts && e.ts < task.ts + task.dur && e !== task && !String(e.name).endsWith("RunTask"))
+          inside.set(e.name, Math.max(inside.get(e.name) ?? 0, e.dur))
+      const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`)
+      console.log(`long task, renderer ${task.tid}, at +${((task.ts - t0) / 1000).toFixed(0)} ms: ${(task.dur / 1000).toFixed(0)} ms: ${top.join(", ")}`)
+    }
+    // the profiled page's busy runs over 30 ms in the first window: inclusive time by function
+    {
+      const runs: { start: number; end: number; ids: number[] }[] = []
+      let t = 0
+      let cur: { start: number; end: number; ids: number[] } | null = null
+      profile.samples.forEach((id: number, i: number) => {
+        t += dt[i] ?? 0
+        const idle = byId.get(id).callFrame.functionName === "(idle)"
+        if (t < settle * 1000 || t >= (settle + early) * 1000 || idle) {
+          if (cur) runs.push(cur)
+          cur = null
+          return
+        }
+        if (!cur) cur = { start: t, end: t, ids: [] }
+        cur.end = t
+        cur.ids.push(id)
+      })
+      if (cur) runs.push(cur)
+      const long = runs.filter(r => r.end - r.start > 30_000)
+      const inclLong = new Map<string, number>()
+      let sampled = 0
+      for (const r of long)
+        for (const id of r.ids) {
+          sampled++
+          const seen = new Set<string>()
+          for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) {
+            const k = name(byId.get(c))
+            if (!seen.has(k)) inclLong.set(k, (inclLong.get(k) ?? 0) + 1)
+            seen.add(k)
+          }
+        }
+      console.log(`--- busy runs over 30 ms in the first window: ${long.map(r => ((r.end - r.start) / 1000).toFixed(0)).join(", ")} ms; share of their samples by function (inclusive)`)
+      ;[...inclLong].sort((a, b) => b[1] - a[1]).slice(0, 40).forEach(([k, v]) => console.log(((v / sampled) * 100).toFixed(0) + "%", k))
+    }
+    tw.forEach((m, w) => {
+      console.log(`--- trace, ${w ? "after" : "first"} ${span[w]} ms (ms per 150 ms)`)
+      ;[...m].sort((a, b) => b[1] - a[1]).slice(0, 18).forEach(([k, v]) => console.log(((v / 1000 / span[w]) * 150).toFixed(2), k))
+    })
+    win.forEach((m, w) => {
+      const sum = [...m].filter(([k]) => !k.startsWith("(idle)")).reduce((a, [, v]) => a + v, 0)
+      console.log(`--- self, ${w ? "after" : "first"} ${span[w]} ms: busy ${(sum / 1000).toFixed(0)} ms, ${((sum / 1000 / span[w]) * 150).toFixed(1)} ms per 150 ms`)
+      ;[...m].sort((a, b) => b[1] - a[1]).slice(0, 20).forEach(([k, v]) => console.log((v / 1000).toFixed(1), k))
+    })
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0)
   console.log("total sampled ms", (total / 1000).toFixed(0))
