@@ -46,7 +46,7 @@ try {
   const events: any[] = []
   cdp.on("Tracing.dataCollected", (d: any) => events.push(...d.value))
   const traceDone = new Promise<void>(r => cdp.once("Tracing.tracingComplete", () => r()))
-  await cdp.send("Tracing.start", { categories: "toplevel,devtools.timeline,v8", transferMode: "ReportEvents" })
+  await cdp.send("Tracing.start", { categories: process.env.TRACE_CATEGORIES ?? "toplevel,devtools.timeline,v8", transferMode: "ReportEvents" })
   await cdp.send("Profiler.enable")
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 })
   await cdp.send("Profiler.start")
@@ -115,8 +115,8 @@ try {
       const inside = new Map<string, number>()
       for (const e of events)
         if (e.tid === task.tid && e.ph === "X" && e.ts >= task.ts && e.ts < task.ts + task.dur && e !== task && !String(e.name).endsWith("RunTask"))
-          inside.set(e.name, Math.max(inside.get(e.name) ?? 0, e.dur))
-      const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`)
+          inside.set(e.name, (inside.get(e.name) ?? 0) + e.dur)
+      const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`)
       console.log(`long task, renderer ${task.tid}, at +${((task.ts - t0) / 1000).toFixed(0)} ms: ${(task.dur / 1000).toFixed(0)} ms: ${top.join(", ")}`)
     }
     // the profiled page's busy runs over 30 ms in the first window: inclusive time by function
@@ -139,10 +139,12 @@ try {
       if (cur) runs.push(cur)
       const long = runs.filter(r => r.end - r.start > 30_000)
       const inclLong = new Map<string, number>()
+      const selfLong = new Map<string, number>()
       let sampled = 0
       for (const r of long)
         for (const id of r.ids) {
           sampled++
+          selfLong.set(name(byId.get(id)), (selfLong.get(name(byId.get(id))) ?? 0) + 1)
           const seen = new Set<string>()
           for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) {
             const k = name(byId.get(c))
@@ -152,6 +154,21 @@ try {
         }
       console.log(`--- busy runs over 30 ms in the first window: ${long.map(r => ((r.end - r.start) / 1000).toFixed(0)).join(", ")} ms; share of their samples by function (inclusive)`)
       ;[...inclLong].sort((a, b) => b[1] - a[1]).slice(0, 40).forEach(([k, v]) => console.log(((v / sampled) * 100).toFixed(0) + "%", k))
+      // the longest run's stacks, outermost frames first
+      const longest = long.sort((a, b) => b.end - b.start - (a.end - a.start))[0]
+      if (longest) {
+        const chains = new Map<string, number>()
+        for (const id of longest.ids) {
+          const names: string[] = []
+          for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) names.unshift(byId.get(c).callFrame.functionName || "(anon)")
+          const k = names.slice(Number(process.env.DEPTH_FROM ?? 1), Number(process.env.DEPTH_FROM ?? 1) + 8).join(" > ")
+          chains.set(k, (chains.get(k) ?? 0) + 1)
+        }
+        console.log(`--- longest run (${((longest.end - longest.start) / 1000).toFixed(0)} ms), stacks by share`)
+        ;[...chains].sort((a, b) => b[1] - a[1]).slice(0, 12).forEach(([k, v]) => console.log(((v / longest.ids.length) * 100).toFixed(0) + "%", k))
+      }
+      console.log("--- same, self")
+      ;[...selfLong].sort((a, b) => b[1] - a[1]).slice(0, 20).forEach(([k, v]) => console.log(((v / sampled) * 100).toFixed(0) + "%", k))
     }
     tw.forEach((m, w) => {
       console.log(`--- trace, ${w ? "after" : "first"} ${span[w]} ms (ms per 150 ms)`)
