@@ -42,7 +42,6 @@ export const postTask: Post = fn => void setTimeout(fn, 0)
 
 type ViewLike = Pick<EditorView, "state" | "viewport" | "dispatch">
 
-
 export class ParseCatchUp {
   /** slices run so far (for tests and debugging) */
   slices = 0
