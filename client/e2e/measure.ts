@@ -16,8 +16,8 @@
  *     default 600,000 chars, ~6,000 lines), typing in its middle
  *
  * Env: MEASURE_KEYS (default 250), MEASURE_OPENS (default 5), MEASURE_ONLY (default
- * "latency,longfile,open"), MEASURE_INTERVALS (ms per key, default "150,60"), MEASURE_SETTLE_MS (a pause between opening the pages and the
- * first key, default 0), MEASURE_LONG_LANGUAGE (the long file's language, default "typescript";
+ * "latency,longfile,open"), MEASURE_INTERVALS (ms per key, default "150,60"),
+ * MEASURE_SETTLE_MS (a pause between opening the pages and the first key, default 0), MEASURE_LONG_LANGUAGE (the long file's language, default "typescript";
  * "plaintext" measures it without a parser), PAIRPAD_BIN, PAIRPAD_CLIENT_DIR, CHROMIUM_PATH.
  * Each latency case starts a fresh browser, so its first keys run cold (JIT, caches): the
  * report also gives the figures without the first WARM_UP_KEYS keys, and the slowest keys.
@@ -179,7 +179,7 @@ async function measureLatency(baseUrl: string, intervalMs: number, keys: number,
     const between: number[] = []
     const receiver: number[] = []
     // the first keys one by one, split as above (a fresh browser's first keys are the slowest)
-    const firstKeys: { key: number; dom: number; typist: number; between: number; receiver: number }[] = []
+    const firstKeys: KeySplit[] = []
     for (let i = 0; i < keysAt.length; i++) {
       // keystroke i made the doc base+i+1 long; a batched frame may show several at once, so
       // the time key i reached the screen is the first time the length was >= base+i+1.
@@ -472,7 +472,16 @@ function warmLine(w: { keys: number; median: number; p90: number; p95: number; m
   return `without the first ${WARM_UP_KEYS} keys (${w.keys}): median ${w.median} ms, p90 ${w.p90} ms, p95 ${w.p95} ms, max ${w.max} ms; slowest keys ${slowest.map(s => `#${s.key} ${s.ms} ms`).join(", ")}`
 }
 
-function firstKeysLine(keys: { key: number; dom: number; typist: number; between: number; receiver: number }[]) {
+/** one keystroke's latency, split as in measureLatency, ms */
+interface KeySplit {
+  key: number
+  dom: number
+  typist: number
+  between: number
+  receiver: number
+}
+
+function firstKeysLine(keys: KeySplit[]) {
   return `first keys (keydown→DOM = typist + between + receiver): ${keys.map(k => `#${k.key} ${k.dom} = ${k.typist}+${k.between}+${k.receiver}`).join(", ")}`
 }
 

@@ -10,6 +10,11 @@
  *   node --import tsx e2e/profileLongFile.ts          # receiver
  *   WHO=alice node --import tsx e2e/profileLongFile.ts
  *   KEYS=40 EARLY_MS=1800 node --import tsx e2e/profileLongFile.ts   # first 12 keys vs the rest
+ *
+ * Env: KEYS (default 60, one per 150 ms), SETTLE_MS (profile this long before the first key),
+ * EARLY_MS (split the figures into the first EARLY_MS of typing and the rest, and list the
+ * first window's long tasks and busy runs), DEPTH_FROM (outermost frame shown for the
+ * longest run's stacks, default 1), TRACE_CATEGORIES (default "toplevel,devtools.timeline,v8").
  */
 import * as A from "@automerge/automerge"
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
@@ -78,14 +83,19 @@ try {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
   const selfBy = new Map<string, number>(), incl = new Map<string, number>()
   const name = (n: any) => `${n.callFrame.functionName || "(anon)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber}`
-  for (const [id, t] of self) {
-    const n = byId.get(id)
-    selfBy.set(name(n), (selfBy.get(name(n)) ?? 0) + t)
+  const add = (m: Map<string, number>, k: string, t: number) => m.set(k, (m.get(k) ?? 0) + t)
+  /** adds `t` to every function on sample `id`'s stack, once per function */
+  const addInclusive = (m: Map<string, number>, id: number, t: number) => {
     const seen = new Set<string>()
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-      const k = name(byId.get(cur)); if (seen.has(k)) continue; seen.add(k)
-      incl.set(k, (incl.get(k) ?? 0) + t)
+      const k = name(byId.get(cur))
+      if (!seen.has(k)) add(m, k, t)
+      seen.add(k)
     }
+  }
+  for (const [id, t] of self) {
+    add(selfBy, name(byId.get(id)), t)
+    addInclusive(incl, id, t)
   }
   // EARLY_MS: self time in the profile's first EARLY_MS against the rest, per 150 ms key
   const early = Number(process.env.EARLY_MS ?? 0)
@@ -96,8 +106,7 @@ try {
       at += dt[i] ?? 0
       if (at < settle * 1000) return
       const m = win[at < (settle + early) * 1000 ? 0 : 1]
-      const k = name(byId.get(id))
-      m.set(k, (m.get(k) ?? 0) + (dt[i] ?? 0))
+      add(m, name(byId.get(id)), dt[i] ?? 0)
     })
     const span = [early, keys * 150 + 1000 - early]
     // the trace's events by name in the same two windows (inclusive, may nest)
@@ -105,7 +114,7 @@ try {
     for (const e of events) {
       if (e.ph !== "X" || typeof e.dur !== "number" || e.ts < profile.startTime + settle * 1000) continue
       const m = tw[e.ts < profile.startTime + (settle + early) * 1000 ? 0 : 1]
-      m.set(e.name, (m.get(e.name) ?? 0) + e.dur)
+      add(m, e.name, e.dur)
     }
     // the first window's long tasks on the page's main thread, with what ran inside them
     const mains = new Set(events.filter(e => e.name === "thread_name" && e.args?.name === "CrRendererMain").map(e => e.tid))
@@ -115,7 +124,7 @@ try {
       const inside = new Map<string, number>()
       for (const e of events)
         if (e.tid === task.tid && e.ph === "X" && e.ts >= task.ts && e.ts < task.ts + task.dur && e !== task && !String(e.name).endsWith("RunTask"))
-          inside.set(e.name, (inside.get(e.name) ?? 0) + e.dur)
+          add(inside, e.name, e.dur)
       const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`)
       console.log(`long task, renderer ${task.tid}, at +${((task.ts - t0) / 1000).toFixed(0)} ms: ${(task.dur / 1000).toFixed(0)} ms: ${top.join(", ")}`)
     }
@@ -144,13 +153,8 @@ try {
       for (const r of long)
         for (const id of r.ids) {
           sampled++
-          selfLong.set(name(byId.get(id)), (selfLong.get(name(byId.get(id))) ?? 0) + 1)
-          const seen = new Set<string>()
-          for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) {
-            const k = name(byId.get(c))
-            if (!seen.has(k)) inclLong.set(k, (inclLong.get(k) ?? 0) + 1)
-            seen.add(k)
-          }
+          add(selfLong, name(byId.get(id)), 1)
+          addInclusive(inclLong, id, 1)
         }
       console.log(`--- busy runs over 30 ms in the first window: ${long.map(r => ((r.end - r.start) / 1000).toFixed(0)).join(", ")} ms; share of their samples by function (inclusive)`)
       ;[...inclLong].sort((a, b) => b[1] - a[1]).slice(0, 40).forEach(([k, v]) => console.log(((v / sampled) * 100).toFixed(0) + "%", k))
@@ -161,8 +165,8 @@ try {
         for (const id of longest.ids) {
           const names: string[] = []
           for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) names.unshift(byId.get(c).callFrame.functionName || "(anon)")
-          const k = names.slice(Number(process.env.DEPTH_FROM ?? 1), Number(process.env.DEPTH_FROM ?? 1) + 8).join(" > ")
-          chains.set(k, (chains.get(k) ?? 0) + 1)
+          const from = Number(process.env.DEPTH_FROM ?? 1)
+          add(chains, names.slice(from, from + 8).join(" > "), 1)
         }
         console.log(`--- longest run (${((longest.end - longest.start) / 1000).toFixed(0)} ms), stacks by share`)
         ;[...chains].sort((a, b) => b[1] - a[1]).slice(0, 12).forEach(([k, v]) => console.log(((v / longest.ids.length) * 100).toFixed(0) + "%", k))
