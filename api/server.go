@@ -410,7 +410,9 @@ func (s *Server) serveRoomWS(c *gin.Context, id string, g pairsync.Grant) {
 		return
 	}
 	// The connection is hijacked: serve it on a fresh goroutine and let the
-	// HTTP handler's goroutine (and its deep stack) end. The request's
+	// HTTP handler's goroutine (and its deep stack) end. StartConn runs the
+	// handshake there and the reads on yet another goroutine, whose stack
+	// holds only the read loop while the peer is idle. The request's
 	// context is cancelled when this handler returns, so the connection
 	// gets a context of its own with the grant; the hub's Shutdown ends it
 	// with the server.
@@ -422,7 +424,7 @@ func (s *Server) serveRoomWS(c *gin.Context, id string, g pairsync.Grant) {
 	room := strings.Clone(id)
 	g.Room = room
 	ctx := pairsync.WithGrant(context.Background(), g)
-	go s.hub.ServeConn(ctx, conn, room, s.log.WithLazy(zap.String("room", room), zap.String("remote", strings.Clone(c.ClientIP()))))
+	go s.hub.StartConn(ctx, conn, room, s.log.WithLazy(zap.String("room", room), zap.String("remote", strings.Clone(c.ClientIP()))))
 }
 
 func (s *Server) autocomplete(c *gin.Context) {

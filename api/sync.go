@@ -82,5 +82,5 @@ func (s *Server) serveSync(c *gin.Context) {
 	}
 	// As in serveWS: the connection outlives this handler.
 	ctx := context.WithoutCancel(c.Request.Context())
-	go s.hub.ServeSyncConn(ctx, conn, access, s.log.WithLazy(zap.String("endpoint", "sync"), zap.String("remote", c.ClientIP())))
+	go s.hub.StartSyncConn(ctx, conn, access, s.log.WithLazy(zap.String("endpoint", "sync"), zap.String("remote", c.ClientIP())))
 }

@@ -53,6 +53,15 @@ type peer struct {
 	subs      atomic.Pointer[map[string]struct{}]
 	// subscriber: subs is not empty, as counted in Hub.subscribers
 	subscriber bool
+
+	// Set by watch: what ends the connection with its context or grant.
+	stopWatch func() bool
+	expire    *time.Timer
+	// The read loop's (startReading): what it hands frames to, what it
+	// runs at its end, and the frame rate limit.
+	onMsg  func(wire.Message) bool
+	onEnd  func()
+	bucket tokenBucket
 }
 
 // enqueue queues a frame without blocking; false when the queue is full:
@@ -278,8 +287,12 @@ func (p *peer) finish() {
 // readMessage reads and decodes one frame. A non-zero code means the
 // connection must close with it.
 func (p *peer) readMessage() (wire.Message, CloseCode) {
-	limit := p.hub.cfg.MaxFrameBytes
-	data, err := p.conn.ReadFrame(limit)
+	data, err := p.conn.ReadFrame(p.hub.cfg.MaxFrameBytes)
+	return p.decodeFrame(data, err)
+}
+
+// decodeFrame decodes what one read returned.
+func (p *peer) decodeFrame(data []byte, err error) (wire.Message, CloseCode) {
 	if data != nil {
 		m := p.hub.metrics
 		m.FramesIn.Add(1)
@@ -289,7 +302,7 @@ func (p *peer) readMessage() (wire.Message, CloseCode) {
 	case errors.Is(err, ErrPeerClosed):
 		return wire.Message{}, CloseNormal
 	case errors.Is(err, ErrFrameTooLarge):
-		p.log.Warn("frame too large", zap.Int64("limit", limit))
+		p.log.Warn("frame too large", zap.Int64("limit", p.hub.cfg.MaxFrameBytes))
 		return wire.Message{}, CloseTooLarge
 	case errors.Is(err, ErrTextFrame):
 		p.log.Info("text frame; the protocol is binary CBOR")

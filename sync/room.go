@@ -100,7 +100,9 @@ type room struct {
 	gossipOut   []heldHeads               // remote-heads messages held until the batch's sync messages
 	dirty       bool
 	saving      bool
-	// compaction (see Config.CompactAfter)
+	// compaction (see Config.CompactAfter); idle fires when nothing
+	// touched the document for that long
+	idle           *time.Timer
 	compacting     bool
 	compactedHeads string
 	asleep         bool // the document sleeps (compact.go, trySleep)
@@ -203,20 +205,53 @@ func (r *room) askReply(ctx context.Context, kind eventKind) (snapshotReply, err
 }
 
 func (r *room) run() {
-	defer r.hub.wg.Done()
-	defer close(r.done)
-	defer r.hub.forget(r)
+	defer r.exit()
+	if !r.open() {
+		return
+	}
+	defer r.close()
+	// An idle room's goroutine waits in this select for as long as the room
+	// is loaded, and whatever is on its stack then is kept per room: the
+	// runtime halves an 8 KiB stack at a collection only when under ~1.2 KiB
+	// of it is in use. So each case's work is a method of its own, whose
+	// frames are gone again while the room waits.
+	for {
+		select {
+		case <-r.idle.C:
+			r.onIdle()
+		case res := <-r.compactCh:
+			r.compactDone(res)
+		case ev := <-r.inbox:
+			r.onEvents(ev)
+		case <-r.logC:
+			r.logTick()
+		case <-r.retryC:
+			r.retryTick()
+		case <-r.unloadCh:
+			r.onUnload()
+		case m := <-r.remoteCh:
+			r.onRemote(m)
+		case <-r.unavail.c:
+			r.unavailableTick()
+		case <-r.flushCh:
+			r.startSave()
+		case res := <-r.saveCh:
+			r.saveDone(res)
+		case <-r.stopCh:
+			r.onStop()
+			return
+		}
+		r.noteWake()
+	}
+}
 
+// open waits for the previous incarnation's final save, subscribes and
+// loads the room; false when the room could not load (its peers are closed).
+func (r *room) open() bool {
 	if r.prev != nil {
 		<-r.prev // the previous incarnation's final save
 	}
 	r.subscribe()
-	defer func() {
-		if r.unsubscribe != nil {
-			r.unsubscribe()
-		}
-		r.dropEphemeral()
-	}()
 	if err := r.load(); err != nil {
 		code := CloseInternal
 		switch {
@@ -233,74 +268,81 @@ func (r *room) run() {
 			r.removePeer(p)
 		}
 		r.failPending(code)
-		return
+		return false
 	}
-	m := r.hub.metrics
-	m.RoomsLoaded.Add(1)
-	defer m.RoomsLoaded.Add(-1)
+	r.hub.metrics.RoomsLoaded.Add(1)
 	r.log.Debug("room loaded", zap.Int64("version", r.version))
 	r.compactedHeads = r.doc.HeadsKey() // just loaded: compact already
-	idle := time.NewTimer(r.hub.cfg.CompactAfter)
-	defer idle.Stop()
+	r.idle = time.NewTimer(r.hub.cfg.CompactAfter)
+	return true
+}
 
-	for {
-		select {
-		case <-idle.C:
-			if r.doc.QuickSaved() {
-				// Quiet now: take the full save that quick snapshots
-				// append to, so that they stay small.
-				_, _ = r.doc.Save()
-			}
-			if !r.trySleep() {
-				r.startCompact()
-				// Walk the text now, while idle, so GET /text finds it
-				// cached (automerge-go needs ~450 ms per MiB).
-				_, _ = r.doc.Text()
-			}
-		case res := <-r.compactCh:
-			r.compactDone(res)
-		case ev := <-r.inbox:
-			busy := touchesDoc(ev)
-			r.handle(ev)
-			for i := 1; i < maxBatch; i++ {
-				select {
-				case ev := <-r.inbox:
-					busy = busy || touchesDoc(ev)
-					r.handle(ev)
-					continue
-				default:
-				}
-				break
-			}
-			if busy {
-				idle.Reset(r.hub.cfg.CompactAfter)
-			}
-			r.warmTextAfterPaste()
-			r.generate()
-		case <-r.logC:
-			r.logTick()
-		case <-r.retryC:
-			r.retryTick()
-		case <-r.unloadCh:
-			r.onUnload()
-		case m := <-r.remoteCh:
-			r.applyRemote(m)
-			r.generate()
-		case <-r.unavail.c:
-			r.unavailableTick()
-		case <-r.flushCh:
-			r.startSave()
-		case res := <-r.saveCh:
-			r.saveDone(res)
-		case <-r.stopCh:
-			if r.asleep {
-				m.RoomsAsleep.Add(-1)
-			}
-			r.finish()
-			return
-		}
-		r.noteWake()
+// close undoes the end of open once the loop has ended.
+func (r *room) close() {
+	r.idle.Stop()
+	r.hub.metrics.RoomsLoaded.Add(-1)
+}
+
+// exit undoes the rest of open, whether the room loaded or not.
+func (r *room) exit() {
+	if r.unsubscribe != nil {
+		r.unsubscribe()
 	}
+	r.dropEphemeral()
+	r.hub.forget(r)
+	close(r.done)
+	r.hub.wg.Done()
+}
+
+// onIdle: nothing touched the document for CompactAfter.
+func (r *room) onIdle() {
+	if r.doc.QuickSaved() {
+		// Quiet now: take the full save that quick snapshots append to, so
+		// that they stay small.
+		_, _ = r.doc.Save()
+	}
+	if !r.trySleep() {
+		r.startCompact()
+		// Walk the text now, while idle, so GET /text finds it cached
+		// (automerge-go needs ~450 ms per MiB).
+		_, _ = r.doc.Text()
+	}
+}
+
+// onEvents handles ev and whatever else the inbox holds (up to maxBatch),
+// then generates for the peers once.
+func (r *room) onEvents(ev event) {
+	busy := touchesDoc(ev)
+	r.handle(ev)
+	for i := 1; i < maxBatch; i++ {
+		select {
+		case ev := <-r.inbox:
+			busy = busy || touchesDoc(ev)
+			r.handle(ev)
+			continue
+		default:
+		}
+		break
+	}
+	if busy {
+		r.idle.Reset(r.hub.cfg.CompactAfter)
+	}
+	r.warmTextAfterPaste()
+	r.generate()
+}
+
+// onRemote applies a change another instance published.
+func (r *room) onRemote(m BrokerMessage) {
+	r.applyRemote(m)
+	r.generate()
+}
+
+// onStop: the hub stops the room.
+func (r *room) onStop() {
+	if r.asleep {
+		r.hub.metrics.RoomsAsleep.Add(-1)
+	}
+	r.finish()
 }
 
 // touchesDoc reports whether an event counts as activity for idleness

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -17,44 +18,95 @@ func (h *Hub) ServeConn(ctx context.Context, conn *websocket.Conn, roomID string
 	h.ServeTransport(ctx, WebSocketTransport(conn), roomID, log)
 }
 
+// StartConn is ServeConn that returns once the peer has joined (or the
+// connection has closed during the handshake): the connection's reads go on
+// in a goroutine of their own, which holds nothing but the read loop while
+// the peer is idle (see readLoop). The API serves its WebSockets so.
+func (h *Hub) StartConn(ctx context.Context, conn *websocket.Conn, roomID string, log *zap.Logger) {
+	if p := h.openPeer(ctx, WebSocketTransport(conn), roomID, log); p != nil {
+		go p.readLoop()
+	}
+}
+
 // ServeTransport runs one connection for room roomID until it closes. The
 // caller has checked that the room exists. ctx carries the connection's
 // Grant (none: an editor of roomID) and bounds the connection: when it ends,
 // the peer is closed with 1001. It returns when the connection is done; it
 // never panics on input.
 func (h *Hub) ServeTransport(ctx context.Context, conn Transport, roomID string, log *zap.Logger) {
+	if p := h.openPeer(ctx, conn, roomID, log); p != nil {
+		p.readLoop()
+	}
+}
+
+// openPeer does what comes before the read loop: the handshake and the
+// join. It returns the peer ready for readLoop, or nil when the connection
+// is done already (its close code set, everything undone).
+func (h *Hub) openPeer(ctx context.Context, conn Transport, roomID string, log *zap.Logger) *peer {
 	p := newPeer(h, conn, grantFor(ctx, roomID), log)
 	p.startPings()
-	defer p.finish()
-	if ctx.Done() != nil { // (a connection the API serves is ended by Shutdown instead)
-		stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
-		defer stop()
+	p.watch(ctx)
+	r := p.join(roomID)
+	if r == nil {
+		p.unwatch()
+		p.finish()
+		return nil
 	}
-	if exp := p.grant.ExpiresAt; !exp.IsZero() {
-		expire := time.AfterFunc(time.Until(exp), func() { p.kick(CloseUnauthorized) })
-		defer expire.Stop()
-	}
+	p.startReading(func(msg wire.Message) bool { return p.dispatch(r, msg) }, func() { p.leave(r) })
+	return p
+}
 
+// join runs the handshake and joins the room; nil when the connection
+// must close (the close code is set).
+func (p *peer) join(roomID string) *room {
+	h := p.hub
 	if !p.handshake("") {
-		return
+		return nil
 	}
 	r, err := h.attach(roomID)
 	if errors.Is(err, ErrOverloaded) {
 		p.log.Warn("room not opened: memory budget full", zap.Int64("max_memory", h.cfg.MaxMemory))
 		p.kick(CloseOverloaded)
-		return
+		return nil
 	}
 	if err != nil {
 		p.kick(CloseGoingAway)
-		return
+		return nil
 	}
-	defer h.detach(r)
 	if !r.post(event{kind: evJoin, peer: p}) {
+		h.detach(r)
 		p.kick(CloseRoomNotFound)
-		return
+		return nil
 	}
-	defer r.post(event{kind: evLeave, peer: p})
-	p.readLoop(func(msg wire.Message) bool { return p.dispatch(r, msg) })
+	return r
+}
+
+// leave undoes openPeer once the read loop has ended (its onEnd).
+func (p *peer) leave(r *room) {
+	r.post(event{kind: evLeave, peer: p})
+	p.hub.detach(r)
+	p.unwatch()
+	p.finish()
+}
+
+// watch closes the peer when ctx ends (with 1001) or its grant expires
+// (4401); unwatch stops that.
+func (p *peer) watch(ctx context.Context) {
+	if ctx.Done() != nil { // (a connection the API serves is ended by Shutdown instead)
+		p.stopWatch = context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
+	}
+	if exp := p.grant.ExpiresAt; !exp.IsZero() {
+		p.expire = time.AfterFunc(time.Until(exp), func() { p.kick(CloseUnauthorized) })
+	}
+}
+
+func (p *peer) unwatch() {
+	if p.stopWatch != nil {
+		p.stopWatch()
+	}
+	if p.expire != nil {
+		p.expire.Stop()
+	}
 }
 
 // MaxPeerIDBytes bounds a peer's senderId (automerge-repo's are ~20
@@ -109,32 +161,70 @@ func (p *peer) handshake(storageID string) bool {
 	return true
 }
 
-// readLoop reads frames after the handshake and hands them to dispatch
-// until the connection closes or dispatch returns false.
-func (p *peer) readLoop(dispatch func(wire.Message) bool) {
-	cfg := p.hub.cfg
+// startReading readies readLoop: onMsg gets each frame read (false ends
+// the connection; the close code is set), onEnd runs when the loop ends.
+func (p *peer) startReading(onMsg func(wire.Message) bool, onEnd func()) {
+	cfg := &p.hub.cfg
+	p.onMsg, p.onEnd = onMsg, onEnd
+	p.bucket = tokenBucket{rate: cfg.FramesPerSecond, burst: cfg.FrameBurst, tokens: cfg.FrameBurst}
 	_ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
-	bucket := newTokenBucket(cfg.FramesPerSecond, cfg.FrameBurst)
+}
+
+// readLoop reads frames after the handshake and hands them to onMsg until
+// the connection closes or onMsg returns false, then runs onEnd.
+//
+// An idle connection's reader waits here for its life, and whatever is on
+// its stack then is kept per connection: the runtime halves a goroutine's
+// 8 KiB stack at a collection only when under ~1.2 KiB of it is in use,
+// and gorilla's and the network poller's frames below NextReader take
+// ~1 KiB. So the loop waits in NextReader itself, started as its
+// goroutine's first function (StartConn), and all the work on a frame
+// happens in onFrame, whose frames (decoding, logging) are gone again while
+// the reader waits.
+func (p *peer) readLoop() {
+	defer p.onEnd()
+	ws, _ := p.conn.(wsTransport)
 	for {
-		msg, code := p.readMessage()
-		if code != 0 {
-			p.kick(code)
+		if ws.c != nil {
+			typ, rd, err := ws.c.NextReader()
+			if !p.onFrame(typ, rd, err) {
+				return
+			}
+		} else if !p.onData(p.conn.ReadFrame(p.hub.cfg.MaxFrameBytes)) {
 			return
 		}
-		if !bucket.take(time.Now()) {
-			p.log.Warn("frame rate over limit", zap.Float64("per_second", cfg.FramesPerSecond))
-			p.kick(CloseTooFast)
-			return
-		}
-		_ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		if !dispatch(msg) {
-			return
-		}
-		select {
-		case <-p.kicked:
-			return // the room closed us (slow consumer, rejected sync, replaced)
-		default:
-		}
+	}
+}
+
+// onFrame reads the rest of a frame whose header gorilla's NextReader has
+// read, and handles it (onData).
+func (p *peer) onFrame(typ int, rd io.Reader, err error) bool {
+	return p.onData(readBody(typ, rd, err, p.hub.cfg.MaxFrameBytes))
+}
+
+// onData handles what one read returned; false when the connection must
+// end (the close code is set).
+func (p *peer) onData(data []byte, err error) bool {
+	cfg := &p.hub.cfg
+	msg, code := p.decodeFrame(data, err)
+	if code != 0 {
+		p.kick(code)
+		return false
+	}
+	if !p.bucket.take(time.Now()) {
+		p.log.Warn("frame rate over limit", zap.Float64("per_second", cfg.FramesPerSecond))
+		p.kick(CloseTooFast)
+		return false
+	}
+	_ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	if !p.onMsg(msg) {
+		return false
+	}
+	select {
+	case <-p.kicked:
+		return false // the room closed us (slow consumer, rejected sync, replaced)
+	default:
+		return true
 	}
 }
 

@@ -69,26 +69,42 @@ func (h *Hub) ServeSyncConn(ctx context.Context, conn *websocket.Conn, access Sy
 	h.ServeSync(ctx, WebSocketTransport(conn), access, log)
 }
 
+// StartSyncConn is ServeSyncConn that returns after the handshake and
+// reads on in a goroutine of its own (see StartConn).
+func (h *Hub) StartSyncConn(ctx context.Context, conn *websocket.Conn, access SyncAccess, log *zap.Logger) {
+	if p := h.openSync(ctx, WebSocketTransport(conn), access, log); p != nil {
+		go p.readLoop()
+	}
+}
+
 // ServeSync runs one /sync connection until it closes; ctx bounds it as in
 // ServeTransport. It never panics on input.
 func (h *Hub) ServeSync(ctx context.Context, conn Transport, access SyncAccess, log *zap.Logger) {
+	if p := h.openSync(ctx, conn, access, log); p != nil {
+		p.readLoop()
+	}
+}
+
+// openSync runs a /sync connection's handshake; it returns the socket's
+// peer ready for readLoop, or nil when the connection is done already.
+func (h *Hub) openSync(ctx context.Context, conn Transport, access SyncAccess, log *zap.Logger) *peer {
 	p := newPeer(h, conn, Grant{Role: access.Role, LinkID: access.LinkID, Name: access.Name, ExpiresAt: access.ExpiresAt}, log)
 	s := &syncSocket{p: p, access: access, docs: map[string]*peer{}}
 	p.startPings()
-	defer p.finish()
-	stop := context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
-	defer stop()
-	if exp := access.ExpiresAt; !exp.IsZero() {
-		expire := time.AfterFunc(time.Until(exp), func() { p.kick(CloseUnauthorized) })
-		defer expire.Stop()
-	}
+	p.watch(ctx)
 	if !p.handshake(h.StorageID(ctx)) {
-		return
+		p.unwatch()
+		p.finish()
+		return nil
 	}
 	h.metrics.SyncSockets.Add(1)
-	defer h.metrics.SyncSockets.Add(-1)
-	defer s.closeAll()
-	p.readLoop(s.dispatch)
+	p.startReading(s.dispatch, func() {
+		s.closeAll()
+		h.metrics.SyncSockets.Add(-1)
+		p.unwatch()
+		p.finish()
+	})
+	return p
 }
 
 // dispatch routes one frame; false when the socket must close.

@@ -48,6 +48,12 @@ type wsTransport struct{ c *websocket.Conn }
 
 func (t wsTransport) ReadFrame(limit int64) ([]byte, error) {
 	typ, rd, err := t.c.NextReader()
+	return readBody(typ, rd, err, limit)
+}
+
+// readBody is the rest of ReadFrame once gorilla's NextReader has returned
+// (peer.readLoop waits in NextReader itself and calls this).
+func readBody(typ int, rd io.Reader, err error, limit int64) ([]byte, error) {
 	if err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
