@@ -130,6 +130,11 @@ type IdleResult struct {
 	Saves           float64 `json:"saves,omitempty"`
 	SaveSecondsSum  float64 `json:"save_seconds_sum,omitempty"`
 	RoomsLoadedEnd  float64 `json:"rooms_loaded_end,omitempty"`
+	// The Go server's own figures when it exposes them (Pairpad's
+	// /metrics), read with the loaded RSS: where the memory is.
+	StacksMB    float64 `json:"go_stacks_mb,omitempty"`
+	HeapInuseMB float64 `json:"go_heap_inuse_mb,omitempty"`
+	Goroutines  float64 `json:"goroutines,omitempty"`
 }
 
 func mb(b int64) float64 { return round(float64(b)/(1<<20), 1) }

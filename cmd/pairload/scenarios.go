@@ -441,6 +441,11 @@ func (r *runner) idle(ctx context.Context, res *Result) error {
 	ir.Conns = cfg.Rooms * (1 + cfg.IdlePeers)
 	ir.PerConnKB = round((ir.LoadedMB-ir.BaselineMB)*1024/float64(ir.Conns), 1)
 	u1 := r.read(ctx)
+	if m := u1.metrics; m != nil {
+		ir.StacksMB = mb(int64(m["go_memstats_stack_inuse_bytes"]))
+		ir.HeapInuseMB = mb(int64(m["go_memstats_heap_inuse_bytes"]))
+		ir.Goroutines = m["go_goroutines"]
+	}
 
 	leave := time.Now()
 	r.closeAll()
