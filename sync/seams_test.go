@@ -146,3 +146,79 @@ func TestMemoryBrokerSkipsOwnOriginAndUnsubscribes(t *testing.T) {
 	}
 	unA()
 }
+
+// StartConn (the API's way in) returns once the peer has joined, and the
+// connection goes on being served: edits flow both ways, and a bad frame
+// afterwards still closes only that socket with 4400. A connection whose
+// first frame is not a join makes StartConn return at once.
+func TestStartConnReturnsAfterJoinAndKeepsServing(t *testing.T) {
+	t.Parallel()
+	hub := pairsync.NewHub(pairsync.Config{}, persistence.NewMemory(), zap.NewNop())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hub.Shutdown(ctx)
+	})
+	returned := make(chan string, 8)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		hub.StartConn(context.Background(), conn, r.PathValue("id"), zap.NewNop())
+		returned <- r.PathValue("id")
+	})
+	ts := serveMux(t, hub, mux)
+	room := ts.createRoom("go")
+	waitReturned := func(what string) {
+		t.Helper()
+		select {
+		case <-returned:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("StartConn did not return: %s", what)
+		}
+	}
+
+	a := ts.dial(room, wireclient.ClientOptions{})
+	waitReturned("first peer joined")
+	b := ts.dial(room, wireclient.ClientOptions{})
+	waitReturned("second peer joined")
+	if err := a.Splice(0, 0, "fn main() {}\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "fn main() {}\n")
+	if err := b.Splice(0, 0, "// b\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, a, "// b\nfn main() {}\n")
+
+	bad := ts.rawJoin(room, "bad-peer")
+	waitReturned("third peer joined")
+	if err := bad.WriteMessage(websocket.BinaryMessage, []byte{0xff, 0x00}); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCodeOf(t, bad); code != int(pairsync.CloseMalformed) {
+		t.Fatalf("bad frame after StartConn: close code %d, want %d", code, pairsync.CloseMalformed)
+	}
+	if err := a.Splice(0, 0, "x"); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "x// b\nfn main() {}\n")
+
+	// A first frame that is not a join: StartConn returns, the socket closes with 4400.
+	conn, _, err := websocket.DefaultDialer.Dial(ts.wsURL(room), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	leave, _ := wire.EncodeFrame(wire.Message{Type: wire.TypeLeave, SenderID: "early"})
+	if err := conn.WriteMessage(websocket.BinaryMessage, leave); err != nil {
+		t.Fatal(err)
+	}
+	waitReturned("refused handshake")
+	if code := closeCodeOf(t, conn); code != int(pairsync.CloseMalformed) {
+		t.Fatalf("first frame not a join: close code %d, want %d", code, pairsync.CloseMalformed)
+	}
+}
