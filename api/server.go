@@ -340,6 +340,15 @@ func (s *Server) getSnapshot(c *gin.Context) {
 // hex change hashes separated by commas.
 const HeadsHeader = "X-Pairpad-Heads"
 
+// DriveHeader ("on") tells a GET /rooms/{id}/text that driver mode is on in
+// the room, and DriverHeader names the peer id that may type (absent while
+// the keyboard is free): a browser shows the text read-only to everyone
+// else before its document (and the server's notices) have loaded.
+const (
+	DriveHeader  = "X-Pairpad-Drive"
+	DriverHeader = "X-Pairpad-Driver"
+)
+
 // getText never loads a document (Hub.Text): a loaded room answers from
 // memory, any other from the text copy stored with its last save.
 func (s *Server) getText(c *gin.Context) {
@@ -361,6 +370,12 @@ func (s *Server) getText(c *gin.Context) {
 	// the document has loaded and makes the edits typed meanwhile at these
 	// heads (client/src/editor/preview.ts).
 	c.Header(HeadsHeader, strings.Join(heads, ","))
+	if st := s.hub.Status(id); st.Driving {
+		c.Header(DriveHeader, "on")
+		if st.Driver != "" {
+			c.Header(DriverHeader, st.Driver)
+		}
+	}
 	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(text))
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
@@ -314,4 +315,59 @@ func TestStaticClient(t *testing.T) {
 	if resp.StatusCode != 405 && resp.StatusCode != 404 {
 		t.Fatalf("GET /rooms: %d %s", resp.StatusCode, b)
 	}
+}
+
+// GET /rooms/{id}/text says whether driver mode is on and who drives, so
+// that a browser can show the text read-only before its document loads.
+func TestTextSaysWhoDrives(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "")
+	room := f.createRoom(t, `{"language":"go"}`)
+	alice := f.dial(t, context.Background(), room.RoomID)
+	defer alice.Close()
+	bob := f.dial(t, context.Background(), room.RoomID)
+	defer bob.Close()
+	if err := alice.WaitSynced(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	drivers := func() (string, string, bool) {
+		resp, _ := f.do(t, "GET", "/rooms/"+room.RoomID+"/text", "")
+		_, named := resp.Header[http.CanonicalHeaderKey(api.DriverHeader)]
+		return resp.Header.Get(api.DriveHeader), resp.Header.Get(api.DriverHeader), named
+	}
+	if on, who, named := drivers(); on != "" || named {
+		t.Fatalf("before driver mode: %s=%q, %s=%q", api.DriveHeader, on, api.DriverHeader, who)
+	}
+	sendDrive := func(c *wireclient.Client, op string) {
+		t.Helper()
+		data, err := cbor.Marshal(map[string]any{"t": pairsync.DriveTag, "op": op})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SendEphemeral(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDrivers := func(what, wantOn, wantWho string, wantNamed bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			on, who, named := drivers()
+			if on == wantOn && who == wantWho && named == wantNamed {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s=%q, %s=%q (present %v)", what, api.DriveHeader, on, api.DriverHeader, who, named)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	sendDrive(alice, "on")
+	waitDrivers("alice drives", "on", alice.PeerID(), true)
+	alice.Close()
+	waitDrivers("the keyboard free", "on", "", false)
+	sendDrive(bob, "request")
+	waitDrivers("bob drives", "on", bob.PeerID(), true)
+	sendDrive(bob, "off")
+	waitDrivers("driver mode off", "", "", false)
 }

@@ -380,6 +380,11 @@ func (r *room) sendPairing(p *peer, errMsg string) {
 
 func (r *room) broadcastPairing() {
 	r.hub.metrics.DriveChanges.Add(1)
+	if st := r.drive.state; st.On {
+		r.driverNow.Store(&st.Driver)
+	} else {
+		r.driverNow.Store(nil)
+	}
 	for p := range r.peers {
 		r.sendPairing(p, "")
 	}

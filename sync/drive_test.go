@@ -318,3 +318,28 @@ func TestDriveGraceOnlyWhenTheKeyboardMoves(t *testing.T) {
 		t.Fatalf("server text %q", got)
 	}
 }
+
+// Hub.Status says whether driver mode is on and who drives (GET
+// /rooms/{id}/text passes it on to a browser whose document has not loaded).
+func TestStatusSaysWhoDrives(t *testing.T) {
+	t.Parallel()
+	ts := newGrantServerWith(t, pairsync.Config{DriveGrace: time.Millisecond}, persistence.NewMemory())
+	room := ts.createRoom("go")
+	alice, aw := dialWatched(t, ts, room, "editor", "E")
+	bob, _ := dialWatched(t, ts, room, "editor", "E")
+	waitText(t, bob, "")
+	if st := ts.hub.Status(room); st.Driving || st.Driver != "" {
+		t.Fatalf("before driver mode: %+v", st)
+	}
+	drive(t, alice, "on", nil)
+	eventually(t, "alice drives", func() bool { return aw.last().Driver == alice.PeerID() })
+	if st := ts.hub.Status(room); !st.Driving || st.Driver != alice.PeerID() {
+		t.Fatalf("alice drives: status %+v", st)
+	}
+	alice.Close()
+	eventually(t, "the keyboard free", func() bool { st := ts.hub.Status(room); return st.Driving && st.Driver == "" })
+	drive(t, bob, "request", nil)
+	eventually(t, "bob drives", func() bool { return ts.hub.Status(room).Driver == bob.PeerID() })
+	drive(t, bob, "off", nil)
+	eventually(t, "driver mode off", func() bool { st := ts.hub.Status(room); return !st.Driving && st.Driver == "" })
+}

@@ -304,9 +304,14 @@ type RoomStatus struct {
 	Loaded bool
 	Peers  int
 	Dirty  bool
+	// Driving: driver mode is on; Driver is the peer id that may type
+	// ("" while the keyboard is free).
+	Driving bool
+	Driver  string
 }
 
-// Status reports whether a room is loaded and how many peers it has.
+// Status reports whether a room is loaded, how many peers it has and who
+// drives.
 func (h *Hub) Status(id string) RoomStatus {
 	h.mu.Lock()
 	r := h.rooms[id]
@@ -317,7 +322,11 @@ func (h *Hub) Status(id string) RoomStatus {
 	if r == nil {
 		return RoomStatus{}
 	}
-	return RoomStatus{Loaded: true, Peers: int(r.peerCount.Load()), Dirty: r.dirtyFlag.Load()}
+	st := RoomStatus{Loaded: true, Peers: int(r.peerCount.Load()), Dirty: r.dirtyFlag.Load()}
+	if d := r.driverNow.Load(); d != nil {
+		st.Driving, st.Driver = true, *d
+	}
+	return st
 }
 
 // askLive asks the loaded room for id through ask. When the room is not

@@ -84,6 +84,9 @@ type room struct {
 	peerCount atomic.Int64
 	mem       atomic.Int64 // estimated memory (memory.go)
 	dirtyFlag atomic.Bool  // unsaved changes: dirty or a save in flight
+	// driverNow: while driver mode is on, the driver's peer id ("" while
+	// the keyboard is free); nil while it is off (drive.go, Hub.Status).
+	driverNow atomic.Pointer[string]
 
 	// owned by run
 	doc     *crdt.Doc

@@ -121,6 +121,35 @@ describe("long rooms open with their text first", () => {
     assert.equal(await vic.page.evaluate(() => window.__pairpad!.text()), base)
   })
 
+  test("while someone else drives, the preview is read-only and the navigator stays connected", async () => {
+    const room = await createRoom(server.url, "typescript")
+    const { alice, base } = await fillLongRoom(room)
+    await alice.page.click('[data-testid="drive-start"]')
+    await alice.page.waitForSelector('[data-testid="drive-bar"]')
+
+    const nick = await person("Nick")
+    await holdOpen(nick.page)
+    await nick.page.goto(roomUrl(server.url, room))
+    await poll("the navigator's preview shows the text", () => previewText(nick.page), t => t === base, 15_000)
+    await nick.page.waitForSelector('[data-testid="editor-preview"][data-readonly="true"]', { timeout: 2_000 })
+    assert.doesNotMatch((await nick.page.getByTestId("preview-note").textContent()) ?? "", /you can already type/)
+    await nick.page.evaluate(() => window.__pairpadPreview!.view.focus())
+    await nick.page.keyboard.type("nope")
+    assert.equal(await previewText(nick.page), base, "typing changed a navigator's preview")
+
+    await nick.page.evaluate(() => (window as unknown as { __releaseOpen: () => void }).__releaseOpen())
+    await nick.page.waitForFunction(() => !!window.__pairpad, null, { timeout: 20_000 })
+    await waitConnected(nick.page)
+    await alice.page.evaluate(() => {
+      const v = window.__pairpad!.view
+      v.focus()
+      v.dispatch({ selection: { anchor: 0 } })
+    })
+    await alice.page.keyboard.type("DRIVER")
+    await waitForText(nick.page, "DRIVER" + base, 20_000)
+    assert.equal(await nick.page.getAttribute(".editor-host", "data-readonly"), "true", "the navigator's live editor is read-only")
+  })
+
   test("a short room opens without a preview", async () => {
     const room = await createRoom(server.url, "python")
     const carol = await person("Carol")

@@ -466,6 +466,37 @@ describe("driver and navigator", () => {
     await waitForText(alice.page, "# print(1)\nprint(2)")
     for (const p of [alice, bob]) assert.deepEqual(p.errors, [], `${p.name}: page errors`)
   })
+
+  test("someone who opens the room while another drives is a navigator from the start and stays connected", async () => {
+    const room = await createRoomFull(server.url, "python")
+    const editLink = room.links.find(l => l.role === "editor")!
+    const linkUrl = editLink.url.startsWith("http") ? editLink.url : `${server.url}${editLink.url}`
+    const alice = await person("Alice", { color: "#e5484d" })
+    await openRoom(alice, server.url, room.room_id)
+    await alice.page.click('[data-testid="drive-start"]')
+    await alice.page.waitForSelector('[data-testid="drive-bar"]')
+    const refused = await metric(server.url, "pairpad_writes_refused_total")
+
+    // Dan arrives after the grace of the handover (100 ms here): any write of his, his
+    // name in the room's people map included, would close his socket with 4403.
+    const dan = await person("Dan", { color: "#30a46c" })
+    await openRoom(dan, server.url, room.room_id, linkUrl)
+    await poll("Alice drives at Dan's", () => who(dan.page), t => !!t?.includes("Alice is driving"))
+    assert.equal(await readOnly(dan.page), "true")
+    await placeCaret(alice.page, 0)
+    await alice.page.keyboard.type("print('driver')")
+    await waitForText(dan.page, "print('driver')")
+    await waitConnected(dan.page)
+    assert.equal(await metric(server.url, "pairpad_writes_refused_total"), refused, "a write of Dan's was refused")
+
+    // Once the mode ends, Dan writes (his name too) like anyone.
+    await alice.page.click('[data-testid="drive-end"]')
+    await poll("Dan edits again", () => readOnly(dan.page), v => v === "false")
+    await placeCaret(dan.page, 0)
+    await dan.page.keyboard.type("# ")
+    await waitForText(alice.page, "# print('driver')")
+    for (const p of [alice, dan]) assert.deepEqual(p.errors, [], `${p.name}: page errors`)
+  })
 })
 
 describe("private notes", () => {

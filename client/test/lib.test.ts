@@ -76,6 +76,15 @@ describe("api client", () => {
     expect((await api.createRoom("go")).room_id).toBe(ID)
   })
 
+  it("reads the text's version and who drives from GET /text's headers", async () => {
+    const h = "ab".repeat(32)
+    const text = (headers: Record<string, string>) => createApi(async () => new Response("code", { status: 200, headers })).text(ID, null)
+    expect(await text({ "X-Pairpad-Heads": `${h},nothex` })).toEqual({ text: "code", heads: [h], drive: null })
+    expect((await text({ "X-Pairpad-Drive": "on", "X-Pairpad-Driver": "browser-1" })).drive).toEqual({ driver: "browser-1" })
+    expect((await text({ "X-Pairpad-Drive": "on" })).drive).toEqual({ driver: "" })
+    expect((await text({ "X-Pairpad-Drive": "off", "X-Pairpad-Driver": "browser-1" })).drive).toBeNull()
+  })
+
   it("maps the server's error shape", async () => {
     const api = createApi(async () => json(404, { error: { code: "room_not_found", message: "no such room" } }))
     const err = await api.getRoom(ID).catch(e => e)

@@ -9,6 +9,7 @@ import * as AutomergeSlim from "@automerge/automerge/slim"
 import { ImmutableString, Repo, type DocHandle, type DocHandleEphemeralMessagePayload, type PeerId, type AutomergeUrl } from "@automerge/automerge-repo"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import type { AppDispatch, RootState } from "./store"
+import { selectReadOnly } from "./selectors"
 import { RoomSocketAdapter, type SocketAdapterOptions } from "../sync/socketAdapter"
 import { socketStatusChanged, connectionReset } from "../features/connection/connectionSlice"
 import {
@@ -221,6 +222,9 @@ export class RoomSession {
     const name = state.preferences.name
     const role = state.room.role
     if (!name || (role !== "editor" && role !== "owner")) return
+    // A navigator in driver mode may not change the document either (the server would
+    // close the socket with 4403): the entry is written at a heartbeat once it may.
+    if (selectReadOnly(state)) return
     const colour = state.preferences.color
     if (personUpToDate(handle.doc(), actor, name, colour)) return
     handle.change(d => writePerson(d, actor, name, colour))

@@ -9,6 +9,7 @@ import { browserStore } from "../lib/storage"
 import { RoomSession, type RoomDoc } from "../app/roomSession"
 import { noticeCleared, noticeShown, roomFailed, roomInfoReceived, roomNotFound, roomOpened, roomReady, roomUnauthorized, sinceLeftDismissed } from "../features/room/roomSlice"
 import { adoptTokenFromLocation, forgetToken } from "../lib/tokens"
+import { initialDriveState, pairingReceived } from "../features/drive/driveSlice"
 import { selectConnection } from "../app/selectors"
 import { colorChanged, nameChanged, suggestionsToggled } from "../features/preferences/preferencesSlice"
 import { CodeEditor } from "../editor/CodeEditor"
@@ -103,7 +104,12 @@ function ValidRoomPage({ roomId }: { roomId: string }) {
     s.adapter.holdMessagesUntil(previewGate)
     api
       .text(roomId, token, ac.signal)
-      .then(({ text, heads }) => {
+      .then(({ text, heads, drive }) => {
+        // Driver mode is on: read-only unless we drive, from the start (the server's
+        // notice comes after the document, and a navigator's first write, even its name
+        // in the people map, would be refused with 4403).
+        if (drive && store.getState().drive.version === 0 && !ac.signal.aborted)
+          dispatch(pairingReceived({ ...initialDriveState, on: true, driver: drive.driver }))
         if (!heads.length || text.length < PREVIEW_MIN_CHARS || opened || notFound || ac.signal.aborted) return painted()
         shown = new PreviewEdits(text, heads, painted)
         setPreview(shown)

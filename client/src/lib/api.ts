@@ -326,13 +326,20 @@ export function createApi(fetchImpl: Fetch = (...args) => fetch(...args)) {
     },
     /**
      * The room's current text and the version it is (heads: hex change hashes, from the
-     * X-Pairpad-Heads header; empty from a server that does not send it).
+     * X-Pairpad-Heads header; empty from a server that does not send it), and whether
+     * driver mode is on and who drives (X-Pairpad-Drive, X-Pairpad-Driver; null when
+     * the mode is off), known before the document and the server's notices have loaded.
      */
-    async text(id: string, token: string | null | undefined, signal?: AbortSignal): Promise<{ text: string; heads: string[] }> {
+    async text(
+      id: string,
+      token: string | null | undefined,
+      signal?: AbortSignal,
+    ): Promise<{ text: string; heads: string[]; drive: { driver: string } | null }> {
       const { res, text } = await send(fetchImpl, `/rooms/${encodeURIComponent(id)}/text`, { method: "GET", signal, headers: authHeaders(token) })
       const raw = res.headers.get("X-Pairpad-Heads") ?? ""
       const heads = raw.split(",").filter(h => /^[0-9a-f]{64}$/.test(h))
-      return { text, heads }
+      const drive = res.headers.get("X-Pairpad-Drive") === "on" ? { driver: res.headers.get("X-Pairpad-Driver") ?? "" } : null
+      return { text, heads, drive }
     },
     /** The room's text at a version (heads: hex change hashes). */
     async textAt(id: string, token: string | null | undefined, heads: string[], signal?: AbortSignal): Promise<string> {
