@@ -45,6 +45,14 @@ func newTestServer(t *testing.T, cfg pairsync.Config, store pairsync.Store) *tes
 
 // serveHub puts hub behind a real HTTP server with /ws/{id}.
 func serveHub(t testing.TB, hub *pairsync.Hub) *testServer {
+	return serveWS(t, hub, func(conn *websocket.Conn, r *http.Request) {
+		hub.ServeConn(r.Context(), conn, r.PathValue("id"), zap.NewNop())
+	})
+}
+
+// serveWS puts hub behind a real HTTP server whose /ws/{id} upgrades each
+// request and hands the socket to serve.
+func serveWS(t testing.TB, hub *pairsync.Hub, serve func(conn *websocket.Conn, r *http.Request)) *testServer {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -52,9 +60,20 @@ func serveHub(t testing.TB, hub *pairsync.Hub) *testServer {
 		if err != nil {
 			return
 		}
-		hub.ServeConn(r.Context(), conn, r.PathValue("id"), zap.NewNop())
+		serve(conn, r)
 	})
 	return serveMux(t, hub, mux)
+}
+
+// newTestHub is a hub on a memory store, shut down when the test ends.
+func newTestHub(t testing.TB, cfg pairsync.Config) *pairsync.Hub {
+	hub := pairsync.NewHub(cfg, persistence.NewMemory(), zap.NewNop())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hub.Shutdown(ctx)
+	})
+	return hub
 }
 
 // serveMux serves hub's rooms through mux.

@@ -32,13 +32,7 @@ func newGrantServer(t *testing.T) *testServer {
 func newGrantServerWith(t *testing.T, cfg pairsync.Config, store pairsync.Store) *testServer {
 	t.Helper()
 	hub := pairsync.NewHub(cfg, store, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	ts := serveWS(t, hub, func(conn *websocket.Conn, r *http.Request) {
 		q := r.URL.Query()
 		g := pairsync.Grant{Room: r.PathValue("id"), Role: pairsync.Role(q.Get("role")), LinkID: q.Get("link")}
 		if ms, err := strconv.Atoi(q.Get("expire_ms")); err == nil {
@@ -46,7 +40,6 @@ func newGrantServerWith(t *testing.T, cfg pairsync.Config, store pairsync.Store)
 		}
 		hub.ServeConn(pairsync.WithGrant(context.WithoutCancel(r.Context()), g), conn, r.PathValue("id"), zap.NewNop())
 	})
-	ts := serveMux(t, hub, mux)
 	ts.store = store
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -55,24 +55,11 @@ func TestGrantTravelsInContext(t *testing.T) {
 // An ended ServeConn context closes the peer with 1001 (going away).
 func TestEndedContextClosesPeerGoingAway(t *testing.T) {
 	t.Parallel()
-	store := persistence.NewMemory()
-	hub := pairsync.NewHub(pairsync.Config{}, store, zap.NewNop())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hub.Shutdown(ctx)
-	})
+	hub := newTestHub(t, pairsync.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	ts := serveWS(t, hub, func(conn *websocket.Conn, r *http.Request) {
 		hub.ServeConn(ctx, conn, r.PathValue("id"), zap.NewNop())
 	})
-	ts := serveMux(t, hub, mux)
 	room := ts.createRoom("go")
 	conn := ts.rawJoin(room, "peer-ctx")
 	eventually(t, "peer joined", func() bool { return hub.Status(room).Peers == 1 })
@@ -153,24 +140,12 @@ func TestMemoryBrokerSkipsOwnOriginAndUnsubscribes(t *testing.T) {
 // first frame is not a join makes StartConn return at once.
 func TestStartConnReturnsAfterJoinAndKeepsServing(t *testing.T) {
 	t.Parallel()
-	hub := pairsync.NewHub(pairsync.Config{}, persistence.NewMemory(), zap.NewNop())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hub.Shutdown(ctx)
-	})
+	hub := newTestHub(t, pairsync.Config{})
 	returned := make(chan string, 8)
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	ts := serveWS(t, hub, func(conn *websocket.Conn, r *http.Request) {
 		hub.StartConn(context.Background(), conn, r.PathValue("id"), zap.NewNop())
 		returned <- r.PathValue("id")
 	})
-	ts := serveMux(t, hub, mux)
 	room := ts.createRoom("go")
 	waitReturned := func(what string) {
 		t.Helper()

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pairpad/pairpad/crdt"
-	"github.com/pairpad/pairpad/persistence"
 	pairsync "github.com/pairpad/pairpad/sync"
 	"github.com/pairpad/pairpad/sync/wire"
 )
@@ -25,22 +24,10 @@ import (
 // stack-B/room.
 func BenchmarkIdleStacks(b *testing.B) {
 	const rooms = 200
-	hub := pairsync.NewHub(pairsync.Config{}, persistence.NewMemory(), zap.NewNop())
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hub.Shutdown(ctx)
-	})
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws/{id}", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	hub := newTestHub(b, pairsync.Config{})
+	ts := serveWS(b, hub, func(conn *websocket.Conn, r *http.Request) {
 		go hub.StartConn(context.Background(), conn, r.PathValue("id"), zap.NewNop())
 	})
-	ts := serveMux(b, hub, mux)
 	for i := 0; i < b.N; i++ {
 		before, g0 := stackInuse(), runtime.NumGoroutine()
 		var conns []*websocket.Conn
