@@ -350,8 +350,9 @@ type tokenBucket struct {
 	last                time.Time
 }
 
-func newTokenBucket(rate, burst float64) *tokenBucket {
-	return &tokenBucket{rate: rate, burst: burst, tokens: burst}
+// newTokenBucket starts full: burst frames may come at once.
+func newTokenBucket(rate, burst float64) tokenBucket {
+	return tokenBucket{rate: rate, burst: burst, tokens: burst}
 }
 
 func (b *tokenBucket) take(now time.Time) bool {

@@ -166,7 +166,7 @@ func (p *peer) handshake(storageID string) bool {
 func (p *peer) startReading(onMsg func(wire.Message) bool, onEnd func()) {
 	cfg := &p.hub.cfg
 	p.onMsg, p.onEnd = onMsg, onEnd
-	p.bucket = tokenBucket{rate: cfg.FramesPerSecond, burst: cfg.FrameBurst, tokens: cfg.FrameBurst}
+	p.bucket = newTokenBucket(cfg.FramesPerSecond, cfg.FrameBurst)
 	_ = p.conn.SetReadDeadline(time.Now().Add(cfg.PongWait))
 }
 
