@@ -212,7 +212,6 @@ func (r *room) run() {
 	if !r.open() {
 		return
 	}
-	defer r.close()
 	// An idle room's goroutine waits in this select for as long as the room
 	// is loaded, and whatever is on its stack then is kept per room: the
 	// runtime halves an 8 KiB stack at a collection only when under ~1.2 KiB
@@ -280,14 +279,12 @@ func (r *room) open() bool {
 	return true
 }
 
-// close undoes the end of open once the loop has ended.
-func (r *room) close() {
-	r.idle.Stop()
-	r.hub.metrics.RoomsLoaded.Add(-1)
-}
-
-// exit undoes the rest of open, whether the room loaded or not.
+// exit undoes open, whether the room loaded (it has its idle timer) or not.
 func (r *room) exit() {
+	if r.idle != nil {
+		r.idle.Stop()
+		r.hub.metrics.RoomsLoaded.Add(-1)
+	}
 	if r.unsubscribe != nil {
 		r.unsubscribe()
 	}

@@ -48,8 +48,7 @@ func (h *Hub) openPeer(ctx context.Context, conn Transport, roomID string, log *
 	p.watch(ctx)
 	r := p.join(roomID)
 	if r == nil {
-		p.unwatch()
-		p.finish()
+		p.end()
 		return nil
 	}
 	p.startReading(func(msg wire.Message) bool { return p.dispatch(r, msg) }, func() { p.leave(r) })
@@ -85,12 +84,11 @@ func (p *peer) join(roomID string) *room {
 func (p *peer) leave(r *room) {
 	r.post(event{kind: evLeave, peer: p})
 	p.hub.detach(r)
-	p.unwatch()
-	p.finish()
+	p.end()
 }
 
 // watch closes the peer when ctx ends (with 1001) or its grant expires
-// (4401); unwatch stops that.
+// (4401); end stops that.
 func (p *peer) watch(ctx context.Context) {
 	if ctx.Done() != nil { // (a connection the API serves is ended by Shutdown instead)
 		p.stopWatch = context.AfterFunc(ctx, func() { p.kick(CloseGoingAway) })
@@ -100,13 +98,16 @@ func (p *peer) watch(ctx context.Context) {
 	}
 }
 
-func (p *peer) unwatch() {
+// end stops watching and closes the connection (finish): the last step of
+// every connection, whether it joined or not.
+func (p *peer) end() {
 	if p.stopWatch != nil {
 		p.stopWatch()
 	}
 	if p.expire != nil {
 		p.expire.Stop()
 	}
+	p.finish()
 }
 
 // MaxPeerIDBytes bounds a peer's senderId (automerge-repo's are ~20

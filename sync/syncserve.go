@@ -93,16 +93,14 @@ func (h *Hub) openSync(ctx context.Context, conn Transport, access SyncAccess, l
 	p.startPings()
 	p.watch(ctx)
 	if !p.handshake(h.StorageID(ctx)) {
-		p.unwatch()
-		p.finish()
+		p.end()
 		return nil
 	}
 	h.metrics.SyncSockets.Add(1)
 	p.startReading(s.dispatch, func() {
 		s.closeAll()
 		h.metrics.SyncSockets.Add(-1)
-		p.unwatch()
-		p.finish()
+		p.end()
 	})
 	return p
 }
